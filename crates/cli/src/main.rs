@@ -1,0 +1,36 @@
+//! `flamingo forward IN.safetensors OUT.safetensors`: run one OpenFlamingo module
+//! on burn's CPU backend, so its output can be compared with PyTorch's.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use flamingo::burn::tensor::Device;
+use flamingo::forward_case::ForwardCase;
+use flamingo::state_dict::write_f32;
+
+const USAGE: &str = "usage: flamingo forward IN.safetensors OUT.safetensors";
+
+fn run(args: &[String]) -> anyhow::Result<()> {
+    let [command, input, output] = args else { bail!("{USAGE}") };
+    if command != "forward" {
+        bail!("unknown command `{command}`; {USAGE}");
+    }
+    let bytes = std::fs::read(input).with_context(|| format!("cannot read {input}"))?;
+    let case = ForwardCase::load(&bytes, &Device::flex()).with_context(|| format!("{input}"))?;
+    let out = case.forward();
+    let values = out.to_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    std::fs::write(output, write_f32("out", out.shape().as_slice(), &values)).with_context(|| format!("cannot write {output}"))?;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the context chain, outermost first.
+            eprintln!("flamingo: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
