@@ -11,15 +11,20 @@ use flamingo::state_dict::write_f32;
 const USAGE: &str = "usage: flamingo forward IN.safetensors OUT.safetensors";
 
 fn run(args: &[String]) -> anyhow::Result<()> {
-    let [command, input, output] = args else { bail!("{USAGE}") };
+    let [command, input, output] = args else {
+        bail!("{USAGE}")
+    };
     if command != "forward" {
         bail!("unknown command `{command}`; {USAGE}");
     }
     let bytes = std::fs::read(input).with_context(|| format!("cannot read {input}"))?;
     let case = ForwardCase::load(&bytes, &Device::flex()).with_context(|| format!("{input}"))?;
     let out = case.forward();
-    let values = out.to_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    std::fs::write(output, write_f32("out", out.shape().as_slice(), &values)).with_context(|| format!("cannot write {output}"))?;
+    let values = out
+        .try_to_vec::<f32>()
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    std::fs::write(output, write_f32("out", out.shape().as_slice(), &values))
+        .with_context(|| format!("cannot write {output}"))?;
     Ok(())
 }
 

@@ -77,12 +77,22 @@ impl MaskedCrossAttentionConfig {
     }
 
     /// Loads `{prefix}norm`, `to_q`, `to_kv`, `to_out`.
-    pub fn load(&self, sd: &StateDict, prefix: &str, device: &Device) -> Result<MaskedCrossAttention, LoadError> {
+    pub fn load(
+        &self,
+        sd: &StateDict,
+        prefix: &str,
+        device: &Device,
+    ) -> Result<MaskedCrossAttention, LoadError> {
         let inner = self.dim_head * self.heads;
         Ok(MaskedCrossAttention {
             norm: sd.layer_norm(&format!("{prefix}norm"), self.dim, device)?,
             to_q: sd.linear(&format!("{prefix}to_q"), self.dim, inner, device)?,
-            to_kv: sd.linear(&format!("{prefix}to_kv"), self.dim_visual, 2 * inner, device)?,
+            to_kv: sd.linear(
+                &format!("{prefix}to_kv"),
+                self.dim_visual,
+                2 * inner,
+                device,
+            )?,
             to_out: sd.linear(&format!("{prefix}to_out"), inner, self.dim, device)?,
             heads: self.heads,
             only_attend_immediate_media: self.only_attend_immediate_media,
@@ -103,31 +113,62 @@ impl MaskedCrossAttention {
     ///
     /// # Panics
     /// If `media_locations` is not `b × T_txt`.
-    pub fn forward(&self, x: Tensor<3>, media: Tensor<4>, media_locations: &[Vec<bool>]) -> CrossAttentionOutput {
+    pub fn forward(
+        &self,
+        x: Tensor<3>,
+        media: Tensor<4>,
+        media_locations: &[Vec<bool>],
+    ) -> CrossAttentionOutput {
         let [b, t_txt, _] = x.dims();
         let [_, t_img, n, d_visual] = media.dims();
-        assert_eq!(media_locations.len(), b, "media_locations needs one row per batch item");
+        assert_eq!(
+            media_locations.len(),
+            b,
+            "media_locations needs one row per batch item"
+        );
         let blocked = self.blocked(media_locations, t_txt, t_img, n, &x.device());
 
         let q = self.to_q.forward(self.norm.forward(x));
         let media = media.reshape([b, t_img * n, d_visual]);
         let kv = self.to_kv.forward(media);
-        let [k, v]: [Tensor<3>; 2] = kv.chunk(2, 2).try_into().expect("to_kv has 2·inner outputs");
+        let [k, v]: [Tensor<3>; 2] = kv
+            .chunk(2, 2)
+            .try_into()
+            .expect("to_kv has 2·inner outputs");
 
-        let (out, weights) = attend(self.split_heads(q), self.split_heads(k), self.split_heads(v), Some(blocked));
+        let (out, weights) = attend(
+            self.split_heads(q),
+            self.split_heads(k),
+            self.split_heads(v),
+            Some(blocked),
+        );
         // b h n d -> b n (h d)
         let [_, h, _, d] = out.dims();
         let out = out.swap_dims(1, 2).reshape([b, t_txt, h * d]);
-        CrossAttentionOutput { output: self.to_out.forward(out), weights }
+        CrossAttentionOutput {
+            output: self.to_out.forward(out),
+            weights,
+        }
     }
 
     /// `[b, heads, T_txt, T_img·n]`, `true` where a token may *not* attend: the
     /// [`MediaMask`] the page draws, widened from images to their n tokens. This is
     /// the one place OpenFlamingo's "may attend" turns into burn's "blocked".
-    fn blocked(&self, media_locations: &[Vec<bool>], t_txt: usize, t_img: usize, n: usize, device: &Device) -> Tensor<4, Bool> {
+    fn blocked(
+        &self,
+        media_locations: &[Vec<bool>],
+        t_txt: usize,
+        t_img: usize,
+        n: usize,
+        device: &Device,
+    ) -> Tensor<4, Bool> {
         let mut flags = Vec::with_capacity(media_locations.len() * t_txt * t_img * n);
         for row in media_locations {
-            assert_eq!(row.len(), t_txt, "media_locations rows must be T_txt = {t_txt} long");
+            assert_eq!(
+                row.len(),
+                t_txt,
+                "media_locations rows must be T_txt = {t_txt} long"
+            );
             let mask = MediaMask::new(row, t_img, self.rule());
             for i in 0..t_txt {
                 for j in 0..t_img {
@@ -143,7 +184,8 @@ impl MaskedCrossAttention {
     /// `b n (h d) -> b h n d`
     fn split_heads(&self, x: Tensor<3>) -> Tensor<4> {
         let [b, n, inner] = x.dims();
-        x.reshape([b, n, self.heads, inner / self.heads]).swap_dims(1, 2)
+        x.reshape([b, n, self.heads, inner / self.heads])
+            .swap_dims(1, 2)
     }
 }
 
@@ -203,7 +245,11 @@ impl GatedCrossAttentionBlockConfig {
     }
 
     /// Loads a PyTorch `GatedCrossAttentionBlock.state_dict()`: `attn.*`, `attn_gate`, `ff.*`, `ff_gate`.
-    pub fn load(&self, sd: &StateDict, device: &Device) -> Result<GatedCrossAttentionBlock, LoadError> {
+    pub fn load(
+        &self,
+        sd: &StateDict,
+        device: &Device,
+    ) -> Result<GatedCrossAttentionBlock, LoadError> {
         Ok(GatedCrossAttentionBlock {
             attn: self.attention().load(sd, "attn.", device)?,
             attn_gate: Param::from_tensor(sd.tensor("attn_gate", [1], device)?),
@@ -231,10 +277,18 @@ impl GatedCrossAttentionBlock {
     /// - x: `[b, T_txt, dim]`, media: `[b, T_img, n, dim_visual]`,
     ///   media_locations: `b` rows of `T_txt` flags
     /// - returns `[b, T_txt, dim]` and the cross-attention weights
-    pub fn forward(&self, x: Tensor<3>, media: Tensor<4>, media_locations: &[Vec<bool>]) -> CrossAttentionOutput {
+    pub fn forward(
+        &self,
+        x: Tensor<3>,
+        media: Tensor<4>,
+        media_locations: &[Vec<bool>],
+    ) -> CrossAttentionOutput {
         let xattn = self.attn.forward(x.clone(), media, media_locations);
         let x = xattn.output * self.attn_gate.val().tanh().unsqueeze::<3>() + x;
         let x = self.ff.forward(x.clone()) * self.ff_gate.val().tanh().unsqueeze::<3>() + x;
-        CrossAttentionOutput { output: x, weights: xattn.weights }
+        CrossAttentionOutput {
+            output: x,
+            weights: xattn.weights,
+        }
     }
 }

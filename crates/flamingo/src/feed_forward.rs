@@ -34,13 +34,22 @@ impl FeedForwardConfig {
         let hidden = self.dim * self.ff_mult;
         FeedForward {
             norm: LayerNormConfig::new(self.dim).init(device),
-            fc1: LinearConfig::new(self.dim, hidden).with_bias(false).init(device),
-            fc2: LinearConfig::new(hidden, self.dim).with_bias(false).init(device),
+            fc1: LinearConfig::new(self.dim, hidden)
+                .with_bias(false)
+                .init(device),
+            fc2: LinearConfig::new(hidden, self.dim)
+                .with_bias(false)
+                .init(device),
         }
     }
 
     /// Loads the PyTorch `nn.Sequential` stored under `prefix` (e.g. `ff.` or `layers.0.1.`).
-    pub fn load(&self, sd: &StateDict, prefix: &str, device: &Device) -> Result<FeedForward, LoadError> {
+    pub fn load(
+        &self,
+        sd: &StateDict,
+        prefix: &str,
+        device: &Device,
+    ) -> Result<FeedForward, LoadError> {
         let hidden = self.dim * self.ff_mult;
         Ok(FeedForward {
             norm: sd.layer_norm(&format!("{prefix}0"), self.dim, device)?,

@@ -42,20 +42,35 @@ pub enum ForwardCase {
 }
 
 fn meta<T: DeserializeOwned>(sd: &StateDict, key: &str) -> Result<T, LoadError> {
-    let raw = sd.metadata().get(key).ok_or_else(|| LoadError::Metadata(format!("key `{key}` is missing")))?;
-    serde_json::from_str(raw).map_err(|e| LoadError::Metadata(format!("key `{key}` = {raw:?} is not valid here: {e}")))
+    let raw = sd
+        .metadata()
+        .get(key)
+        .ok_or_else(|| LoadError::Metadata(format!("key `{key}` is missing")))?;
+    serde_json::from_str(raw)
+        .map_err(|e| LoadError::Metadata(format!("key `{key}` = {raw:?} is not valid here: {e}")))
 }
 
 fn input_shape<const D: usize>(sd: &StateDict, name: &str) -> Result<[usize; D], LoadError> {
     let shape = sd.shape(name)?;
-    shape.clone().try_into().map_err(|_| LoadError::Input(format!("`{name}` has shape {shape:?}, expected {D} axes")))
+    shape
+        .clone()
+        .try_into()
+        .map_err(|_| LoadError::Input(format!("`{name}` has shape {shape:?}, expected {D} axes")))
 }
 
-fn check_axis(name: &str, shape: &[usize], axis: usize, expected: usize, what: &str) -> Result<(), LoadError> {
+fn check_axis(
+    name: &str,
+    shape: &[usize],
+    axis: usize,
+    expected: usize,
+    what: &str,
+) -> Result<(), LoadError> {
     if shape[axis] == expected {
         Ok(())
     } else {
-        Err(LoadError::Input(format!("`{name}` has shape {shape:?}: axis {axis} must be {what} = {expected}")))
+        Err(LoadError::Input(format!(
+            "`{name}` has shape {shape:?}: axis {axis} must be {what} = {expected}"
+        )))
     }
 }
 
@@ -63,7 +78,10 @@ impl ForwardCase {
     /// Parses IN and builds the module on `device`.
     pub fn load(bytes: &[u8], device: &Device) -> Result<Self, LoadError> {
         let sd = StateDict::parse(bytes)?;
-        let module = sd.metadata().get("module").ok_or_else(|| LoadError::Metadata("key `module` is missing".into()))?;
+        let module = sd
+            .metadata()
+            .get("module")
+            .ok_or_else(|| LoadError::Metadata("key `module` is missing".into()))?;
         match module.as_str() {
             "perceiver_resampler" => Self::resampler(&sd, device),
             "gated_cross_attention_block" => Self::block(&sd, device),
@@ -87,12 +105,18 @@ impl ForwardCase {
         check_axis("input.x", &shape, 4, config.dim, "dim")?;
         if let Some(max) = config.max_num_frames {
             if shape[2] > max {
-                return Err(LoadError::Input(format!("`input.x` has {} frames but max_num_frames = {max}", shape[2])));
+                return Err(LoadError::Input(format!(
+                    "`input.x` has {} frames but max_num_frames = {max}",
+                    shape[2]
+                )));
             }
         }
         if let Some(max) = config.max_num_media {
             if shape[1] > max {
-                return Err(LoadError::Input(format!("`input.x` has {} media but max_num_media = {max}", shape[1])));
+                return Err(LoadError::Input(format!(
+                    "`input.x` has {} media but max_num_media = {max}",
+                    shape[1]
+                )));
             }
         }
         let x = sd.tensor("input.x", shape, device)?;
@@ -109,15 +133,29 @@ impl ForwardCase {
         let x_shape: [usize; 3] = input_shape(sd, "input.x")?;
         check_axis("input.x", &x_shape, 2, config.dim, "dim")?;
         let media_shape: [usize; 4] = input_shape(sd, "input.media")?;
-        check_axis("input.media", &media_shape, 0, x_shape[0], "the batch of input.x")?;
-        check_axis("input.media", &media_shape, 3, config.dim_visual, "dim_visual")?;
+        check_axis(
+            "input.media",
+            &media_shape,
+            0,
+            x_shape[0],
+            "the batch of input.x",
+        )?;
+        check_axis(
+            "input.media",
+            &media_shape,
+            3,
+            config.dim_visual,
+            "dim_visual",
+        )?;
         let [b, t_txt, _] = x_shape;
         let flags = sd.bools("input.media_locations", &[b, t_txt])?;
         Ok(Self::Block {
             module,
             x: sd.tensor("input.x", x_shape, device)?,
             media: sd.tensor("input.media", media_shape, device)?,
-            media_locations: (0..b).map(|i| flags[i * t_txt..(i + 1) * t_txt].to_vec()).collect(),
+            media_locations: (0..b)
+                .map(|i| flags[i * t_txt..(i + 1) * t_txt].to_vec())
+                .collect(),
         })
     }
 
@@ -125,9 +163,15 @@ impl ForwardCase {
     pub fn forward(&self) -> TensorData {
         match self {
             Self::Resampler { module, x } => module.forward(x.clone()).into_data(),
-            Self::Block { module, x, media, media_locations } => {
-                module.forward(x.clone(), media.clone(), media_locations).output.into_data()
-            }
+            Self::Block {
+                module,
+                x,
+                media,
+                media_locations,
+            } => module
+                .forward(x.clone(), media.clone(), media_locations)
+                .output
+                .into_data(),
         }
     }
 }

@@ -26,7 +26,11 @@ pub enum MaskRule {
 impl MaskRule {
     /// OpenFlamingo's `only_attend_immediate_media` flag as a rule.
     pub fn from_only_attend_immediate_media(immediate: bool) -> Self {
-        if immediate { Self::MostRecent } else { Self::AllPreceding }
+        if immediate {
+            Self::MostRecent
+        } else {
+            Self::AllPreceding
+        }
     }
 }
 
@@ -65,7 +69,11 @@ impl MediaMask {
                 })
             })
             .collect();
-        Self { tokens: media_locations.len(), media: num_media, allowed }
+        Self {
+            tokens: media_locations.len(),
+            media: num_media,
+            allowed,
+        }
     }
 
     /// Number of tokens (rows).
@@ -80,7 +88,12 @@ impl MediaMask {
 
     /// May token `i` attend to image `j` (both 0-based)?
     pub fn allowed(&self, i: usize, j: usize) -> bool {
-        assert!(i < self.tokens && j < self.media, "({i}, {j}) outside a {}×{} mask", self.tokens, self.media);
+        assert!(
+            i < self.tokens && j < self.media,
+            "({i}, {j}) outside a {}×{} mask",
+            self.tokens,
+            self.media
+        );
         self.allowed[i * self.media + j]
     }
 
@@ -119,7 +132,11 @@ impl Interleaved {
                 if word == "<image>" {
                     return Segment::Media { frames: 1 };
                 }
-                match word.strip_prefix("<video:").and_then(|w| w.strip_suffix('>')).map(str::parse) {
+                match word
+                    .strip_prefix("<video:")
+                    .and_then(|w| w.strip_suffix('>'))
+                    .map(str::parse)
+                {
                     Some(Ok(frames)) if frames > 0 => Segment::Media { frames },
                     _ => Segment::Text(word.to_owned()),
                 }
@@ -146,7 +163,10 @@ impl Interleaved {
 
     /// `true` at each `<image>` marker.
     pub fn media_locations(&self) -> Vec<bool> {
-        self.segments.iter().map(|s| matches!(s, Segment::Media { .. })).collect()
+        self.segments
+            .iter()
+            .map(|s| matches!(s, Segment::Media { .. }))
+            .collect()
     }
 
     /// Frames of each media item, in order.
@@ -162,7 +182,12 @@ impl Interleaved {
 
     /// Token positions of the markers.
     pub fn media_positions(&self) -> Vec<usize> {
-        self.media_locations().iter().enumerate().filter(|(_, m)| **m).map(|(i, _)| i).collect()
+        self.media_locations()
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| **m)
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// The tokens × images mask for this prompt's own images.
@@ -194,9 +219,19 @@ mod tests {
     /// The rule stated without counters: image j's marker stands at `positions[j]`;
     /// token i sees j if that marker is at or before i and, for the most-recent rule,
     /// no later marker is also at or before i.
-    fn expected(media_locations: &[bool], num_media: usize, rule: MaskRule, i: usize, j: usize) -> bool {
-        let positions: Vec<usize> = (0..media_locations.len()).filter(|&p| media_locations[p]).collect();
-        let Some(&at) = positions.get(j) else { return false };
+    fn expected(
+        media_locations: &[bool],
+        num_media: usize,
+        rule: MaskRule,
+        i: usize,
+        j: usize,
+    ) -> bool {
+        let positions: Vec<usize> = (0..media_locations.len())
+            .filter(|&p| media_locations[p])
+            .collect();
+        let Some(&at) = positions.get(j) else {
+            return false;
+        };
         if j >= num_media || at > i {
             return false;
         }
@@ -251,20 +286,32 @@ mod tests {
     #[test]
     fn few_shot_prompt_layout() {
         let prompt = Interleaved::few_shot(&["A cat.", "A dog."], "A");
-        assert_eq!(prompt.to_string(), "<image> A cat. <image> A dog. <image> A");
+        assert_eq!(
+            prompt.to_string(),
+            "<image> A cat. <image> A dog. <image> A"
+        );
         assert_eq!(prompt.media_positions(), vec![0, 3, 6]);
         let mask = prompt.mask(MaskRule::MostRecent);
         // "dog." (token 5) sees image 2 only; under the other rule, images 1 and 2.
-        assert_eq!((0..3).map(|j| mask.allowed(5, j)).collect::<Vec<_>>(), [false, true, false]);
+        assert_eq!(
+            (0..3).map(|j| mask.allowed(5, j)).collect::<Vec<_>>(),
+            [false, true, false]
+        );
         let all = prompt.mask(MaskRule::AllPreceding);
-        assert_eq!((0..3).map(|j| all.allowed(5, j)).collect::<Vec<_>>(), [true, true, false]);
+        assert_eq!(
+            (0..3).map(|j| all.allowed(5, j)).collect::<Vec<_>>(),
+            [true, true, false]
+        );
     }
 
     #[test]
     fn video_is_one_marker_with_frames() {
         let prompt = Interleaved::parse("clip: <video:4> a dog runs");
         assert_eq!(prompt.media_frames(), vec![4]);
-        assert_eq!(prompt.media_locations(), vec![false, true, false, false, false]);
+        assert_eq!(
+            prompt.media_locations(),
+            vec![false, true, false, false, false]
+        );
         assert!(!prompt.mask(MaskRule::MostRecent).sees_media(0));
     }
 }

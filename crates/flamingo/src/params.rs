@@ -24,13 +24,18 @@ pub fn resampler(c: &PerceiverResamplerConfig) -> u64 {
     let (dim, inner) = (c.dim as u64, (c.dim_head * c.heads) as u64);
     // Two norms, to_q (dim→inner), to_kv (dim→2·inner), to_out (inner→dim).
     let attention = 2 * layer_norm(c.dim) + 4 * dim * inner;
-    let embeddings = (c.num_latents + c.max_num_frames.unwrap_or(0) + c.max_num_media.unwrap_or(0)) as u64 * dim;
+    let embeddings =
+        (c.num_latents + c.max_num_frames.unwrap_or(0) + c.max_num_media.unwrap_or(0)) as u64 * dim;
     embeddings + c.depth as u64 * (attention + feed_forward(c.dim, c.ff_mult)) + layer_norm(c.dim)
 }
 
 /// Parameters of one [`GatedCrossAttentionBlock`](crate::GatedCrossAttentionBlock).
 pub fn gated_block(c: &GatedCrossAttentionBlockConfig) -> u64 {
-    let (dim, visual, inner) = (c.dim as u64, c.dim_visual as u64, (c.dim_head * c.heads) as u64);
+    let (dim, visual, inner) = (
+        c.dim as u64,
+        c.dim_visual as u64,
+        (c.dim_head * c.heads) as u64,
+    );
     // norm, to_q (dim→inner), to_kv (visual→2·inner), to_out (inner→dim), two scalar gates.
     let attention = layer_norm(c.dim) + 2 * dim * inner + 2 * visual * inner;
     attention + 2 + feed_forward(c.dim, c.ff_mult)
@@ -39,7 +44,10 @@ pub fn gated_block(c: &GatedCrossAttentionBlockConfig) -> u64 {
 /// How many gated blocks a language model of `layers` layers receives: OpenFlamingo
 /// puts one before decoder layer `i` when `(i + 1) % cross_attn_every == 0`.
 pub fn gated_block_count(layers: usize, cross_attn_every: usize) -> usize {
-    assert!(cross_attn_every > 0, "cross-attention interval must be at least 1");
+    assert!(
+        cross_attn_every > 0,
+        "cross-attention interval must be at least 1"
+    );
     layers / cross_attn_every
 }
 
@@ -118,7 +126,8 @@ impl ParamCount {
 }
 
 const OPENFLAMINGO: &str = "Awadalla et al., OpenFlamingo, arXiv:2308.01390, Table 1 (the total is the size in the model's name)";
-const FLAMINGO: &str = "Alayrac et al., Flamingo, arXiv:2204.14198, appendix Table 5 (parameter counts)";
+const FLAMINGO: &str =
+    "Alayrac et al., Flamingo, arXiv:2204.14198, appendix Table 5 (parameter counts)";
 const CLIP_VIT_L14: (&str, u64, usize) = ("CLIP ViT-L/14", 304_000_000, 1024);
 const NFNET_F6: (&str, u64, usize) = ("NFNet-F6", 435_000_000, 1536);
 
@@ -152,17 +161,41 @@ impl ModelPreset {
 
     /// OpenFlamingo-3B: CLIP ViT-L/14 and MPT-1B (2048 wide, 24 layers), a block every layer.
     pub fn openflamingo_3b() -> Self {
-        Self::openflamingo("OpenFlamingo-3B", "MPT-1B", 1_300_000_000, 2048, 24, 1, 3_000_000_000)
+        Self::openflamingo(
+            "OpenFlamingo-3B",
+            "MPT-1B",
+            1_300_000_000,
+            2048,
+            24,
+            1,
+            3_000_000_000,
+        )
     }
 
     /// OpenFlamingo-4B: RedPajama-INCITE-3B (2560 wide, 32 layers), a block every second layer.
     pub fn openflamingo_4b() -> Self {
-        Self::openflamingo("OpenFlamingo-4B", "RedPajama-INCITE-3B", 2_800_000_000, 2560, 32, 2, 4_000_000_000)
+        Self::openflamingo(
+            "OpenFlamingo-4B",
+            "RedPajama-INCITE-3B",
+            2_800_000_000,
+            2560,
+            32,
+            2,
+            4_000_000_000,
+        )
     }
 
     /// OpenFlamingo-9B: MPT-7B (4096 wide, 32 layers), a block every fourth layer.
     pub fn openflamingo_9b() -> Self {
-        Self::openflamingo("OpenFlamingo-9B", "MPT-7B", 6_700_000_000, 4096, 32, 4, 9_000_000_000)
+        Self::openflamingo(
+            "OpenFlamingo-9B",
+            "MPT-7B",
+            6_700_000_000,
+            4096,
+            32,
+            4,
+            9_000_000_000,
+        )
     }
 
     fn openflamingo(
@@ -189,23 +222,54 @@ impl ModelPreset {
             num_latents: 64,
             heads: 8,
             dim_head: 64,
-            published: Published { total, trained: None, source: OPENFLAMINGO },
+            published: Published {
+                total,
+                trained: None,
+                source: OPENFLAMINGO,
+            },
         }
     }
 
     /// Flamingo-3B: Chinchilla-style 1.4B LM (2048 wide, 24 layers), a block every layer.
     pub fn flamingo_3b() -> Self {
-        Self::flamingo("Flamingo-3B", 1_400_000_000, 2048, 24, 1, 16, 3_200_000_000, 194_000_000 + 1_200_000_000)
+        Self::flamingo(
+            "Flamingo-3B",
+            1_400_000_000,
+            2048,
+            24,
+            1,
+            16,
+            3_200_000_000,
+            194_000_000 + 1_200_000_000,
+        )
     }
 
     /// Flamingo-9B: 7B LM (4096 wide, 40 layers), a block every fourth layer.
     pub fn flamingo_9b() -> Self {
-        Self::flamingo("Flamingo-9B", 7_100_000_000, 4096, 40, 4, 32, 9_300_000_000, 194_000_000 + 1_600_000_000)
+        Self::flamingo(
+            "Flamingo-9B",
+            7_100_000_000,
+            4096,
+            40,
+            4,
+            32,
+            9_300_000_000,
+            194_000_000 + 1_600_000_000,
+        )
     }
 
     /// Flamingo (80B): Chinchilla 70B (8192 wide, 80 layers), a block every seventh layer.
     pub fn flamingo_80b() -> Self {
-        Self::flamingo("Flamingo-80B", 70_000_000_000, 8192, 80, 7, 64, 80_000_000_000, 194_000_000 + 10_000_000_000)
+        Self::flamingo(
+            "Flamingo-80B",
+            70_000_000_000,
+            8192,
+            80,
+            7,
+            64,
+            80_000_000_000,
+            194_000_000 + 10_000_000_000,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -234,7 +298,11 @@ impl ModelPreset {
             num_latents: 64,
             heads,
             dim_head: 128,
-            published: Published { total, trained: Some(trained), source: FLAMINGO },
+            published: Published {
+                total,
+                trained: Some(trained),
+                source: FLAMINGO,
+            },
         }
     }
 
@@ -261,7 +329,11 @@ mod tests {
     fn counts_equal_the_modules_built() {
         let device = Device::flex();
         let configs = [
-            PerceiverResamplerConfig::new(24).with_depth(2).with_heads(3).with_dim_head(5).with_num_latents(7),
+            PerceiverResamplerConfig::new(24)
+                .with_depth(2)
+                .with_heads(3)
+                .with_dim_head(5)
+                .with_num_latents(7),
             PerceiverResamplerConfig::new(16)
                 .with_depth(1)
                 .with_num_latents(3)
@@ -272,7 +344,10 @@ mod tests {
         for c in configs {
             assert_eq!(resampler(&c), c.init(&device).num_params() as u64, "{c:?}");
         }
-        let block = GatedCrossAttentionBlockConfig::new(20, 12).with_heads(2).with_dim_head(6).with_ff_mult(3);
+        let block = GatedCrossAttentionBlockConfig::new(20, 12)
+            .with_heads(2)
+            .with_dim_head(6)
+            .with_ff_mult(3);
         assert_eq!(gated_block(&block), block.init(&device).num_params() as u64);
     }
 
@@ -284,10 +359,14 @@ mod tests {
             let c = GatedCrossAttentionBlockConfig::new(d as usize, 1024);
             assert_eq!(gated_block(&c), 8 * d * d + 1028 * d + 1_048_578);
         }
-        let blocks: Vec<usize> = [ModelPreset::openflamingo_3b(), ModelPreset::openflamingo_4b(), ModelPreset::openflamingo_9b()]
-            .iter()
-            .map(|p| p.count().gated_block_count)
-            .collect();
+        let blocks: Vec<usize> = [
+            ModelPreset::openflamingo_3b(),
+            ModelPreset::openflamingo_4b(),
+            ModelPreset::openflamingo_9b(),
+        ]
+        .iter()
+        .map(|p| p.count().gated_block_count)
+        .collect();
         assert_eq!(blocks, [24, 16, 8]);
     }
 
@@ -296,7 +375,13 @@ mod tests {
         for preset in ModelPreset::all() {
             let count = preset.count();
             let ratio = count.total() as f64 / preset.published.total as f64;
-            assert!((0.8..1.25).contains(&ratio), "{}: ours {} vs published {}", preset.name, count.total(), preset.published.total);
+            assert!(
+                (0.8..1.25).contains(&ratio),
+                "{}: ours {} vs published {}",
+                preset.name,
+                count.total(),
+                preset.published.total
+            );
             assert!(count.trained_fraction() > 0.0 && count.trained_fraction() < 0.5);
         }
     }

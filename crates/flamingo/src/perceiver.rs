@@ -55,7 +55,12 @@ impl PerceiverAttentionConfig {
     }
 
     /// Loads `{prefix}norm_media`, `norm_latents`, `to_q`, `to_kv`, `to_out`.
-    pub fn load(&self, sd: &StateDict, prefix: &str, device: &Device) -> Result<PerceiverAttention, LoadError> {
+    pub fn load(
+        &self,
+        sd: &StateDict,
+        prefix: &str,
+        device: &Device,
+    ) -> Result<PerceiverAttention, LoadError> {
         let inner = self.dim_head * self.heads;
         Ok(PerceiverAttention {
             norm_media: sd.layer_norm(&format!("{prefix}norm_media"), self.dim, device)?,
@@ -82,9 +87,17 @@ impl PerceiverAttention {
         let q = self.to_q.forward(latents.clone());
         // Media first, then latents: column j < n of the weights is patch j.
         let kv = self.to_kv.forward(Tensor::cat(vec![media, latents], 2));
-        let [kk, v]: [Tensor<4>; 2] = kv.chunk(2, 3).try_into().expect("to_kv has 2·inner outputs");
+        let [kk, v]: [Tensor<4>; 2] = kv
+            .chunk(2, 3)
+            .try_into()
+            .expect("to_kv has 2·inner outputs");
 
-        let (out, weights) = attend(self.split_heads(q), self.split_heads(kk), self.split_heads(v), None);
+        let (out, weights) = attend(
+            self.split_heads(q),
+            self.split_heads(kk),
+            self.split_heads(v),
+            None,
+        );
         // b h T K d -> b T K (h d)
         let [_, h, _, _, d] = out.dims();
         let out = out.permute([0, 2, 3, 1, 4]).reshape([b, t, k, h * d]);
@@ -160,7 +173,11 @@ impl PerceiverResamplerConfig {
     pub fn init(&self, device: &Device) -> PerceiverResampler {
         let normal = Distribution::Normal(0.0, 1.0);
         PerceiverResampler {
-            latents: Param::from_tensor(Tensor::random([self.num_latents, self.dim], normal, device)),
+            latents: Param::from_tensor(Tensor::random(
+                [self.num_latents, self.dim],
+                normal,
+                device,
+            )),
             frame_embs: self
                 .max_num_frames
                 .map(|f| Param::from_tensor(Tensor::random([f, self.dim], normal, device))),
@@ -168,7 +185,12 @@ impl PerceiverResamplerConfig {
                 .max_num_media
                 .map(|m| Param::from_tensor(Tensor::random([m, 1, self.dim], normal, device))),
             layers: (0..self.depth)
-                .map(|_| (self.attention().init(device), self.feed_forward().init(device)))
+                .map(|_| {
+                    (
+                        self.attention().init(device),
+                        self.feed_forward().init(device),
+                    )
+                })
                 .collect(),
             norm: LayerNormConfig::new(self.dim).init(device),
         }
@@ -180,20 +202,32 @@ impl PerceiverResamplerConfig {
         let layers = (0..self.depth)
             .map(|i| {
                 Ok((
-                    self.attention().load(sd, &format!("layers.{i}.0."), device)?,
-                    self.feed_forward().load(sd, &format!("layers.{i}.1."), device)?,
+                    self.attention()
+                        .load(sd, &format!("layers.{i}.0."), device)?,
+                    self.feed_forward()
+                        .load(sd, &format!("layers.{i}.1."), device)?,
                 ))
             })
             .collect::<Result<_, LoadError>>()?;
         Ok(PerceiverResampler {
-            latents: Param::from_tensor(sd.tensor("latents", [self.num_latents, self.dim], device)?),
+            latents: Param::from_tensor(sd.tensor(
+                "latents",
+                [self.num_latents, self.dim],
+                device,
+            )?),
             frame_embs: self
                 .max_num_frames
-                .map(|f| sd.tensor("frame_embs", [f, self.dim], device).map(Param::from_tensor))
+                .map(|f| {
+                    sd.tensor("frame_embs", [f, self.dim], device)
+                        .map(Param::from_tensor)
+                })
                 .transpose()?,
             media_time_embs: self
                 .max_num_media
-                .map(|m| sd.tensor("media_time_embs", [m, 1, self.dim], device).map(Param::from_tensor))
+                .map(|m| {
+                    sd.tensor("media_time_embs", [m, 1, self.dim], device)
+                        .map(Param::from_tensor)
+                })
                 .transpose()?,
             layers,
             norm: sd.layer_norm("norm", self.dim, device)?,
@@ -218,19 +252,30 @@ impl PerceiverResampler {
         let mut x = x;
         if let Some(frame_embs) = &self.frame_embs {
             let [max_frames, _] = frame_embs.dims();
-            assert!(f <= max_frames, "{f} frames but frame_embs holds {max_frames}");
+            assert!(
+                f <= max_frames,
+                "{f} frames but frame_embs holds {max_frames}"
+            );
             x = x + frame_embs.val().narrow(0, 0, f).reshape([1, 1, f, 1, d]);
         }
         // Frames and patches become one token axis: b T F v D -> b T (F v) D.
         let mut x: Tensor<4> = x.reshape([b, t, f * v, d]);
         if let Some(media_time_embs) = &self.media_time_embs {
             let [max_media, _, _] = media_time_embs.dims();
-            assert!(t <= max_media, "{t} media items but media_time_embs holds {max_media}");
+            assert!(
+                t <= max_media,
+                "{t} media items but media_time_embs holds {max_media}"
+            );
             x = x + media_time_embs.val().narrow(0, 0, t).unsqueeze_dim::<4>(0);
         }
 
         let [k, _] = self.latents.dims();
-        let mut latents = self.latents.val().reshape([1, 1, k, d]).repeat_dim(0, b).repeat_dim(1, t);
+        let mut latents = self
+            .latents
+            .val()
+            .reshape([1, 1, k, d])
+            .repeat_dim(0, b)
+            .repeat_dim(1, t);
         let mut attention = Vec::with_capacity(self.layers.len());
         for (attn, ff) in &self.layers {
             let (update, weights) = attn.forward(x.clone(), latents.clone());
@@ -238,7 +283,10 @@ impl PerceiverResampler {
             latents = ff.forward(latents.clone()) + latents;
             attention.push(weights);
         }
-        ResamplerOutput { latents: self.norm.forward(latents), attention }
+        ResamplerOutput {
+            latents: self.norm.forward(latents),
+            attention,
+        }
     }
 
     /// K: however many patches go in, this many tokens come out per media item.

@@ -68,26 +68,62 @@ impl<'a> StateDict<'a> {
         &self.metadata
     }
 
-    fn view(&self, name: &str, dtype: Dtype, expected: &'static str) -> Result<safetensors::tensor::TensorView<'a>, LoadError> {
-        let view = self.tensors.tensor(name).map_err(|_| LoadError::Missing(name.to_owned()))?;
+    fn view(
+        &self,
+        name: &str,
+        dtype: Dtype,
+        expected: &'static str,
+    ) -> Result<safetensors::tensor::TensorView<'a>, LoadError> {
+        let view = self
+            .tensors
+            .tensor(name)
+            .map_err(|_| LoadError::Missing(name.to_owned()))?;
         if view.dtype() != dtype {
-            return Err(LoadError::Dtype { name: name.to_owned(), expected, found: format!("{:?}", view.dtype()) });
+            return Err(LoadError::Dtype {
+                name: name.to_owned(),
+                expected,
+                found: format!("{:?}", view.dtype()),
+            });
         }
         Ok(view)
     }
 
     /// The shape of tensor `name`, if present.
     pub fn shape(&self, name: &str) -> Result<Vec<usize>, LoadError> {
-        Ok(self.tensors.tensor(name).map_err(|_| LoadError::Missing(name.to_owned()))?.shape().to_vec())
+        Ok(self
+            .tensors
+            .tensor(name)
+            .map_err(|_| LoadError::Missing(name.to_owned()))?
+            .shape()
+            .to_vec())
+    }
+
+    /// An F32 tensor of any shape: (shape, row-major values).
+    pub fn f32s(&self, name: &str) -> Result<(Vec<usize>, Vec<f32>), LoadError> {
+        let view = self.view(name, Dtype::F32, "F32")?;
+        let values = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        Ok((view.shape().to_vec(), values))
     }
 
     /// An F32 tensor of exactly `shape`.
-    pub fn tensor<const D: usize>(&self, name: &str, shape: [usize; D], device: &Device) -> Result<Tensor<D>, LoadError> {
-        let view = self.view(name, Dtype::F32, "F32")?;
-        if view.shape() != shape {
-            return Err(LoadError::Shape { name: name.to_owned(), expected: shape.to_vec(), found: view.shape().to_vec() });
+    pub fn tensor<const D: usize>(
+        &self,
+        name: &str,
+        shape: [usize; D],
+        device: &Device,
+    ) -> Result<Tensor<D>, LoadError> {
+        let (found, values) = self.f32s(name)?;
+        if found != shape {
+            return Err(LoadError::Shape {
+                name: name.to_owned(),
+                expected: shape.to_vec(),
+                found,
+            });
         }
-        let values: Vec<f32> = view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         Ok(Tensor::from_data(TensorData::new(values, shape), device))
     }
 
@@ -95,22 +131,44 @@ impl<'a> StateDict<'a> {
     pub fn bools(&self, name: &str, shape: &[usize]) -> Result<Vec<bool>, LoadError> {
         let view = self.view(name, Dtype::BOOL, "BOOL")?;
         if view.shape() != shape {
-            return Err(LoadError::Shape { name: name.to_owned(), expected: shape.to_vec(), found: view.shape().to_vec() });
+            return Err(LoadError::Shape {
+                name: name.to_owned(),
+                expected: shape.to_vec(),
+                found: view.shape().to_vec(),
+            });
         }
         Ok(view.data().iter().map(|&b| b != 0).collect())
     }
 
     /// `nn.Linear(d_in, d_out, bias=False)` stored as `{prefix}.weight`, `[d_out, d_in]`.
-    pub fn linear(&self, prefix: &str, d_in: usize, d_out: usize, device: &Device) -> Result<Linear, LoadError> {
+    pub fn linear(
+        &self,
+        prefix: &str,
+        d_in: usize,
+        d_out: usize,
+        device: &Device,
+    ) -> Result<Linear, LoadError> {
         let weight = self.tensor(&format!("{prefix}.weight"), [d_out, d_in], device)?;
-        Ok(Linear { weight: Param::from_tensor(weight.transpose()), bias: None })
+        Ok(Linear {
+            weight: Param::from_tensor(weight.transpose()),
+            bias: None,
+        })
     }
 
     /// `nn.LayerNorm(d)` (eps 1e-5) stored as `{prefix}.weight` and `{prefix}.bias`.
-    pub fn layer_norm(&self, prefix: &str, d: usize, device: &Device) -> Result<LayerNorm, LoadError> {
+    pub fn layer_norm(
+        &self,
+        prefix: &str,
+        d: usize,
+        device: &Device,
+    ) -> Result<LayerNorm, LoadError> {
         let mut norm = LayerNormConfig::new(d).init(device);
         norm.gamma = Param::from_tensor(self.tensor(&format!("{prefix}.weight"), [d], device)?);
-        norm.beta = Some(Param::from_tensor(self.tensor(&format!("{prefix}.bias"), [d], device)?));
+        norm.beta = Some(Param::from_tensor(self.tensor(
+            &format!("{prefix}.bias"),
+            [d],
+            device,
+        )?));
         Ok(norm)
     }
 }
@@ -118,6 +176,7 @@ impl<'a> StateDict<'a> {
 /// One F32 tensor as safetensors bytes, with no metadata.
 pub fn write_f32(name: &str, shape: &[usize], values: &[f32]) -> Vec<u8> {
     let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-    let view = safetensors::tensor::TensorView::new(Dtype::F32, shape.to_vec(), &bytes).expect("shape matches values");
+    let view = safetensors::tensor::TensorView::new(Dtype::F32, shape.to_vec(), &bytes)
+        .expect("shape matches values");
     safetensors::serialize([(name, view)], None).expect("a single tensor always serialises")
 }

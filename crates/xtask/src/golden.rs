@@ -15,10 +15,21 @@ pub fn run(sh: &Shell, args: &[String]) -> Result<()> {
             cmd!(sh, "{python} {SCRIPT} write {FIXTURES} --seed 0").run()?;
         }
         Some("check") => {
-            let seeds: Vec<&str> = if args.len() > 1 { args[1..].iter().map(String::as_str).collect() } else { vec!["1", "2", "3"] };
-            cmd!(sh, "cargo build --release -p flamingo-cli").run()?;
-            let seed_flags: Vec<String> = seeds.iter().flat_map(|s| ["--seed".to_owned(), s.to_string()]).collect();
-            cmd!(sh, "{python} {SCRIPT} check target/release/flamingo {seed_flags...}").run()?;
+            let seeds: Vec<&str> = if args.len() > 1 {
+                args[1..].iter().map(String::as_str).collect()
+            } else {
+                vec!["1", "2", "3"]
+            };
+            cmd!(sh, "cargo build -p flamingo-cli").run()?;
+            let seed_flags: Vec<String> = seeds
+                .iter()
+                .flat_map(|s| ["--seed".to_owned(), s.to_string()])
+                .collect();
+            cmd!(
+                sh,
+                "{python} {SCRIPT} check target/debug/flamingo {seed_flags...}"
+            )
+            .run()?;
         }
         _ => bail!("usage: cargo xtask golden write | check [SEEDS...]"),
     }

@@ -7,11 +7,20 @@ use xshell::{Shell, cmd};
 const TRUNK_VERSION: &str = "0.21.14";
 
 fn is_root(sh: &Shell) -> bool {
-    cmd!(sh, "id -u").quiet().read().map(|uid| uid.trim() == "0").unwrap_or(false)
+    cmd!(sh, "id -u")
+        .quiet()
+        .read()
+        .map(|uid| uid.trim() == "0")
+        .unwrap_or(false)
 }
 
 fn has_command(sh: &Shell, name: &str) -> bool {
-    cmd!(sh, "sh -c 'command -v {name}'").quiet().ignore_stdout().ignore_stderr().run().is_ok()
+    cmd!(sh, "sh -c 'command -v {name}'")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .is_ok()
 }
 
 /// Debian packages, installed with apt-get when running as root.
@@ -20,7 +29,11 @@ pub fn debian_packages(sh: &Shell, packages: &[&str]) -> Result<()> {
         .iter()
         .copied()
         .filter(|p| {
-            let status = cmd!(sh, "dpkg-query -W -f=${{Status}} {p}").quiet().ignore_stderr().read().unwrap_or_default();
+            let status = cmd!(sh, "dpkg-query -W -f=${{Status}} {p}")
+                .quiet()
+                .ignore_stderr()
+                .read()
+                .unwrap_or_default();
             !status.contains("install ok installed")
         })
         .collect();
@@ -28,25 +41,38 @@ pub fn debian_packages(sh: &Shell, packages: &[&str]) -> Result<()> {
         return Ok(());
     }
     if !is_root(sh) {
-        bail!("missing Debian packages: {}; install them with `sudo apt-get install {}`", missing.join(", "), missing.join(" "));
+        bail!(
+            "missing Debian packages: {}; install them with `sudo apt-get install {}`",
+            missing.join(", "),
+            missing.join(" ")
+        );
     }
     eprintln!("xtask: installing Debian packages {}", missing.join(" "));
     cmd!(sh, "apt-get update -qq").run()?;
-    cmd!(sh, "apt-get install -y -qq {missing...}").env("DEBIAN_FRONTEND", "noninteractive").run()?;
+    cmd!(sh, "apt-get install -y -qq {missing...}")
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .run()?;
     Ok(())
 }
 
 /// The wasm32 target for the page.
 pub fn wasm_target(sh: &Shell) -> Result<()> {
     let installed = cmd!(sh, "rustup target list --installed").quiet().read()?;
-    if !installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    if !installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         cmd!(sh, "rustup target add wasm32-unknown-unknown").run()?;
     }
     Ok(())
 }
 
 fn version_of(sh: &Shell, tool: &str) -> Option<String> {
-    cmd!(sh, "{tool} --version").quiet().ignore_stderr().read().ok()
+    cmd!(sh, "{tool} --version")
+        .quiet()
+        .ignore_stderr()
+        .read()
+        .ok()
 }
 
 /// The `wasm-bindgen` crate version in Cargo.lock; the CLI must equal it.
@@ -56,7 +82,10 @@ fn wasm_bindgen_version(sh: &Shell) -> Result<String> {
     while let Some(line) = lines.next() {
         if line == "name = \"wasm-bindgen\"" {
             let version = lines.next().context("version after name")?;
-            return Ok(version.trim_start_matches("version = ").trim_matches('"').to_owned());
+            return Ok(version
+                .trim_start_matches("version = ")
+                .trim_matches('"')
+                .to_owned());
         }
     }
     bail!("wasm-bindgen is not in Cargo.lock")
@@ -70,10 +99,16 @@ pub fn web_tools(sh: &Shell) -> Result<()> {
         cmd!(sh, "cargo install trunk --version {TRUNK_VERSION} --locked").run()?;
     }
     let bindgen = wasm_bindgen_version(sh)?;
-    if !version_of(sh, "wasm-bindgen").is_some_and(|v| v.split_whitespace().nth(1) == Some(bindgen.as_str())) {
+    if !version_of(sh, "wasm-bindgen")
+        .is_some_and(|v| v.split_whitespace().nth(1) == Some(bindgen.as_str()))
+    {
         // `--locked` wants a crate the registry no longer has, so not locked.
         eprintln!("xtask: installing wasm-bindgen-cli {bindgen}");
-        cmd!(sh, "cargo install wasm-bindgen-cli --version {bindgen} --force").run()?;
+        cmd!(
+            sh,
+            "cargo install wasm-bindgen-cli --version {bindgen} --force"
+        )
+        .run()?;
     }
     Ok(())
 }
@@ -97,10 +132,17 @@ pub fn golden_python(sh: &Shell) -> Result<std::path::PathBuf> {
         if !has_command(sh, "python3") {
             bail!("python3 is needed to run OpenFlamingo's reference");
         }
-        eprintln!("xtask: installing PyTorch and open-flamingo 2.0.1 into {}", venv.display());
+        eprintln!(
+            "xtask: installing PyTorch and open-flamingo 2.0.1 into {}",
+            venv.display()
+        );
         cmd!(sh, "python3 -m venv {venv}").run()?;
         let pip = venv.join("bin/pip");
-        cmd!(sh, "{pip} install -q torch einops einops-exts safetensors numpy").run()?;
+        cmd!(
+            sh,
+            "{pip} install -q torch einops einops-exts safetensors numpy"
+        )
+        .run()?;
         // --no-deps: its own dependencies (transformers, open_clip) are not needed for helpers.py.
         cmd!(sh, "{pip} install -q --no-deps open-flamingo==2.0.1").run()?;
     }

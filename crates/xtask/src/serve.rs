@@ -7,6 +7,10 @@ use crate::install;
 
 pub fn run(sh: &Shell) -> Result<()> {
     install::web_tools(sh)?;
-    cmd!(sh, "trunk serve --offline --release --address 127.0.0.1 --port 8080").run()?;
+    cmd!(
+        sh,
+        "trunk serve --offline --release --address 127.0.0.1 --port 8080"
+    )
+    .run()?;
     Ok(())
 }
