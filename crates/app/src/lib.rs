@@ -1,20 +1,27 @@
-//! The Flamingo Explainer page. For now a placeholder that builds and mounts;
-//! the panels computing with `crates/flamingo` come next.
+//! The Flamingo Explainer page: three panels that compute with `crates/flamingo`
+//! in the browser. Pure logic (URL state, scheduling, colouring, the prompt) sits in
+//! plain modules tested natively; the components only draw it.
 
-use leptos::prelude::*;
+// Clippy runs natively, where the browser-only modules are compiled out; there,
+// rustc's own warnings are errors instead.
+#![cfg_attr(target_arch = "wasm32", deny(warnings))]
 
-/// The whole page.
-#[component]
-pub fn App() -> impl IntoView {
-    view! {
-        <main>
-            <h1>"Flamingo Explainer"</h1>
-            <p>
-                "How DeepMind's Flamingo joins a vision encoder to a frozen language model: "
-                "the Perceiver resampler, tanh-gated cross-attention and interleaved image masks, "
-                "computed in your browser."
-            </p>
-            <p id="status">"The interactive panels are on their way."</p>
-        </main>
-    }
-}
+pub mod heatmap;
+pub mod scheduler;
+pub mod sequence;
+pub mod stand_in;
+pub mod url_state;
+
+#[cfg(target_arch = "wasm32")]
+mod backend;
+#[cfg(target_arch = "wasm32")]
+mod canvas;
+#[cfg(target_arch = "wasm32")]
+mod lab;
+#[cfg(target_arch = "wasm32")]
+mod page;
+
+#[cfg(target_arch = "wasm32")]
+pub use canvas::install_panic_banner;
+#[cfg(target_arch = "wasm32")]
+pub use page::App;

@@ -18,7 +18,7 @@ fn run(args: &[String]) -> anyhow::Result<()> {
         bail!("unknown command `{command}`; {USAGE}");
     }
     let bytes = std::fs::read(input).with_context(|| format!("cannot read {input}"))?;
-    let case = ForwardCase::load(&bytes, &Device::flex()).with_context(|| format!("{input}"))?;
+    let case = ForwardCase::load(&bytes, &Device::flex()).with_context(|| input.clone())?;
     let out = case.forward();
     let values = out
         .try_to_vec::<f32>()

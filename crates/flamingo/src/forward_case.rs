@@ -19,6 +19,8 @@ use crate::perceiver::{PerceiverResampler, PerceiverResamplerConfig};
 use crate::state_dict::{LoadError, StateDict};
 
 /// A module with its inputs, ready to run.
+// One is built per file and moved once; boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum ForwardCase {
     /// `perceiver_resampler`
@@ -103,21 +105,21 @@ impl ForwardCase {
         let module = config.load(sd, device)?;
         let shape: [usize; 5] = input_shape(sd, "input.x")?;
         check_axis("input.x", &shape, 4, config.dim, "dim")?;
-        if let Some(max) = config.max_num_frames {
-            if shape[2] > max {
-                return Err(LoadError::Input(format!(
-                    "`input.x` has {} frames but max_num_frames = {max}",
-                    shape[2]
-                )));
-            }
+        if let Some(max) = config.max_num_frames
+            && shape[2] > max
+        {
+            return Err(LoadError::Input(format!(
+                "`input.x` has {} frames but max_num_frames = {max}",
+                shape[2]
+            )));
         }
-        if let Some(max) = config.max_num_media {
-            if shape[1] > max {
-                return Err(LoadError::Input(format!(
-                    "`input.x` has {} media but max_num_media = {max}",
-                    shape[1]
-                )));
-            }
+        if let Some(max) = config.max_num_media
+            && shape[1] > max
+        {
+            return Err(LoadError::Input(format!(
+                "`input.x` has {} media but max_num_media = {max}",
+                shape[1]
+            )));
         }
         let x = sd.tensor("input.x", shape, device)?;
         Ok(Self::Resampler { module, x })

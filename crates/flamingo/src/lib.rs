@@ -12,6 +12,7 @@
 //! - [`interleave`]: interleaved sequences, `media_locations` and the text × image mask.
 //! - [`params`]: parameter counts and model presets.
 //! - [`state_dict`], [`forward_case`]: PyTorch weights and test cases from safetensors.
+//! - [`seeded`]: seeded random weights, identical on every backend.
 
 mod attention;
 pub mod cross_attention;
@@ -20,6 +21,7 @@ pub mod forward_case;
 pub mod interleave;
 pub mod params;
 pub mod perceiver;
+mod seeded;
 pub mod state_dict;
 
 pub use burn;
@@ -33,3 +35,4 @@ pub use perceiver::{
     PerceiverAttention, PerceiverAttentionConfig, PerceiverResampler, PerceiverResamplerConfig,
     ResamplerOutput,
 };
+pub use seeded::seeded;

@@ -6,7 +6,7 @@ use flamingo::burn::module::Module;
 use flamingo::burn::tensor::{Device, DeviceKind, Distribution, Tensor};
 use flamingo::{
     GatedCrossAttentionBlockConfig, Interleaved, MaskRule, MaskedCrossAttentionConfig,
-    PerceiverResamplerConfig,
+    PerceiverResamplerConfig, seeded,
 };
 
 fn normal<const D: usize>(shape: [usize; D], device: &Device) -> Tensor<D> {
@@ -202,4 +202,22 @@ fn cpu_and_wgpu_agree() {
         .forward(x.to_device(&gpu), media.to_device(&gpu), &loc);
     assert!(max_abs_diff(&values(on_cpu.output), &values(on_gpu.output)) <= 1e-4);
     assert!(max_abs_diff(&values(on_cpu.weights), &values(on_gpu.weights)) <= 1e-4);
+}
+
+/// Weights drawn from a seed do not depend on where the module is sent before its
+/// first use (burn initialises lazily).
+#[test]
+fn seeded_weights_are_the_same_on_every_backend() {
+    let gpu = Device::wgpu(DeviceKind::DefaultDevice);
+    let config = PerceiverResamplerConfig::new(16)
+        .with_depth(1)
+        .with_heads(2)
+        .with_dim_head(8)
+        .with_num_latents(4);
+    let on_cpu = seeded(5, &Device::flex(), |d| config.init(d));
+    let on_gpu = seeded(5, &gpu, |d| config.init(d));
+    let x = normal([1, 1, 1, 9, 16], &Device::flex());
+    let a = values(on_cpu.forward(x.clone()));
+    let b = values(on_gpu.forward(x.to_device(&gpu)));
+    assert!(max_abs_diff(&a, &b) <= 1e-5, "{}", max_abs_diff(&a, &b));
 }

@@ -15,7 +15,8 @@ fn is_root(sh: &Shell) -> bool {
 }
 
 fn has_command(sh: &Shell, name: &str) -> bool {
-    cmd!(sh, "sh -c 'command -v {name}'")
+    let script = format!("command -v {name}");
+    cmd!(sh, "sh -c {script}")
         .quiet()
         .ignore_stdout()
         .ignore_stderr()
@@ -29,7 +30,8 @@ pub fn debian_packages(sh: &Shell, packages: &[&str]) -> Result<()> {
         .iter()
         .copied()
         .filter(|p| {
-            let status = cmd!(sh, "dpkg-query -W -f=${{Status}} {p}")
+            let format = "${Status}";
+            let status = cmd!(sh, "dpkg-query -W --showformat {format} {p}")
                 .quiet()
                 .ignore_stderr()
                 .read()
@@ -94,14 +96,15 @@ fn wasm_bindgen_version(sh: &Shell) -> Result<String> {
 /// Trunk and a wasm-bindgen CLI matching the crate, from crates.io.
 pub fn web_tools(sh: &Shell) -> Result<()> {
     wasm_target(sh)?;
-    if !version_of(sh, "trunk").is_some_and(|v| v.contains(TRUNK_VERSION)) {
+    let has = |tool: &str, version: &str| {
+        version_of(sh, tool).is_some_and(|v| v.split_whitespace().nth(1) == Some(version))
+    };
+    if !has("trunk", TRUNK_VERSION) {
         eprintln!("xtask: installing trunk {TRUNK_VERSION}");
         cmd!(sh, "cargo install trunk --version {TRUNK_VERSION} --locked").run()?;
     }
     let bindgen = wasm_bindgen_version(sh)?;
-    if !version_of(sh, "wasm-bindgen")
-        .is_some_and(|v| v.split_whitespace().nth(1) == Some(bindgen.as_str()))
-    {
+    if !has("wasm-bindgen", &bindgen) {
         // `--locked` wants a crate the registry no longer has, so not locked.
         eprintln!("xtask: installing wasm-bindgen-cli {bindgen}");
         cmd!(
@@ -147,4 +150,15 @@ pub fn golden_python(sh: &Shell) -> Result<std::path::PathBuf> {
         cmd!(sh, "{pip} install -q --no-deps open-flamingo==2.0.1").run()?;
     }
     Ok(python)
+}
+
+/// Debian's Chromium for the browser tests; playwright-core drives it, never downloading a browser.
+pub fn browser(sh: &Shell) -> Result<()> {
+    debian_packages(sh, &["chromium"])?;
+    if !has_command(sh, "npm") {
+        bail!(
+            "npm is needed for the browser tests; install Node.js (Debian: `apt-get install nodejs npm`)"
+        );
+    }
+    Ok(())
 }

@@ -8,15 +8,14 @@ use crate::install;
 pub fn run(sh: &Shell) -> Result<()> {
     install::vulkan(sh)?;
     install::web_tools(sh)?;
+    install::browser(sh)?;
     cmd!(sh, "cargo fmt --all --check").run()?;
     cmd!(sh, "cargo clippy --workspace --all-targets -- -D warnings").run()?;
-    cmd!(
-        sh,
-        "cargo clippy -p app --target wasm32-unknown-unknown -- -D warnings"
-    )
-    .run()?;
     cmd!(sh, "cargo test --workspace").run()?;
-    // The page must build; its browser tests come with it.
-    cmd!(sh, "trunk build --offline").run()?;
+    // The same release build `serve` makes, then the browser tests against it.
+    cmd!(sh, "trunk build --offline --release").run()?;
+    let _web = sh.push_dir("web");
+    cmd!(sh, "npm ci --no-audit --no-fund").run()?;
+    cmd!(sh, "npm test").run()?;
     Ok(())
 }

@@ -1,0 +1,133 @@
+//! Canvas work: heatmaps as `ImageData`, the tanh curve with plotters, and
+//! decoding the sample pictures into RGBA.
+
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use wasm_bindgen::{Clamped, JsCast, JsValue};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement, ImageData};
+
+use crate::heatmap::{Range, rgba};
+
+fn context(canvas: &HtmlCanvasElement) -> Result<CanvasRenderingContext2d, JsValue> {
+    canvas
+        .get_context("2d")?
+        .ok_or_else(|| JsValue::from_str("no 2d context"))?
+        .dyn_into::<CanvasRenderingContext2d>()
+        .map_err(|_| JsValue::from_str("not a 2d context"))
+}
+
+/// One pixel per cell; CSS scales the canvas up with `image-rendering: pixelated`.
+pub fn draw_heatmap(
+    canvas: &HtmlCanvasElement,
+    values: &[f32],
+    rows: usize,
+    cols: usize,
+    range: Range,
+) -> Result<(), JsValue> {
+    canvas.set_width(cols.max(1) as u32);
+    canvas.set_height(rows.max(1) as u32);
+    if rows == 0 || cols == 0 {
+        return Ok(());
+    }
+    let buf = rgba(values, rows, cols, range);
+    let image =
+        ImageData::new_with_u8_clamped_array_and_sh(Clamped(&buf), cols as u32, rows as u32)?;
+    context(canvas)?.put_image_data(&image, 0.0, 0.0)
+}
+
+/// The colour legend: a horizontal ramp from `range.min` to `range.max`.
+pub fn draw_legend(canvas: &HtmlCanvasElement, range: Range) -> Result<(), JsValue> {
+    let steps = 128;
+    let values: Vec<f32> = (0..steps)
+        .map(|i| range.min + (range.max - range.min) * i as f32 / (steps - 1) as f32)
+        .collect();
+    draw_heatmap(canvas, &values, 1, steps, range)
+}
+
+/// `y = tanh(x)` over the gate's range, with the current gate marked.
+pub fn draw_tanh(canvas: HtmlCanvasElement, alpha: f32) -> Result<(), String> {
+    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("canvas unavailable")?;
+    let root = backend.into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let mut chart = ChartBuilder::on(&root)
+        .margin(8)
+        .x_label_area_size(28)
+        .y_label_area_size(36)
+        .build_cartesian_2d(-4f32..4f32, -1.1f32..1.1f32)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("alpha")
+        .y_desc("tanh(alpha)")
+        .x_labels(9)
+        .y_labels(5)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(LineSeries::new(
+            (0..=160)
+                .map(|i| -4.0 + i as f32 * 0.05)
+                .map(|x| (x, x.tanh())),
+            &BLUE,
+        ))
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(std::iter::once(Circle::new(
+            (alpha, alpha.tanh()),
+            6,
+            RED.filled(),
+        )))
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+/// A loaded picture drawn at `size × size` and read back as RGBA.
+pub fn pixels(image: &HtmlImageElement, size: usize) -> Result<Vec<u8>, JsValue> {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let canvas: HtmlCanvasElement = document.create_element("canvas")?.dyn_into()?;
+    canvas.set_width(size as u32);
+    canvas.set_height(size as u32);
+    let ctx = context(&canvas)?;
+    ctx.draw_image_with_html_image_element_and_dw_and_dh(
+        image,
+        0.0,
+        0.0,
+        size as f64,
+        size as f64,
+    )?;
+    Ok(ctx
+        .get_image_data(0.0, 0.0, size as f64, size as f64)?
+        .data()
+        .0)
+}
+
+/// Loads `src` and waits until it has decoded.
+pub async fn load_image(src: &str) -> Result<HtmlImageElement, JsValue> {
+    let image = HtmlImageElement::new()?;
+    image.set_src(src);
+    wasm_bindgen_futures::JsFuture::from(image.decode()).await?;
+    Ok(image)
+}
+
+/// A panic shows a banner instead of leaving a dead page.
+pub fn install_panic_banner() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let Ok(banner) = document.create_element("div") else {
+            return;
+        };
+        banner.set_id("panic-banner");
+        let _ = banner.set_attribute("role", "alert");
+        banner.set_text_content(Some(&format!(
+            "Something went wrong and the page stopped computing: {info}. Reloading keeps your settings, which live in the link."
+        )));
+        if let Some(body) = document.body() {
+            let _ = body.prepend_with_node_1(&banner);
+        }
+    }));
+}

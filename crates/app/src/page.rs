@@ -1,0 +1,501 @@
+//! The components. State lives in one `UrlState` signal; everything else is derived.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use flamingo::{MaskRule, Segment};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsValue;
+
+use crate::backend::{self, Backends};
+use crate::canvas;
+use crate::heatmap::Range;
+use crate::lab::{self, Frame, Lab, Request};
+use crate::scheduler::LatestWins;
+use crate::sequence::{add_image, move_image, prompt};
+use crate::url_state::{BackendChoice, Preset, UrlState, bounds};
+
+const SAMPLES: [&str; 3] = ["assets/sunset.svg", "assets/house.svg", "assets/flower.svg"];
+
+/// A request, the backend to run it on, and the URL query it answers.
+type Job = (Request, bool, String);
+
+/// The computation's worker: one lab per backend, one request running at a time.
+#[derive(Default)]
+struct Worker {
+    queue: LatestWins<Job>,
+    cpu: Option<Lab>,
+    gpu: Option<Lab>,
+}
+
+fn now_ms() -> f64 {
+    window().performance().map(|p| p.now()).unwrap_or(0.0)
+}
+
+/// Where a finished forward lands.
+#[derive(Clone, Copy)]
+struct Outputs {
+    frame: RwSignal<Option<Frame>>,
+    /// The URL query the shown frame answers; tests wait for it to match the address bar.
+    frame_query: RwSignal<String>,
+    error: RwSignal<Option<String>>,
+    timing: RwSignal<f64>,
+}
+
+async fn run_queue(worker: Rc<RefCell<Worker>>, first: Job, out: Outputs) {
+    let Outputs {
+        frame,
+        frame_query,
+        error,
+        timing,
+    } = out;
+    let mut next = Some(first);
+    while let Some((request, gpu, query)) = next {
+        let lab = {
+            let mut w = worker.borrow_mut();
+            if gpu { w.gpu.take() } else { w.cpu.take() }
+        };
+        if let Some(mut lab) = lab {
+            let start = now_ms();
+            match lab.run(&request).await {
+                Ok(f) => {
+                    timing.set(now_ms() - start);
+                    frame.set(Some(f));
+                    frame_query.set(query);
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            let mut w = worker.borrow_mut();
+            if gpu {
+                w.gpu = Some(lab)
+            } else {
+                w.cpu = Some(lab)
+            }
+        }
+        next = worker.borrow_mut().queue.finish();
+    }
+}
+
+/// The whole page.
+#[component]
+pub fn App() -> impl IntoView {
+    let search = window().location().search().unwrap_or_default();
+    let (initial, notices) = UrlState::parse(&search);
+    let state = RwSignal::new(initial);
+    let notices = RwSignal::new(notices);
+    let layer = RwSignal::new(usize::MAX);
+    let head = RwSignal::new(None::<usize>);
+    let frame = RwSignal::new(None::<Frame>);
+    let error = RwSignal::new(None::<String>);
+    let timing = RwSignal::new(0.0f64);
+    let frame_query = RwSignal::new(String::new());
+    let outputs = Outputs {
+        frame,
+        frame_query,
+        error,
+        timing,
+    };
+    let badge = RwSignal::new("starting…".to_owned());
+    let gpu_ready = RwSignal::new(None::<Result<String, String>>);
+    let auto_pick_gpu = RwSignal::new(false);
+    let samples_ready = RwSignal::new(false);
+    let worker = Rc::new(RefCell::new(Worker::default()));
+
+    // The URL follows the state, replacing rather than pushing history entries.
+    Effect::new(move |_| {
+        let query = state.with(UrlState::to_query);
+        if let Ok(history) = window().history() {
+            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("?{query}")));
+        }
+    });
+
+    // Start-up: pictures and backends, once.
+    {
+        let worker = worker.clone();
+        spawn_local(async move {
+            let mut pictures = Vec::new();
+            for src in SAMPLES {
+                match canvas::load_image(src)
+                    .await
+                    .and_then(|img| canvas::pixels(&img, lab::IMAGE_SIZE))
+                {
+                    Ok(p) => pictures.push(p),
+                    Err(e) => error.set(Some(format!("could not load {src}: {e:?}"))),
+                }
+            }
+            if pictures.is_empty() {
+                pictures.push(vec![128; lab::IMAGE_SIZE * lab::IMAGE_SIZE * 4]);
+            }
+            let Backends { cpu, webgpu } = backend::init().await;
+            worker.borrow_mut().cpu = Some(Lab::new(cpu.device, pictures.clone()));
+            gpu_ready.set(Some(match webgpu {
+                Ok(b) => {
+                    worker.borrow_mut().gpu = Some(Lab::new(b.device, pictures));
+                    Ok(b.detail)
+                }
+                Err(why) => Err(why),
+            }));
+            samples_ready.set(true);
+        });
+    }
+
+    let use_gpu = Memo::new(move |_| {
+        let gpu_ok = matches!(gpu_ready.get(), Some(Ok(_)));
+        match state.with(|s| s.backend) {
+            BackendChoice::Cpu => false,
+            BackendChoice::WebGpu => gpu_ok,
+            BackendChoice::Auto => gpu_ok && auto_pick_gpu.get(),
+        }
+    });
+
+    // Auto: measure both backends once at the current size, keep the faster.
+    {
+        let worker = worker.clone();
+        Effect::new(move |_| {
+            if !matches!(gpu_ready.get(), Some(Ok(_)))
+                || state.with_untracked(|s| s.backend) != BackendChoice::Auto
+            {
+                return;
+            }
+            let worker = worker.clone();
+            let s = state.get_untracked();
+            let request = request_for(&s, layer.get_untracked(), head.get_untracked());
+            spawn_local(async move {
+                let Some(mut gpu) = worker.borrow_mut().gpu.take() else {
+                    return;
+                };
+                let _ = gpu.run(&request).await; // the first run compiles shaders
+                let start = now_ms();
+                let ok = gpu.run(&request).await.is_ok();
+                let gpu_ms = now_ms() - start;
+                worker.borrow_mut().gpu = Some(gpu);
+                let Some(mut cpu) = worker.borrow_mut().cpu.take() else {
+                    return;
+                };
+                let start = now_ms();
+                let _ = cpu.run(&request).await;
+                let cpu_ms = now_ms() - start;
+                worker.borrow_mut().cpu = Some(cpu);
+                auto_pick_gpu.set(ok && gpu_ms < cpu_ms);
+            });
+        });
+    }
+
+    Effect::new(move |_| {
+        let (choice, gpu) = (state.with(|s| s.backend), use_gpu.get());
+        badge.set(match (gpu, gpu_ready.get()) {
+            (_, None) => "starting…".into(),
+            (true, Some(Ok(adapter))) => format!("WebGPU ({adapter})"),
+            (false, Some(Ok(_))) if choice == BackendChoice::Auto => {
+                "CPU (auto: faster here than WebGPU)".into()
+            }
+            (false, Some(Ok(_))) => "CPU (chosen)".into(),
+            (_, Some(Err(why))) => format!("CPU ({why})"),
+        });
+    });
+
+    let request = Memo::new(move |_| state.with(|s| request_for(s, layer.get(), head.get())));
+    {
+        let worker = worker.clone();
+        Effect::new(move |_| {
+            let r = request.get();
+            let gpu = use_gpu.get();
+            if !samples_ready.get() {
+                return;
+            }
+            let query = state.with_untracked(UrlState::to_query);
+            let start = worker.borrow_mut().queue.submit((r, gpu, query));
+            if let Some(first) = start {
+                spawn_local(run_queue(worker.clone(), first, outputs));
+            }
+        });
+    }
+
+    view! {
+        <header>
+            <h1>"Flamingo Explainer"</h1>
+            <p class="lede">
+                "Flamingo lets a frozen language model look at pictures. A Perceiver resampler squeezes "
+                "each image into a few tokens, and gated cross-attention layers, slipped between the "
+                "frozen layers, let text read them. Every number below is computed in your browser by "
+                "the same code that is tested against OpenFlamingo."
+            </p>
+            <p class="status">
+                "Backend: " <span id="backend">{move || badge.get()}</span>
+                " · last forward " {move || format!("{:.1} ms", timing.get())}
+                <label>
+                    " use "
+                    <select aria-label="Backend" on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        state.update(|s| s.backend = match v.as_str() { "webgpu" => BackendChoice::WebGpu, "cpu" => BackendChoice::Cpu, _ => BackendChoice::Auto });
+                    } prop:value=move || match state.with(|s| s.backend) { BackendChoice::Auto => "auto", BackendChoice::WebGpu => "webgpu", BackendChoice::Cpu => "cpu" }>
+                        <option value="auto">"auto"</option>
+                        <option value="webgpu">"WebGPU"</option>
+                        <option value="cpu">"CPU"</option>
+                    </select>
+                </label>
+                <button on:click=move |_| {
+                    let url = window().location().href().unwrap_or_default();
+                    let _ = window().navigator().clipboard().write_text(&url);
+                }>"Copy link"</button>
+            </p>
+            <Show when=move || !notices.with(Vec::is_empty)>
+                <p class="notice" role="status">"Some link values were repaired: " {move || notices.get().join("; ")}</p>
+            </Show>
+            <Show when=move || error.with(Option::is_some)>
+                <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
+            </Show>
+            <p class="honest">
+                "About the weights: no trained Flamingo is loaded. Every weight is random from a fixed seed, "
+                "patch features are a fixed projection of pixel colours and positions standing in for a vision "
+                "encoder, and words get seeded embeddings. The mechanics are real; the learned patterns are not."
+            </p>
+        </header>
+        <main>
+            <GatePanel state=state frame=frame frame_query=frame_query />
+            <ResamplerPanel state=state frame=frame layer=layer head=head />
+            <SequencePanel state=state />
+        </main>
+    }
+}
+
+fn request_for(s: &UrlState, layer: usize, head: Option<usize>) -> Request {
+    Request {
+        k: s.k,
+        depth: s.depth,
+        patch: s.patch,
+        alpha: s.alpha,
+        ff: s.ff,
+        prompt: prompt(s),
+        mode: s.mode,
+        layer: layer.min(s.depth - 1),
+        head,
+    }
+}
+
+/// A labelled range input bound to one field of the state.
+#[component]
+fn Slider(
+    /// Accessible name, also shown.
+    label: &'static str,
+    /// Bounds and step.
+    min: f64,
+    /// Upper bound.
+    max: f64,
+    /// Step.
+    step: f64,
+    /// Current value.
+    value: Signal<f64>,
+    /// Called with each new value.
+    set: impl Fn(f64) + 'static,
+) -> impl IntoView {
+    view! {
+        <label class="slider">
+            <span>{label} " " <output>{move || format!("{}", value.get())}</output></span>
+            <input type="range" aria-label=label min=min.to_string() max=max.to_string() step=step.to_string() prop:value=move || value.get().to_string()
+                on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f64>() { set(v) } } />
+        </label>
+    }
+}
+
+/// A heatmap canvas with its legend and range.
+#[component]
+fn Heatmap(
+    /// `(values, rows, cols)`; redrawn on change.
+    data: Signal<(Vec<f32>, usize, usize)>,
+    /// Accessible description.
+    label: &'static str,
+    /// Element id of the canvas.
+    id: &'static str,
+) -> impl IntoView {
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    let legend = NodeRef::<leptos::html::Canvas>::new();
+    let range = Memo::new(move |_| data.with(|(v, _, _)| Range::of(v)));
+    Effect::new(move |_| {
+        let (values, rows, cols) = data.get();
+        if let (Some(c), Some(l)) = (canvas.get(), legend.get()) {
+            let r = range.get();
+            let _ = canvas::draw_heatmap(&c, &values, rows, cols, r);
+            let _ = canvas::draw_legend(&l, r);
+        }
+    });
+    view! {
+        <figure class="heatmap">
+            <canvas id=id node_ref=canvas role="img" aria-label=label></canvas>
+            <figcaption>
+                <canvas class="legend" node_ref=legend aria-hidden="true"></canvas>
+                <span>{move || { let r = range.get(); format!("{:.3} … {:.3}", r.min, r.max) }}</span>
+            </figcaption>
+        </figure>
+    }
+}
+
+#[component]
+fn GatePanel(
+    state: RwSignal<UrlState>,
+    frame: RwSignal<Option<Frame>>,
+    frame_query: RwSignal<String>,
+) -> impl IntoView {
+    let plot = NodeRef::<leptos::html::Canvas>::new();
+    Effect::new(move |_| {
+        let alpha = state.with(|s| s.alpha);
+        if let Some(c) = plot.get() {
+            let _ = canvas::draw_tanh(c, alpha);
+        }
+    });
+    let cross = Signal::derive(move || {
+        frame.with(|f| {
+            f.as_ref()
+                .map(|f| {
+                    (
+                        f.cross_attention.clone(),
+                        if f.images == 0 { 0 } else { f.tokens },
+                        f.images * f.k,
+                    )
+                })
+                .unwrap_or_default()
+        })
+    });
+    view! {
+        <section id="gate" aria-labelledby="gate-title">
+            <h2 id="gate-title">"Gated cross-attention"</h2>
+            <p>
+                "The block added to the frozen model computes y = tanh(α)·xattn(x, visual) + x, then a gated "
+                "feed-forward the same way. Both gates start at 0: tanh(0) = 0, so at the start of training "
+                "the block passes x through untouched and the model is exactly the language model."
+            </p>
+            <Slider label="Gate alpha" min=-4.0 max=4.0 step=0.05 value=Signal::derive(move || state.with(|s| s.alpha as f64)) set=move |v| state.update(|s| s.alpha = v as f32) />
+            <Slider label="FF gate" min=-4.0 max=4.0 step=0.05 value=Signal::derive(move || state.with(|s| s.ff as f64)) set=move |v| state.update(|s| s.ff = v as f32) />
+            <canvas class="tanh" node_ref=plot width="360" height="220" role="img" aria-label="tanh curve with the current gate"></canvas>
+            <dl class="readouts">
+                <dt>"tanh(alpha)"</dt><dd id="tanh-alpha">{move || format!("{:.4}", state.with(|s| s.alpha).tanh())}</dd>
+                <dt>"max |y − x|"</dt><dd id="identity-diff" data-query=move || frame_query.get() data-value=move || frame.with(|f| f.as_ref().map(|f| f.identity_diff.to_string()))>{move || frame.with(|f| f.as_ref().map(|f| format_diff(f.identity_diff)).unwrap_or_else(|| "…".into()))}</dd>
+                <dt>"visual share ‖y − x‖ / ‖x‖"</dt><dd id="visual-share" data-value=move || frame.with(|f| f.as_ref().map(|f| f.visual_share.to_string()))>{move || frame.with(|f| f.as_ref().map(|f| format!("{:.4}", f.visual_share)).unwrap_or_else(|| "…".into()))}</dd>
+            </dl>
+            <h3>"Text tokens × visual tokens (mean over heads)"</h3>
+            <Heatmap data=cross label="cross-attention of each text token to each visual token" id="xattn-heatmap" />
+        </section>
+    }
+}
+
+fn format_diff(d: f32) -> String {
+    if d == 0.0 {
+        "0".into()
+    } else {
+        format!("{d:.3e}")
+    }
+}
+
+#[component]
+fn ResamplerPanel(
+    state: RwSignal<UrlState>,
+    frame: RwSignal<Option<Frame>>,
+    layer: RwSignal<usize>,
+    head: RwSignal<Option<usize>>,
+) -> impl IntoView {
+    let attention = Signal::derive(move || {
+        frame.with(|f| {
+            f.as_ref()
+                .map(|f| (f.resampler_attention.clone(), f.k, f.patches))
+                .unwrap_or_default()
+        })
+    });
+    view! {
+        <section id="resampler" aria-labelledby="resampler-title">
+            <h2 id="resampler-title">"Perceiver resampler"</h2>
+            <p>
+                "A vision encoder gives one feature per patch, so a bigger image gives more features. The "
+                "resampler's K learned latents read all of them by cross-attention (their keys and values are "
+                "the patches plus the latents themselves) and come out as exactly K tokens, whatever N was."
+            </p>
+            <p class="shape" id="resampler-shape">{move || frame.with(|f| f.as_ref().map(|f| format!("{} patches → {} tokens", f.patches, f.k)).unwrap_or_else(|| "…".into()))}</p>
+            <p class="aside">"At patch 16, a 224 px image has 196 patches and a 480 px image 900; both leave as K tokens."</p>
+            <img class="sample" src=SAMPLES[0] alt="the sample picture the resampler reads: a sunset over the sea" width="224" height="224" />
+            <Slider label="Latents K" min=bounds::K.0 as f64 max=bounds::K.1 as f64 step=1.0 value=Signal::derive(move || state.with(|s| s.k as f64)) set=move |v| state.update(|s| s.k = v as usize) />
+            <Slider label="Resampler depth" min=bounds::DEPTH.0 as f64 max=bounds::DEPTH.1 as f64 step=1.0 value=Signal::derive(move || state.with(|s| s.depth as f64)) set=move |v| state.update(|s| s.depth = v as usize) />
+            <Slider label="Patch size" min=bounds::PATCH.0 as f64 max=bounds::PATCH.1 as f64 step=1.0 value=Signal::derive(move || state.with(|s| s.patch as f64)) set=move |v| state.update(|s| s.patch = v as usize) />
+            <label>"Layer "
+                <select aria-label="Layer" on:change=move |ev| layer.set(event_target_value(&ev).parse().unwrap_or(usize::MAX))>
+                    {move || (0..state.with(|s| s.depth)).map(|i| view! { <option value=i.to_string() selected=move || layer.get().min(state.with(|s| s.depth) - 1) == i>{format!("{}", i + 1)}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>" Head "
+                <select aria-label="Head" on:change=move |ev| head.set(event_target_value(&ev).parse().ok())>
+                    <option value="mean">"mean"</option>
+                    {(0..lab::HEADS).map(|h| view! { <option value=h.to_string()>{format!("{}", h + 1)}</option> }).collect_view()}
+                </select>
+            </label>
+            <h3>"Latents (rows) × patches (columns)"</h3>
+            <Heatmap data=attention label="attention of each latent to each patch" id="resampler-heatmap" />
+        </section>
+    }
+}
+
+#[component]
+fn SequencePanel(state: RwSignal<UrlState>) -> impl IntoView {
+    let sequence = Memo::new(move |_| state.with(prompt));
+    let mask = Memo::new(move |_| {
+        let mode = state.with(|s| s.mode);
+        sequence.with(|p| p.mask(mode))
+    });
+    let hovered = RwSignal::new(None::<usize>);
+    view! {
+        <section id="sequence" aria-labelledby="sequence-title">
+            <h2 id="sequence-title">"Interleaved sequence"</h2>
+            <p>
+                "Images sit between words. Each text token cross-attends only to the most recent image before it "
+                "(Flamingo's choice), or, if you switch the rule, to every image before it. Text before the first "
+                "image sees none and gets no visual input at all."
+            </p>
+            <div class="presets">
+                {Preset::ALL.into_iter().map(|p| view! { <button on:click=move |_| state.update(|s| p.apply(s))>{p.name()}</button> }).collect_view()}
+            </div>
+            <fieldset class="rule">
+                <legend>"Rule"</legend>
+                <label><input type="radio" name="rule" prop:checked=move || state.with(|s| s.mode == MaskRule::MostRecent) on:change=move |_| state.update(|s| s.mode = MaskRule::MostRecent) />" most recent image"</label>
+                <label><input type="radio" name="rule" prop:checked=move || state.with(|s| s.mode == MaskRule::AllPreceding) on:change=move |_| state.update(|s| s.mode = MaskRule::AllPreceding) />" all preceding images"</label>
+            </fieldset>
+            <ol class="strip" aria-label="token strip">
+                {move || sequence.with(|p| p.segments.iter().enumerate().map(|(i, s)| {
+                    let (text, media) = match s { Segment::Text(w) => (w.clone(), false), Segment::Media { frames: 1 } => ("<image>".to_owned(), true), Segment::Media { frames } => (format!("<video:{frames}>"), true) };
+                    view! { <li class:media=media class:hovered=move || hovered.get() == Some(i) on:mouseenter=move |_| hovered.set(Some(i)) on:mouseleave=move |_| hovered.set(None)>{text}</li> }
+                }).collect_view())}
+            </ol>
+            <div class="image-controls">
+                <Slider label="Sequence length" min=bounds::LEN.0 as f64 max=bounds::LEN.1 as f64 step=1.0 value=Signal::derive(move || state.with(|s| s.len as f64)) set=move |v| state.update(|s| { s.len = v as usize; s.images.retain(|&p| p < s.len); s.preset = None; }) />
+                {move || state.with(|s| s.images.clone()).into_iter().enumerate().map(|(j, pos)| view! {
+                    <label class="slider">
+                        <span>{format!("Image {} at token {pos}", j + 1)}</span>
+                        <input type="range" aria-label=format!("Image {} position", j + 1) min="0" max=move || state.with(|s| s.len - 1).to_string() step="1" prop:value=pos.to_string()
+                            on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<usize>() { state.update(|s| move_image(s, j, v)) } } />
+                        <button aria-label=format!("Remove image {}", j + 1) on:click=move |_| state.update(|s| { s.images.remove(j); s.preset = None; })>"remove"</button>
+                    </label>
+                }).collect_view()}
+                <button on:click=move |_| state.update(add_image)>"Add image"</button>
+            </div>
+            <table id="mask-table">
+                <caption>"Which image each token may attend to (" {move || match state.with(|s| s.mode) { MaskRule::MostRecent => "most recent image", MaskRule::AllPreceding => "all preceding images" }} ")"</caption>
+                <thead><tr><th scope="col">"token"</th>
+                    {move || (0..mask.with(|m| m.media())).map(|j| view! { <th scope="col">{format!("image {}", j + 1)}</th> }).collect_view()}
+                </tr></thead>
+                <tbody>
+                    {move || {
+                        let m = mask.get();
+                        sequence.with(|p| p.segments.iter().enumerate().map(|(i, s)| {
+                            let word = match s { Segment::Text(w) => w.clone(), Segment::Media { .. } => "<image>".to_owned() };
+                            let sees = m.sees_media(i);
+                            view! {
+                                <tr class:hovered=move || hovered.get() == Some(i) on:mouseenter=move |_| hovered.set(Some(i)) on:mouseleave=move |_| hovered.set(None)>
+                                    <th scope="row">{format!("{i}: {word}")}{(!sees).then(|| view! { <span class="none">" no visual input"</span> })}</th>
+                                    {(0..m.media()).map(|j| { let a = m.allowed(i, j); view! { <td data-allowed=a.to_string() class:allowed=a>{if a { "✓" } else { "" }}</td> } }).collect_view()}
+                                </tr>
+                            }
+                        }).collect_view())
+                    }}
+                </tbody>
+            </table>
+        </section>
+    }
+}

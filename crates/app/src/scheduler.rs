@@ -1,0 +1,95 @@
+//! Latest wins: while a slider is dragged, at most one computation runs and one
+//! waits, the newest. Anything older than the newest request is dropped, never queued.
+
+/// A one-slot queue in front of one worker.
+#[derive(Debug)]
+pub struct LatestWins<T> {
+    running: bool,
+    waiting: Option<T>,
+    dropped: u64,
+}
+
+impl<T> Default for LatestWins<T> {
+    fn default() -> Self {
+        Self {
+            running: false,
+            waiting: None,
+            dropped: 0,
+        }
+    }
+}
+
+impl<T> LatestWins<T> {
+    /// A request arrives. Returns it back when the worker is idle and should start
+    /// it now; otherwise it waits, replacing (and dropping) whatever waited before.
+    pub fn submit(&mut self, request: T) -> Option<T> {
+        if self.running {
+            if self.waiting.replace(request).is_some() {
+                self.dropped += 1;
+            }
+            None
+        } else {
+            self.running = true;
+            Some(request)
+        }
+    }
+
+    /// The running computation finished. Returns the next one to start, if any.
+    pub fn finish(&mut self) -> Option<T> {
+        debug_assert!(self.running, "finish without a running computation");
+        let next = self.waiting.take();
+        self.running = next.is_some();
+        next
+    }
+
+    /// Whether a computation is running.
+    pub fn is_running(&self) -> bool {
+        self.running
+    }
+
+    /// How many stale requests were dropped so far.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_worker_starts_at_once() {
+        let mut q = LatestWins::default();
+        assert_eq!(q.submit(1), Some(1));
+        assert!(q.is_running());
+        assert_eq!(q.finish(), None);
+        assert!(!q.is_running());
+    }
+
+    #[test]
+    fn a_drag_runs_the_first_and_the_last_value_only() {
+        let mut q = LatestWins::default();
+        let mut ran = vec![q.submit(0).unwrap()];
+        for v in 1..=10 {
+            assert_eq!(q.submit(v), None, "busy: {v} must wait");
+        }
+        while let Some(next) = q.finish() {
+            ran.push(next);
+        }
+        assert_eq!(ran, vec![0, 10]);
+        assert_eq!(q.dropped(), 9);
+    }
+
+    #[test]
+    fn requests_during_the_follow_up_are_kept() {
+        let mut q = LatestWins::default();
+        q.submit('a');
+        q.submit('b');
+        assert_eq!(q.finish(), Some('b'));
+        q.submit('c');
+        q.submit('d');
+        assert_eq!(q.finish(), Some('d'));
+        assert_eq!(q.finish(), None);
+        assert_eq!(q.submit('e'), Some('e'));
+    }
+}

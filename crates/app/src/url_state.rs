@@ -1,0 +1,328 @@
+//! Every control of the page as one value that round-trips through the URL query.
+//!
+//! Parsing never fails: an out-of-range number is clamped, a malformed one is
+//! ignored, and each such repair comes back as a notice the page shows.
+
+use flamingo::MaskRule;
+
+/// Which backend computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BackendChoice {
+    /// Measure both and take the faster for the current size.
+    #[default]
+    Auto,
+    /// WebGPU, when the browser has it.
+    WebGpu,
+    /// burn's CPU backend.
+    Cpu,
+}
+
+/// Ready-made interleaved sequences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preset {
+    /// One image, then its caption.
+    Single,
+    /// Three (image, caption) examples and a query image.
+    FewShot,
+    /// No image at all: the gated blocks must leave the LM alone.
+    TextOnly,
+    /// A clip of several frames.
+    Video,
+}
+
+impl Preset {
+    /// Name in the URL and on the buttons.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Single => "single",
+            Self::FewShot => "few-shot",
+            Self::TextOnly => "text-only",
+            Self::Video => "video",
+        }
+    }
+
+    /// All presets, in button order.
+    pub const ALL: [Preset; 4] = [Self::Single, Self::FewShot, Self::TextOnly, Self::Video];
+
+    fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == s)
+    }
+}
+
+/// Bounds of every numeric control.
+pub mod bounds {
+    /// Gate parameters before tanh.
+    pub const GATE: (f32, f32) = (-4.0, 4.0);
+    /// Latents K.
+    pub const K: (usize, usize) = (1, 128);
+    /// Resampler depth.
+    pub const DEPTH: (usize, usize) = (1, 6);
+    /// Patch size in pixels of the 224 px sample image.
+    pub const PATCH: (usize, usize) = (8, 56);
+    /// Sequence length in tokens.
+    pub const LEN: (usize, usize) = (1, 48);
+    /// Images in the sequence.
+    pub const MAX_IMAGES: usize = 8;
+}
+
+/// The page's whole state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UrlState {
+    /// Raw attention gate; the block multiplies by tanh(alpha).
+    pub alpha: f32,
+    /// Raw feed-forward gate.
+    pub ff: f32,
+    /// Resampler latents.
+    pub k: usize,
+    /// Resampler depth.
+    pub depth: usize,
+    /// Patch size in pixels.
+    pub patch: usize,
+    /// Tokens in the interleaved sequence, markers included.
+    pub len: usize,
+    /// Token positions of the `<image>` markers, sorted, distinct, below `len`.
+    pub images: Vec<usize>,
+    /// Which images a token sees.
+    pub mode: MaskRule,
+    /// Backend preference.
+    pub backend: BackendChoice,
+    /// The preset last applied, if the sequence still is one.
+    pub preset: Option<Preset>,
+}
+
+impl Default for UrlState {
+    fn default() -> Self {
+        Self {
+            alpha: 1.0,
+            ff: 0.0,
+            k: 8,
+            depth: 2,
+            patch: 16,
+            len: 12,
+            images: vec![0, 6],
+            mode: MaskRule::MostRecent,
+            backend: BackendChoice::Auto,
+            preset: None,
+        }
+    }
+}
+
+fn clamp_notice<T: PartialOrd + Copy + std::fmt::Display>(
+    key: &str,
+    v: T,
+    (lo, hi): (T, T),
+    notices: &mut Vec<String>,
+) -> T {
+    if v < lo || v > hi {
+        let c = if v < lo { lo } else { hi };
+        notices.push(format!("{key}={v} is outside {lo}…{hi}; using {c}"));
+        c
+    } else {
+        v
+    }
+}
+
+impl UrlState {
+    /// Reads a query string (with or without the leading `?`).
+    pub fn parse(query: &str) -> (Self, Vec<String>) {
+        let mut s = Self::default();
+        let mut notices = Vec::new();
+        let ignored = |key: &str, value: &str, notices: &mut Vec<String>| {
+            notices.push(format!("ignored {key}={value:?}: not a valid value"));
+        };
+        let mut images_given = None;
+        for pair in query
+            .trim_start_matches('?')
+            .split('&')
+            .filter(|p| !p.is_empty())
+        {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let value = percent_decode(value);
+            let value = value.as_str();
+            match key {
+                "alpha" | "ff" => match value.parse::<f32>() {
+                    Ok(v) if v.is_finite() => {
+                        let v = clamp_notice(key, v, bounds::GATE, &mut notices);
+                        if key == "alpha" {
+                            s.alpha = v
+                        } else {
+                            s.ff = v
+                        }
+                    }
+                    _ => ignored(key, value, &mut notices),
+                },
+                "k" | "depth" | "patch" | "len" => match value.parse::<usize>() {
+                    Ok(v) => match key {
+                        "k" => s.k = clamp_notice(key, v, bounds::K, &mut notices),
+                        "depth" => s.depth = clamp_notice(key, v, bounds::DEPTH, &mut notices),
+                        "patch" => s.patch = clamp_notice(key, v, bounds::PATCH, &mut notices),
+                        _ => s.len = clamp_notice(key, v, bounds::LEN, &mut notices),
+                    },
+                    Err(_) => ignored(key, value, &mut notices),
+                },
+                "images" => images_given = Some(value.to_owned()),
+                "mode" => match value {
+                    "recent" => s.mode = MaskRule::MostRecent,
+                    "all" => s.mode = MaskRule::AllPreceding,
+                    _ => ignored(key, value, &mut notices),
+                },
+                "backend" => match value {
+                    "auto" => s.backend = BackendChoice::Auto,
+                    "webgpu" => s.backend = BackendChoice::WebGpu,
+                    "cpu" => s.backend = BackendChoice::Cpu,
+                    _ => ignored(key, value, &mut notices),
+                },
+                "preset" => match Preset::parse(value) {
+                    Some(p) => s.preset = Some(p),
+                    None => ignored(key, value, &mut notices),
+                },
+                _ => notices.push(format!("ignored unknown parameter {key:?}")),
+            }
+        }
+        // Positions depend on len, so they are checked once len is known.
+        if let Some(list) = images_given {
+            s.images = Self::parse_images(&list, s.len, &mut notices);
+        } else {
+            s.images.retain(|&p| p < s.len);
+        }
+        (s, notices)
+    }
+
+    fn parse_images(list: &str, len: usize, notices: &mut Vec<String>) -> Vec<usize> {
+        let mut images = Vec::new();
+        for item in list.split(',').filter(|i| !i.is_empty()) {
+            match item.trim().parse::<usize>() {
+                Ok(p) if p < len => images.push(p),
+                Ok(p) => notices.push(format!(
+                    "ignored image at {p}: the sequence has {len} tokens"
+                )),
+                Err(_) => notices.push(format!("ignored image position {item:?}: not a number")),
+            }
+        }
+        images.sort_unstable();
+        images.dedup();
+        if images.len() > bounds::MAX_IMAGES {
+            notices.push(format!("kept the first {} images", bounds::MAX_IMAGES));
+            images.truncate(bounds::MAX_IMAGES);
+        }
+        images
+    }
+
+    /// The query string, without `?`, every control included.
+    pub fn to_query(&self) -> String {
+        let images: Vec<String> = self.images.iter().map(usize::to_string).collect();
+        let mut q = format!(
+            "alpha={}&ff={}&k={}&depth={}&patch={}&len={}&images={}&mode={}&backend={}",
+            self.alpha,
+            self.ff,
+            self.k,
+            self.depth,
+            self.patch,
+            self.len,
+            images.join(","),
+            match self.mode {
+                MaskRule::MostRecent => "recent",
+                MaskRule::AllPreceding => "all",
+            },
+            match self.backend {
+                BackendChoice::Auto => "auto",
+                BackendChoice::WebGpu => "webgpu",
+                BackendChoice::Cpu => "cpu",
+            },
+        );
+        if let Some(p) = self.preset {
+            q.push_str("&preset=");
+            q.push_str(p.name());
+        }
+        q
+    }
+}
+
+/// `%2C` → `,` and friends; malformed escapes stay as they are.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let state = UrlState {
+            alpha: -2.5,
+            ff: 0.75,
+            k: 64,
+            depth: 6,
+            patch: 32,
+            len: 20,
+            images: vec![0, 5, 11],
+            mode: MaskRule::AllPreceding,
+            backend: BackendChoice::Cpu,
+            preset: Some(Preset::FewShot),
+        };
+        let (parsed, notices) = UrlState::parse(&format!("?{}", state.to_query()));
+        assert_eq!(parsed, state);
+        assert!(notices.is_empty(), "{notices:?}");
+    }
+
+    #[test]
+    fn out_of_range_values_are_clamped_with_a_notice() {
+        let (s, notices) = UrlState::parse("alpha=9&k=0&depth=99&patch=2&len=1000");
+        assert_eq!((s.alpha, s.k, s.depth, s.patch, s.len), (4.0, 1, 6, 8, 48));
+        assert_eq!(notices.len(), 5, "{notices:?}");
+        assert!(notices[0].contains("alpha=9"));
+    }
+
+    #[test]
+    fn malformed_values_are_ignored_with_a_notice() {
+        let (s, notices) = UrlState::parse(
+            "alpha=NaN&ff=abc&k=-3&mode=sideways&backend=tpu&preset=nope&zzz=1&images=1,x,99",
+        );
+        let d = UrlState::default();
+        assert_eq!(
+            (s.alpha, s.ff, s.k, s.mode, s.backend, s.preset),
+            (d.alpha, d.ff, d.k, d.mode, d.backend, None)
+        );
+        assert_eq!(s.images, vec![1]);
+        assert_eq!(notices.len(), 9, "{notices:?}");
+    }
+
+    #[test]
+    fn images_are_sorted_deduplicated_and_bounded() {
+        let (s, _) = UrlState::parse("len=30&images=9%2C3,3,0,1,2,4,5,6,7,8");
+        assert_eq!(s.images, vec![0, 1, 2, 3, 4, 5, 6, 7]);
+        let (s, notices) = UrlState::parse("images=0,5&len=4");
+        assert_eq!(
+            s.images,
+            vec![0],
+            "positions are checked against len, wherever it stands"
+        );
+        assert_eq!(notices.len(), 1);
+    }
+
+    #[test]
+    fn empty_and_garbage_queries_give_the_default() {
+        assert_eq!(UrlState::parse("").0, UrlState::default());
+        assert_eq!(UrlState::parse("?&&=&%%%").0, UrlState::default());
+    }
+}

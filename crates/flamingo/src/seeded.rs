@@ -1,0 +1,28 @@
+//! Random weights from a seed that are the same on every backend.
+//!
+//! burn initialises parameters lazily: a freshly built module draws its values on
+//! first use, on whatever device it has moved to by then. Moved to WebGPU before
+//! that, its weights would come from the GPU's unseeded generator, and one URL
+//! could show two pictures. So: build on the CPU with the seed, draw every value
+//! there, then move.
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::tensor::{Device, Tensor};
+
+struct Materialize;
+
+impl ModuleVisitor for Materialize {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        // Reading the value runs the pending initialisation.
+        let _ = param.val();
+    }
+}
+
+/// `build` on burn's CPU backend seeded with `seed`, every value drawn, then moved to `device`.
+pub fn seeded<M: Module>(seed: u64, device: &Device, build: impl FnOnce(&Device) -> M) -> M {
+    let cpu = Device::flex();
+    cpu.seed(seed);
+    let module = build(&cpu);
+    module.visit(&mut Materialize);
+    module.to_device(device)
+}

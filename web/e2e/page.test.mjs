@@ -1,0 +1,173 @@
+// The built page (dist/) in Debian's Chromium: with WebGPU (SwiftShader, via
+// --enable-unsafe-webgpu) and without it (the CPU fallback).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { readFile, mkdir } from 'node:fs/promises';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const dist = join(root, 'dist');
+const shots = join(root, 'web', 'screenshots');
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.svg': 'image/svg+xml' };
+
+let server, origin;
+before(async () => {
+  server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    const file = join(dist, path.endsWith('/') ? 'index.html' : path);
+    let body;
+    try {
+      body = await readFile(file);
+    } catch {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
+    res.end(body);
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  origin = `http://127.0.0.1:${server.address().port}`;
+  await mkdir(shots, { recursive: true });
+});
+after(() => server.close());
+
+const FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/** A page with console errors and off-origin requests recorded. */
+async function open(webgpu, query = '', viewport = { width: 1280, height: 900 }) {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: webgpu ? [...FLAGS, '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader'] : FLAGS,
+  });
+  const page = await browser.newPage({ viewport });
+  const problems = { console: [], foreign: [] };
+  page.on('console', (m) => m.type() === 'error' && problems.console.push(m.text()));
+  page.on('pageerror', (e) => problems.console.push(String(e)));
+  page.on('request', (r) => !r.url().startsWith(origin) && !r.url().startsWith('data:') && problems.foreign.push(r.url()));
+  await page.goto(`${origin}/${query}`);
+  await page.waitForFunction(() => /\d+ patches → \d+ tokens/.test(document.querySelector('#resampler-shape')?.textContent ?? ''), null, { timeout: 120_000 });
+  return { browser, page, problems };
+}
+
+const text = (page, sel) => page.locator(sel).textContent();
+const value = async (page, sel) => Number(await page.locator(sel).getAttribute('data-value'));
+
+/** Waits until the readouts come from the state now in the URL. */
+async function settled(page) {
+  await page.waitForFunction(() => document.querySelector('#identity-diff')?.dataset.query === location.search.slice(1), null, { timeout: 60_000 });
+}
+
+async function heatmapPixels(page, id) {
+  return page.evaluate((id) => {
+    const c = document.getElementById(id);
+    return { rows: c.height, cols: c.width, data: Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data) };
+  }, id);
+}
+
+test('fallback: no WebGPU adapter, the CPU computes and the badge says why', async () => {
+  const { browser, page, problems } = await open(false);
+  const badge = await text(page, '#backend');
+  assert.match(badge, /^CPU/);
+  assert.match(badge, /WebGPU/, 'says why not WebGPU');
+  await page.screenshot({ path: join(shots, 'cpu-1280.png'), fullPage: true });
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});
+
+test('WebGPU and CPU give the same numbers within 1e-4', async () => {
+  const query = '?alpha=1.5&ff=0.7&k=8&depth=2&patch=28&len=12&images=0,6&mode=recent&backend=';
+  const readouts = {};
+  for (const [webgpu, backend] of [[true, 'webgpu'], [false, 'cpu']]) {
+    const { browser, page, problems } = await open(webgpu, query + backend);
+    if (webgpu) {
+      await page.waitForFunction(() => /^WebGPU/.test(document.querySelector('#backend').textContent), null, { timeout: 120_000 });
+    }
+    await settled(page);
+    readouts[backend] = [await value(page, '#identity-diff'), await value(page, '#visual-share')];
+    assert.deepEqual(problems, { console: [], foreign: [] });
+    await browser.close();
+  }
+  for (let i = 0; i < 2; i++) {
+    assert.ok(Math.abs(readouts.webgpu[i] - readouts.cpu[i]) <= 1e-4, JSON.stringify(readouts));
+  }
+});
+
+test('alpha by keyboard changes readouts and pixels; closed gates give exactly 0', async () => {
+  const { browser, page, problems } = await open(false, '?alpha=0&ff=0&backend=cpu');
+  await settled(page);
+  assert.equal(await text(page, '#identity-diff'), '0');
+  assert.equal(await text(page, '#tanh-alpha'), '0.0000');
+  const before = await heatmapPixels(page, 'xattn-heatmap');
+  const slider = page.getByLabel('Gate alpha', { exact: true });
+  await slider.focus();
+  for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('alpha') === '0.5');
+  await settled(page);
+  assert.equal(await text(page, '#tanh-alpha'), Math.tanh(0.5).toFixed(4));
+  assert.notEqual(await text(page, '#identity-diff'), '0');
+  assert.ok((await value(page, '#visual-share')) > 0);
+  // The weights do not depend on alpha, so the heatmap keeps its pixels; K reshapes it.
+  const k = page.getByLabel('Latents K', { exact: true });
+  const rows = (await heatmapPixels(page, 'resampler-heatmap')).rows;
+  await k.focus();
+  await page.keyboard.press('ArrowRight');
+  await settled(page);
+  assert.equal((await heatmapPixels(page, 'resampler-heatmap')).rows, rows + 1);
+  assert.equal((await heatmapPixels(page, 'xattn-heatmap')).cols, before.cols + 2, 'two images, one more token each');
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});
+
+/** Independent statement of the rule: image j's marker at positions[j]. */
+function expectedMask(len, positions, mode) {
+  return Array.from({ length: len }, (_, i) => positions.map((p, j) => p <= i && (mode === 'all' || j + 1 === positions.length || positions[j + 1] > i)));
+}
+
+async function maskTable(page) {
+  return page.$$eval('#mask-table tbody tr', (rows) => rows.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.dataset.allowed === 'true')));
+}
+
+test('moving an image redraws #mask-table exactly as the rule says', async () => {
+  const { browser, page, problems } = await open(false, '?len=10&images=1,5&mode=recent&backend=cpu');
+  assert.deepEqual(await maskTable(page), expectedMask(10, [1, 5], 'recent'));
+  const image2 = page.getByLabel('Image 2 position', { exact: true });
+  await image2.focus();
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('images') === '1,3');
+  assert.deepEqual(await maskTable(page), expectedMask(10, [1, 3], 'recent'));
+  await page.getByLabel('all preceding images').check();
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('mode') === 'all');
+  assert.deepEqual(await maskTable(page), expectedMask(10, [1, 3], 'all'));
+  assert.equal(await page.locator('#mask-table tbody tr').first().locator('.none').count(), 1, 'text before any image: no visual input');
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});
+
+test('the URL round-trips, and malformed URLs keep the page alive', async () => {
+  const query = 'alpha=-2.5&ff=0.75&k=12&depth=3&patch=32&len=14&images=0,4,8,12&mode=all&backend=cpu&preset=few-shot';
+  let { browser, page, problems } = await open(false, `?${query}`);
+  assert.equal(await page.evaluate(() => location.search.slice(1)), query);
+  assert.match(await text(page, '#resampler-shape'), /^49 patches → 12 tokens$/);
+  await browser.close();
+
+  ({ browser, page, problems } = await open(false, '?alpha=banana&k=99999&depth=-1&patch=&images=x,1,,999&mode=%%%&backend=tpu', { width: 390, height: 844 }));
+  assert.match(await text(page, '.notice'), /repaired/);
+  assert.match(await text(page, '#resampler-shape'), /→ 128 tokens$/);
+  await page.screenshot({ path: join(shots, 'repaired-390.png'), fullPage: true });
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});
+
+test('screenshots at 1280 and 390 px with WebGPU', async () => {
+  for (const width of [1280, 390]) {
+    const { browser, page, problems } = await open(true, '?preset=few-shot&len=14&images=0,4,8,12', { width, height: 900 });
+    await settled(page);
+    await page.screenshot({ path: join(shots, `webgpu-${width}.png`), fullPage: true });
+    assert.deepEqual(problems, { console: [], foreign: [] });
+    await browser.close();
+  }
+});
