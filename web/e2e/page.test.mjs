@@ -32,7 +32,10 @@ before(async () => {
   origin = `http://127.0.0.1:${server.address().port}`;
   await mkdir(shots, { recursive: true });
 });
-after(() => server.close());
+after(() => {
+  server.closeAllConnections();
+  server.close();
+});
 
 const FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
