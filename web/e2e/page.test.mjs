@@ -120,6 +120,14 @@ test('alpha by keyboard changes readouts and pixels; closed gates give exactly 0
   await settled(page);
   assert.equal((await heatmapPixels(page, 'resampler-heatmap')).rows, rows + 1);
   assert.equal((await heatmapPixels(page, 'xattn-heatmap')).cols, before.cols + 2, 'two images, one more token each');
+  // Clicking a latent's row lays its attention over the picture.
+  await page.locator('#resampler-heatmap').click({ position: { x: 5, y: 2 } });
+  await page.waitForFunction(() => /latent 1 looks/.test(document.querySelector('#resampler .aside:last-of-type')?.textContent ?? document.body.textContent));
+  const overlayAlpha = await page.evaluate(() => {
+    const c = document.querySelector('.sample canvas');
+    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).filter((_, i) => i % 4 === 3).reduce((a, b) => a + b, 0);
+  });
+  assert.ok(overlayAlpha > 0, 'overlay drawn');
   assert.deepEqual(problems, { console: [], foreign: [] });
   await browser.close();
 });

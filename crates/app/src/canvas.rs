@@ -6,7 +6,7 @@ use plotters_canvas::CanvasBackend;
 use wasm_bindgen::{Clamped, JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement, ImageData};
 
-use crate::heatmap::{Range, rgba};
+use crate::heatmap::{Range, overlay, rgba};
 
 fn context(canvas: &HtmlCanvasElement) -> Result<CanvasRenderingContext2d, JsValue> {
     canvas
@@ -33,6 +33,48 @@ pub fn draw_heatmap(
     let image =
         ImageData::new_with_u8_clamped_array_and_sh(Clamped(&buf), cols as u32, rows as u32)?;
     context(canvas)?.put_image_data(&image, 0.0, 0.0)
+}
+
+/// The picture's patch grid and, for a chosen latent, its attention on each patch.
+/// The canvas is `grid` pixels a side, stretched over the picture by CSS.
+pub fn draw_patch_overlay(
+    canvas: &HtmlCanvasElement,
+    grid: usize,
+    attention: Option<&[f32]>,
+) -> Result<(), JsValue> {
+    let side = 4 * grid.max(1) as u32;
+    canvas.set_width(side);
+    canvas.set_height(side);
+    let ctx = context(canvas)?;
+    if let Some(row) = attention {
+        let buf = overlay(row, grid);
+        let image =
+            ImageData::new_with_u8_clamped_array_and_sh(Clamped(&buf), grid as u32, grid as u32)?;
+        // Put at 1:1 on a scratch canvas, then scale up without smoothing.
+        let document = web_sys::window()
+            .and_then(|w| w.document())
+            .ok_or("no document")?;
+        let scratch: HtmlCanvasElement = document.create_element("canvas")?.dyn_into()?;
+        scratch.set_width(grid as u32);
+        scratch.set_height(grid as u32);
+        context(&scratch)?.put_image_data(&image, 0.0, 0.0)?;
+        ctx.set_image_smoothing_enabled(false);
+        ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
+            &scratch,
+            0.0,
+            0.0,
+            side as f64,
+            side as f64,
+        )?;
+    }
+    ctx.set_stroke_style_str("rgba(255,255,255,0.55)");
+    ctx.set_line_width(1.0);
+    for i in 0..=grid {
+        let at = (4 * i) as f64;
+        ctx.stroke_rect(at, 0.0, 0.0, side as f64);
+        ctx.stroke_rect(0.0, at, side as f64, 0.0);
+    }
+    Ok(())
 }
 
 /// The colour legend: a horizontal ramp from `range.min` to `range.max`.

@@ -57,6 +57,20 @@ pub fn rgba(values: &[f32], rows: usize, cols: usize, range: Range) -> Vec<u8> {
     values.iter().flat_map(|&v| colour(v, range)).collect()
 }
 
+/// One latent's attention over a `grid × grid` patch layout, as translucent RGBA
+/// to lay over the picture: strong attention opaque, weak attention clear.
+pub fn overlay(row: &[f32], grid: usize) -> Vec<u8> {
+    assert_eq!(row.len(), grid * grid, "one weight per patch");
+    let range = Range::of(row);
+    row.iter()
+        .flat_map(|&v| {
+            let [r, g, b, _] = colour(v, range);
+            let strength = ((v - range.min) / (range.max - range.min)).clamp(0.0, 1.0);
+            [r, g, b, (40.0 + 190.0 * strength) as u8]
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +107,13 @@ mod tests {
         );
         assert_eq!(Range::of(&[3.0, 3.0]), Range { min: 3.0, max: 4.0 });
         assert_eq!(Range::of(&[]), Range { min: 0.0, max: 1.0 });
+    }
+
+    #[test]
+    fn overlay_makes_the_strongest_patch_the_most_opaque() {
+        let px = overlay(&[0.1, 0.7, 0.2, 0.0], 2);
+        let alpha: Vec<u8> = px.chunks(4).map(|p| p[3]).collect();
+        assert_eq!(alpha.iter().max(), Some(&alpha[1]));
+        assert_eq!(alpha.iter().min(), Some(&alpha[3]));
     }
 }

@@ -309,6 +309,9 @@ fn Heatmap(
     label: &'static str,
     /// Element id of the canvas.
     id: &'static str,
+    /// Told which row was clicked, if rows can be picked.
+    #[prop(optional)]
+    on_row: Option<Callback<usize>>,
 ) -> impl IntoView {
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let legend = NodeRef::<leptos::html::Canvas>::new();
@@ -323,7 +326,16 @@ fn Heatmap(
     });
     view! {
         <figure class="heatmap">
-            <canvas id=id node_ref=canvas role="img" aria-label=label></canvas>
+            <canvas id=id node_ref=canvas role="img" aria-label=label on:click=move |ev| {
+                if let (Some(pick), Some(c)) = (on_row, canvas.get()) {
+                    let rows = data.with_untracked(|(_, rows, _)| *rows);
+                    let height = c.client_height().max(1) as f64;
+                    let row = (ev.offset_y() as f64 / height * rows as f64) as usize;
+                    if row < rows {
+                        pick.run(row);
+                    }
+                }
+            }></canvas>
             <figcaption>
                 <canvas class="legend" node_ref=legend aria-hidden="true"></canvas>
                 <span>{move || { let r = range.get(); format!("{:.3} … {:.3}", r.min, r.max) }}</span>
@@ -402,6 +414,21 @@ fn ResamplerPanel(
                 .unwrap_or_default()
         })
     });
+    let latent = RwSignal::new(None::<usize>);
+    let overlay_canvas = NodeRef::<leptos::html::Canvas>::new();
+    Effect::new(move |_| {
+        let Some(c) = overlay_canvas.get() else {
+            return;
+        };
+        frame.with(|f| {
+            let Some(f) = f else { return };
+            let row = latent
+                .get()
+                .filter(|&l| l < f.k)
+                .map(|l| &f.resampler_attention[l * f.patches..(l + 1) * f.patches]);
+            let _ = canvas::draw_patch_overlay(&c, f.grid, row);
+        });
+    });
     view! {
         <section id="resampler" aria-labelledby="resampler-title">
             <h2 id="resampler-title">"Perceiver resampler"</h2>
@@ -412,7 +439,14 @@ fn ResamplerPanel(
             </p>
             <p class="shape" id="resampler-shape">{move || frame.with(|f| f.as_ref().map(|f| format!("{} patches → {} tokens", f.patches, f.k)).unwrap_or_else(|| "…".into()))}</p>
             <p class="aside">"At patch 16, a 224 px image has 196 patches and a 480 px image 900; both leave as K tokens."</p>
-            <img class="sample" src=SAMPLES[0] alt="the sample picture the resampler reads: a sunset over the sea" width="224" height="224" />
+            <div class="sample">
+                <img src=SAMPLES[0] alt="the sample picture the resampler reads: a sunset over the sea" width="224" height="224" />
+                <canvas node_ref=overlay_canvas aria-hidden="true"></canvas>
+            </div>
+            <p class="aside">{move || match latent.get() {
+                Some(l) => format!("Showing where latent {} looks. Click another row of the heatmap to change it.", l + 1),
+                None => "The grid shows the patches. Click a row of the heatmap to see where that latent looks.".to_owned(),
+            }}</p>
             <Slider label="Latents K" min=bounds::K.0 as f64 max=bounds::K.1 as f64 step=1.0 value=Signal::derive(move || state.with(|s| s.k as f64)) set=move |v| state.update(|s| s.k = v as usize) />
             <Slider label="Resampler depth" min=bounds::DEPTH.0 as f64 max=bounds::DEPTH.1 as f64 step=1.0 value=Signal::derive(move || state.with(|s| s.depth as f64)) set=move |v| state.update(|s| s.depth = v as usize) />
             <Slider label="Patch size" min=bounds::PATCH.0 as f64 max=bounds::PATCH.1 as f64 step=1.0 value=Signal::derive(move || state.with(|s| s.patch as f64)) set=move |v| state.update(|s| s.patch = v as usize) />
@@ -428,7 +462,7 @@ fn ResamplerPanel(
                 </select>
             </label>
             <h3>"Latents (rows) × patches (columns)"</h3>
-            <Heatmap data=attention label="attention of each latent to each patch" id="resampler-heatmap" />
+            <Heatmap data=attention label="attention of each latent to each patch" id="resampler-heatmap" on_row=Callback::new(move |row| latent.set(Some(row))) />
         </section>
     }
 }

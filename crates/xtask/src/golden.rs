@@ -21,15 +21,13 @@ pub fn run(sh: &Shell, args: &[String]) -> Result<()> {
                 vec!["1", "2", "3"]
             };
             cmd!(sh, "cargo build -p flamingo-cli").run()?;
+            let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+            let binary = format!("{target}/debug/flamingo");
             let seed_flags: Vec<String> = seeds
                 .iter()
                 .flat_map(|s| ["--seed".to_owned(), s.to_string()])
                 .collect();
-            cmd!(
-                sh,
-                "{python} {SCRIPT} check target/debug/flamingo {seed_flags...}"
-            )
-            .run()?;
+            cmd!(sh, "{python} {SCRIPT} check {binary} {seed_flags...}").run()?;
         }
         _ => bail!("usage: cargo xtask golden write | check [SEEDS...]"),
     }
