@@ -339,6 +339,7 @@ fn Heatmap(
             <figcaption>
                 <canvas class="legend" node_ref=legend aria-hidden="true"></canvas>
                 <span>{move || { let r = range.get(); format!("{:.3} … {:.3}", r.min, r.max) }}</span>
+                <span class="caveat">"Seeded random weights: the mechanics are real, the patterns are not learned."</span>
             </figcaption>
         </figure>
     }
@@ -475,6 +476,7 @@ fn SequencePanel(state: RwSignal<UrlState>) -> impl IntoView {
         sequence.with(|p| p.mask(mode))
     });
     let hovered = RwSignal::new(None::<usize>);
+    let hovered_image = RwSignal::new(None::<usize>);
     view! {
         <section id="sequence" aria-labelledby="sequence-title">
             <h2 id="sequence-title">"Interleaved sequence"</h2>
@@ -492,10 +494,13 @@ fn SequencePanel(state: RwSignal<UrlState>) -> impl IntoView {
                 <label><input type="radio" name="rule" prop:checked=move || state.with(|s| s.mode == MaskRule::AllPreceding) on:change=move |_| state.update(|s| s.mode = MaskRule::AllPreceding) />" all preceding images"</label>
             </fieldset>
             <ol class="strip" aria-label="token strip">
-                {move || sequence.with(|p| p.segments.iter().enumerate().map(|(i, s)| {
+                {move || sequence.with(|p| {
+                    let markers = p.media_positions();
+                    p.segments.iter().enumerate().map(|(i, s)| {
                     let (text, media) = match s { Segment::Text(w) => (w.clone(), false), Segment::Media { frames: 1 } => ("<image>".to_owned(), true), Segment::Media { frames } => (format!("<video:{frames}>"), true) };
-                    view! { <li class:media=media class:hovered=move || hovered.get() == Some(i) on:mouseenter=move |_| hovered.set(Some(i)) on:mouseleave=move |_| hovered.set(None)>{text}</li> }
-                }).collect_view())}
+                    let image = markers.iter().position(|&m| m == i);
+                    view! { <li class:media=media class:hovered=move || hovered.get() == Some(i) || (image.is_some() && hovered_image.get() == image) on:mouseenter=move |_| hovered.set(Some(i)) on:mouseleave=move |_| hovered.set(None)>{text}</li> }
+                }).collect_view()})}
             </ol>
             <div class="image-controls">
                 <Slider label="Sequence length" min=bounds::LEN.0 as f64 max=bounds::LEN.1 as f64 step=1.0 value=Signal::derive(move || state.with(|s| s.len as f64)) set=move |v| state.update(|s| { s.len = v as usize; s.images.retain(|&p| p < s.len); s.preset = None; }) />
@@ -512,7 +517,7 @@ fn SequencePanel(state: RwSignal<UrlState>) -> impl IntoView {
             <table id="mask-table">
                 <caption>"Which image each token may attend to (" {move || match state.with(|s| s.mode) { MaskRule::MostRecent => "most recent image", MaskRule::AllPreceding => "all preceding images" }} ")"</caption>
                 <thead><tr><th scope="col">"token"</th>
-                    {move || (0..mask.with(|m| m.media())).map(|j| view! { <th scope="col">{format!("image {}", j + 1)}</th> }).collect_view()}
+                    {move || (0..mask.with(|m| m.media())).map(|j| view! { <th scope="col" class:hovered=move || hovered_image.get() == Some(j) on:mouseenter=move |_| hovered_image.set(Some(j)) on:mouseleave=move |_| hovered_image.set(None)>{format!("image {}", j + 1)}</th> }).collect_view()}
                 </tr></thead>
                 <tbody>
                     {move || {
@@ -523,7 +528,7 @@ fn SequencePanel(state: RwSignal<UrlState>) -> impl IntoView {
                             view! {
                                 <tr class:hovered=move || hovered.get() == Some(i) on:mouseenter=move |_| hovered.set(Some(i)) on:mouseleave=move |_| hovered.set(None)>
                                     <th scope="row">{format!("{i}: {word}")}{(!sees).then(|| view! { <span class="none">" no visual input"</span> })}</th>
-                                    {(0..m.media()).map(|j| { let a = m.allowed(i, j); view! { <td data-allowed=a.to_string() class:allowed=a>{if a { "✓" } else { "" }}</td> } }).collect_view()}
+                                    {(0..m.media()).map(|j| { let a = m.allowed(i, j); view! { <td data-allowed=a.to_string() class:allowed=a class:col-hovered=move || hovered_image.get() == Some(j) on:mouseenter=move |_| hovered_image.set(Some(j)) on:mouseleave=move |_| hovered_image.set(None)>{if a { "✓" } else { "" }}</td> } }).collect_view()}
                                 </tr>
                             }
                         }).collect_view())
