@@ -16,6 +16,17 @@ fn context(canvas: &HtmlCanvasElement) -> Result<CanvasRenderingContext2d, JsVal
         .map_err(|_| JsValue::from_str("not a 2d context"))
 }
 
+/// A square canvas that is never attached to the page.
+fn offscreen(side: usize) -> Result<HtmlCanvasElement, JsValue> {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let canvas: HtmlCanvasElement = document.create_element("canvas")?.dyn_into()?;
+    canvas.set_width(side as u32);
+    canvas.set_height(side as u32);
+    Ok(canvas)
+}
+
 /// One pixel per cell; CSS scales the canvas up with `image-rendering: pixelated`.
 pub fn draw_heatmap(
     canvas: &HtmlCanvasElement,
@@ -51,12 +62,7 @@ pub fn draw_patch_overlay(
         let image =
             ImageData::new_with_u8_clamped_array_and_sh(Clamped(&buf), grid as u32, grid as u32)?;
         // Put at 1:1 on a scratch canvas, then scale up without smoothing.
-        let document = web_sys::window()
-            .and_then(|w| w.document())
-            .ok_or("no document")?;
-        let scratch: HtmlCanvasElement = document.create_element("canvas")?.dyn_into()?;
-        scratch.set_width(grid as u32);
-        scratch.set_height(grid as u32);
+        let scratch = offscreen(grid)?;
         context(&scratch)?.put_image_data(&image, 0.0, 0.0)?;
         ctx.set_image_smoothing_enabled(false);
         ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
@@ -125,13 +131,7 @@ pub fn draw_tanh(canvas: HtmlCanvasElement, alpha: f32) -> Result<(), String> {
 
 /// A loaded picture drawn at `size × size` and read back as RGBA.
 pub fn pixels(image: &HtmlImageElement, size: usize) -> Result<Vec<u8>, JsValue> {
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
-    let canvas: HtmlCanvasElement = document.create_element("canvas")?.dyn_into()?;
-    canvas.set_width(size as u32);
-    canvas.set_height(size as u32);
-    let ctx = context(&canvas)?;
+    let ctx = context(&offscreen(size)?)?;
     ctx.draw_image_with_html_image_element_and_dw_and_dh(
         image,
         0.0,
