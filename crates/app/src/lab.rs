@@ -71,6 +71,9 @@ pub struct Lab {
     samples: Vec<Vec<u8>>,
     resampler: Option<((usize, usize), PerceiverResampler)>,
     block: Option<(MaskRule, GatedCrossAttentionBlock)>,
+    /// Patch features of every sample for one patch size: they change with the
+    /// patch slider only, not with the gates or K.
+    features: Option<(usize, Vec<Vec<f32>>)>,
 }
 
 async fn read(t: Tensor<3>) -> Result<Vec<f32>, String> {
@@ -91,6 +94,7 @@ impl Lab {
             samples,
             resampler: None,
             block: None,
+            features: None,
         }
     }
 
@@ -132,12 +136,24 @@ impl Lab {
         let frames = r.prompt.media_frames();
         let t_img = frames.len().max(1);
         // Image j of the sequence, frame f: sample (j + f) % samples. Image 0 is the resampler panel's.
+        if self
+            .features
+            .as_ref()
+            .is_none_or(|(patch, _)| *patch != r.patch)
+        {
+            let per_sample = self
+                .samples
+                .iter()
+                .map(|s| patch_features(s, IMAGE_SIZE, r.patch, DIM, SEED))
+                .collect();
+            self.features = Some((r.patch, per_sample));
+        }
+        let per_sample = &self.features.as_ref().expect("just computed").1;
         let mut features = Vec::with_capacity(t_img * n * DIM);
         let max_frames = frames.iter().copied().max().unwrap_or(1);
         for j in 0..t_img {
             for f in 0..max_frames {
-                let sample = &self.samples[(j + f) % self.samples.len()];
-                features.extend(patch_features(sample, IMAGE_SIZE, r.patch, DIM, SEED));
+                features.extend_from_slice(&per_sample[(j + f) % per_sample.len()]);
             }
         }
         let device = self.device.clone();

@@ -268,11 +268,6 @@ impl GatedCrossAttentionBlock {
         self
     }
 
-    /// The cross-attention inside the block.
-    pub fn attention(&self) -> &MaskedCrossAttention {
-        &self.attn
-    }
-
     /// # Shapes
     /// - x: `[b, T_txt, dim]`, media: `[b, T_img, n, dim_visual]`,
     ///   media_locations: `b` rows of `T_txt` flags

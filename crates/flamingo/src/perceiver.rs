@@ -288,9 +288,4 @@ impl PerceiverResampler {
             attention,
         }
     }
-
-    /// K: however many patches go in, this many tokens come out per media item.
-    pub fn num_latents(&self) -> usize {
-        self.latents.dims()[0]
-    }
 }
