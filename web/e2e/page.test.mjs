@@ -159,7 +159,7 @@ test('moving an image redraws #mask-table exactly as the rule says', async () =>
 });
 
 test('the URL round-trips, and malformed URLs keep the page alive', async () => {
-  const query = 'alpha=-2.5&ff=0.75&k=12&depth=3&patch=32&len=14&images=0,4,8,12&mode=all&backend=cpu&preset=few-shot';
+  const query = 'alpha=-2.5&ff=0.75&k=12&depth=3&patch=32&size=224&len=14&images=0,4,8,12&mode=all&backend=cpu&preset=few-shot';
   let { browser, page, problems } = await open(false, `?${query}`);
   assert.equal(await page.evaluate(() => location.search.slice(1)), query);
   assert.match(await text(page, '#resampler-shape'), /^49 patches → 12 tokens$/);
@@ -181,4 +181,79 @@ test('screenshots at 1280 and 390 px with WebGPU', async () => {
     assert.deepEqual(problems, { console: [], foreign: [] });
     await browser.close();
   }
+});
+
+test('dragging a marker along the strip moves the image and redraws the mask', async () => {
+  const { browser, page, problems } = await open(false, '?len=10&images=1,5&mode=recent&backend=cpu');
+  await page.locator('.strip').scrollIntoViewIfNeeded();
+  const centre = async (token) => {
+    const box = await page.locator(`.strip li[data-token="${token}"]`).boundingBox();
+    return [box.x + box.width / 2, box.y + box.height / 2];
+  };
+  const [fx, fy] = await centre(5);
+  const [tx, ty] = await centre(8);
+  await page.mouse.move(fx, fy);
+  await page.mouse.down();
+  await page.mouse.move(tx, ty, { steps: 8 });
+  await page.mouse.up();
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('images') === '1,8');
+  assert.deepEqual(await maskTable(page), expectedMask(10, [1, 8], 'recent'));
+  // The marker follows the pointer over free tokens and stops short of an occupied one.
+  const [ox, oy] = await centre(1);
+  const [nx, ny] = await centre(8);
+  await page.mouse.move(nx, ny);
+  await page.mouse.down();
+  await page.mouse.move(ox, oy, { steps: 12 });
+  await page.mouse.up();
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('images') === '1,2');
+  assert.deepEqual(await maskTable(page), expectedMask(10, [1, 2], 'recent'));
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});
+
+test('a 224 px and a 480 px image both leave the resampler as K tokens', async () => {
+  const { browser, page, problems } = await open(false, '?size=480&patch=16&k=64&depth=1&backend=cpu');
+  await settled(page);
+  assert.equal(await text(page, '#resampler-shape'), '900 patches → 64 tokens');
+  assert.deepEqual(await heatmapPixels(page, 'resampler-heatmap').then((h) => [h.rows, h.cols]), [64, 900]);
+  await page.getByLabel('Image size', { exact: true }).selectOption('224');
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('size') === '224');
+  await settled(page);
+  assert.equal(await text(page, '#resampler-shape'), '196 patches → 64 tokens');
+  assert.deepEqual(await heatmapPixels(page, 'resampler-heatmap').then((h) => [h.rows, h.cols]), [64, 196]);
+  // The axes around the cells are drawn (dark ink in the label band under the cells).
+  const ink = await page.evaluate(() => {
+    const c = document.querySelector('#resampler .axes');
+    const d = c.getContext('2d').getImageData(0, c.height - Math.round(40 * devicePixelRatio), c.width, Math.round(30 * devicePixelRatio)).data;
+    let dark = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] < 128) dark++;
+    return dark;
+  });
+  assert.ok(ink > 50, `tick labels drawn (${ink} dark pixels)`);
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});
+
+test('video preset: one clip of 4 frames, one block of K visual tokens', async () => {
+  const { browser, page, problems } = await open(false, '?k=8&backend=cpu');
+  await page.getByRole('button', { name: 'video', exact: true }).click();
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('preset') === 'video');
+  await settled(page);
+  assert.match(await page.locator('.strip').textContent(), /<video:4>/);
+  assert.equal(await page.locator('#mask-table thead th').count(), 2, 'token column and one clip');
+  assert.equal((await heatmapPixels(page, 'xattn-heatmap')).cols, 8, 'four frames resampled into K tokens');
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});
+
+test('auto measures both backends again when the size class changes', async () => {
+  const { browser, page, problems } = await open(true, '?k=8&depth=1&patch=28&size=224&backend=auto');
+  await page.waitForFunction(() => document.querySelector('#backend').dataset.measuredSizes === '1', null, { timeout: 120_000 });
+  assert.match(await text(page, '#backend'), /auto: \d+ ms vs (CPU|WebGPU) \d+ ms at this size/);
+  await page.getByLabel('Image size', { exact: true }).selectOption('480');
+  await page.waitForFunction(() => document.querySelector('#backend').dataset.measuredSizes === '2', null, { timeout: 120_000 });
+  await settled(page);
+  assert.equal(await text(page, '#resampler-shape'), '289 patches → 8 tokens');
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
 });

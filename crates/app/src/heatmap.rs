@@ -71,6 +71,55 @@ pub fn overlay(row: &[f32], grid: usize) -> Vec<u8> {
         .collect()
 }
 
+/// One axis of a heatmap: a title and labelled ticks at cell indices.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    /// What the cells along this axis are.
+    pub title: String,
+    /// `(cell index, label)`, in order.
+    pub ticks: Vec<(usize, String)>,
+}
+
+impl Axis {
+    /// Cells numbered from `first`, at most about eight ticks on a 1-2-5 step.
+    pub fn counting(title: &str, cells: usize, first: usize) -> Self {
+        let step = [1, 2, 5]
+            .into_iter()
+            .flat_map(|m| (0..6).map(move |e| m * 10usize.pow(e)))
+            .filter(|s| cells.div_ceil(*s) <= 8)
+            .min()
+            .unwrap_or(cells.max(1));
+        Self {
+            title: title.to_owned(),
+            ticks: (0..cells)
+                .step_by(step)
+                .map(|i| (i, (i + first).to_string()))
+                .collect(),
+        }
+    }
+
+    /// Cells in consecutive blocks of `size`, one tick at the start of each, named `name 1`, `name 2`, …
+    pub fn blocks(title: &str, blocks: usize, size: usize, name: &str) -> Self {
+        if blocks > 8 {
+            return Self::counting(title, blocks * size, 0);
+        }
+        Self {
+            title: title.to_owned(),
+            ticks: (0..blocks)
+                .map(|b| (b * size, format!("{name} {}", b + 1)))
+                .collect(),
+        }
+    }
+
+    /// The label of the tick at `cell`, if there is one.
+    pub fn label(&self, cell: usize) -> Option<&str> {
+        self.ticks
+            .iter()
+            .find(|(c, _)| *c == cell)
+            .map(|(_, l)| l.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +164,34 @@ mod tests {
         let alpha: Vec<u8> = px.chunks(4).map(|p| p[3]).collect();
         assert_eq!(alpha.iter().max(), Some(&alpha[1]));
         assert_eq!(alpha.iter().min(), Some(&alpha[3]));
+    }
+
+    #[test]
+    fn counting_axes_keep_few_round_ticks() {
+        let a = Axis::counting("patch", 900, 1);
+        assert!(a.ticks.len() <= 8 && a.ticks.len() >= 4, "{:?}", a.ticks);
+        assert_eq!(a.ticks[0], (0, "1".to_owned()));
+        assert_eq!(a.ticks[1].0, 200, "1-2-5 step");
+        let small = Axis::counting("latent", 3, 0);
+        assert_eq!(
+            small.ticks.iter().map(|t| t.0).collect::<Vec<_>>(),
+            vec![0, 1, 2]
+        );
+        assert!(Axis::counting("none", 0, 0).ticks.is_empty());
+        assert_eq!(small.label(2), Some("2"));
+        assert_eq!(small.label(3), None);
+    }
+
+    #[test]
+    fn block_axes_name_each_image() {
+        let a = Axis::blocks("visual token", 3, 8, "image");
+        assert_eq!(
+            a.ticks,
+            vec![
+                (0, "image 1".to_owned()),
+                (8, "image 2".to_owned()),
+                (16, "image 3".to_owned())
+            ]
+        );
     }
 }

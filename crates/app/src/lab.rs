@@ -4,9 +4,10 @@
 use flamingo::burn::tensor::{Device, Tensor, TensorData};
 use flamingo::{
     GatedCrossAttentionBlock, GatedCrossAttentionBlockConfig, Interleaved, MaskRule,
-    PerceiverResampler, PerceiverResamplerConfig, seeded,
+    PerceiverResampler, PerceiverResamplerConfig, ResamplerOutput, seeded,
 };
 
+use crate::auto_pick::Workload;
 use crate::stand_in::{grid, patch_features, token_embeddings};
 
 /// Width of patch features, latents and the toy language model.
@@ -15,8 +16,6 @@ pub const DIM: usize = 64;
 pub const HEADS: usize = 4;
 /// Width of one head.
 pub const DIM_HEAD: usize = 16;
-/// Side of the sample images, in pixels.
-pub const IMAGE_SIZE: usize = 224;
 const SEED: u64 = 2022;
 
 /// What to compute.
@@ -28,6 +27,8 @@ pub struct Request {
     pub depth: usize,
     /// Patch size in pixels.
     pub patch: usize,
+    /// Side of the picture in pixels.
+    pub size: usize,
     /// Raw gates.
     pub alpha: f32,
     /// Raw feed-forward gate.
@@ -42,6 +43,22 @@ pub struct Request {
     pub head: Option<usize>,
 }
 
+impl Request {
+    /// The shapes that set this request's cost.
+    pub fn workload(&self) -> Workload {
+        let g = grid(self.size, self.patch);
+        let frames = self.prompt.media_frames();
+        Workload {
+            k: self.k,
+            depth: self.depth,
+            patches: g * g * frames.iter().copied().max().unwrap_or(1),
+            images: frames.len().max(1),
+            tokens: self.prompt.segments.len(),
+            dim: DIM,
+        }
+    }
+}
+
 /// What the page draws, all from one forward.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frame {
@@ -49,7 +66,7 @@ pub struct Frame {
     pub patches: usize,
     /// Patches per side.
     pub grid: usize,
-    /// Latents K.
+    /// Tokens per image out of the resampler, read from its output's shape.
     pub k: usize,
     /// `K × N` attention of the latents to the patches (selected layer and head).
     pub resampler_attention: Vec<f32>,
@@ -65,15 +82,37 @@ pub struct Frame {
     pub visual_share: f32,
 }
 
+/// The sample pictures, decoded at one side length.
+#[derive(Clone)]
+pub struct Pictures {
+    /// Side in pixels.
+    pub size: usize,
+    /// `size²` RGBA pictures; sequence image `i` shows picture `i % len`.
+    pub rgba: Vec<Vec<u8>>,
+}
+
+/// What the resampler's output depends on; the gates and the mask rule are not in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ResamplerKey {
+    k: usize,
+    depth: usize,
+    patch: usize,
+    size: usize,
+    images: usize,
+    frames: usize,
+}
+
 /// Models, inputs and the device they live on.
 pub struct Lab {
     device: Device,
-    samples: Vec<Vec<u8>>,
+    pictures: Vec<Pictures>,
     resampler: Option<((usize, usize), PerceiverResampler)>,
     block: Option<(MaskRule, GatedCrossAttentionBlock)>,
-    /// Patch features of every sample for one patch size: they change with the
-    /// patch slider only, not with the gates or K.
-    features: Option<(usize, Vec<Vec<f32>>)>,
+    /// Patch features of every picture for one patch size and side: they change
+    /// with those two sliders only, not with the gates or K.
+    features: Option<((usize, usize), Vec<Vec<f32>>)>,
+    /// The last resampler output: moving a gate or the rule does not rerun it.
+    resampled: Option<(ResamplerKey, ResamplerOutput)>,
 }
 
 async fn read(t: Tensor<3>) -> Result<Vec<f32>, String> {
@@ -86,15 +125,19 @@ async fn read(t: Tensor<3>) -> Result<Vec<f32>, String> {
 }
 
 impl Lab {
-    /// `samples` are `IMAGE_SIZE²` RGBA pictures; sequence image `i` shows sample `i % len`.
-    pub fn new(device: Device, samples: Vec<Vec<u8>>) -> Self {
-        assert!(!samples.is_empty(), "at least one sample image");
+    /// A lab reading `pictures`, one set per side length the page offers.
+    pub fn new(device: Device, pictures: Vec<Pictures>) -> Self {
+        assert!(
+            pictures.iter().all(|p| !p.rgba.is_empty()),
+            "at least one picture per size"
+        );
         Self {
             device,
-            samples,
+            pictures,
             resampler: None,
             block: None,
             features: None,
+            resampled: None,
         }
     }
 
@@ -129,41 +172,72 @@ impl Lab {
         self.block.as_ref().expect("just built").1.clone()
     }
 
-    /// One forward of everything the page shows.
-    pub async fn run(&mut self, r: &Request) -> Result<Frame, String> {
-        let g = grid(IMAGE_SIZE, r.patch);
-        let n = g * g;
-        let frames = r.prompt.media_frames();
-        let t_img = frames.len().max(1);
-        // Image j of the sequence, frame f: sample (j + f) % samples. Image 0 is the resampler panel's.
+    /// Patch features of every picture at this patch size and side.
+    fn features(&mut self, patch: usize, size: usize) -> Result<&[Vec<f32>], String> {
         if self
             .features
             .as_ref()
-            .is_none_or(|(patch, _)| *patch != r.patch)
+            .is_none_or(|(key, _)| *key != (patch, size))
         {
-            let per_sample = self
-                .samples
+            let pictures = self
+                .pictures
                 .iter()
-                .map(|s| patch_features(s, IMAGE_SIZE, r.patch, DIM, SEED))
+                .find(|p| p.size == size)
+                .ok_or_else(|| format!("no {size} px pictures were loaded"))?;
+            let per_picture = pictures
+                .rgba
+                .iter()
+                .map(|rgba| patch_features(rgba, size, patch, DIM, SEED))
                 .collect();
-            self.features = Some((r.patch, per_sample));
+            self.features = Some(((patch, size), per_picture));
         }
-        let per_sample = &self.features.as_ref().expect("just computed").1;
-        let mut features = Vec::with_capacity(t_img * n * DIM);
-        let max_frames = frames.iter().copied().max().unwrap_or(1);
-        for j in 0..t_img {
-            for f in 0..max_frames {
-                features.extend_from_slice(&per_sample[(j + f) % per_sample.len()]);
+        Ok(&self.features.as_ref().expect("just computed").1)
+    }
+
+    /// The resampler's output for every image of the sequence, reused while only
+    /// the gates, the rule or the text change.
+    fn resample(&mut self, r: &Request) -> Result<ResamplerOutput, String> {
+        let n = grid(r.size, r.patch).pow(2);
+        let media_frames = r.prompt.media_frames();
+        let key = ResamplerKey {
+            k: r.k,
+            depth: r.depth,
+            patch: r.patch,
+            size: r.size,
+            images: media_frames.len().max(1),
+            frames: media_frames.iter().copied().max().unwrap_or(1),
+        };
+        if let Some((cached, out)) = &self.resampled
+            && *cached == key
+        {
+            return Ok(out.clone());
+        }
+        // Image j of the sequence, frame f: picture (j + f) % pictures. Image 0 is the resampler panel's.
+        let per_picture = self.features(r.patch, r.size)?;
+        let mut features = Vec::with_capacity(key.images * key.frames * n * DIM);
+        for j in 0..key.images {
+            for f in 0..key.frames {
+                features.extend_from_slice(&per_picture[(j + f) % per_picture.len()]);
             }
         }
-        let device = self.device.clone();
         let x = Tensor::<1>::from_data(
-            TensorData::new(features, [t_img * max_frames * n * DIM]),
-            &device,
+            TensorData::new(features, [key.images * key.frames * n * DIM]),
+            &self.device,
         )
-        .reshape([1, t_img, max_frames, n, DIM]);
-        let resampler = self.resampler(r.k, r.depth);
-        let out = resampler.forward_traced(x);
+        .reshape([1, key.images, key.frames, n, DIM]);
+        let out = self.resampler(r.k, r.depth).forward_traced(x);
+        self.resampled = Some((key, out.clone()));
+        Ok(out)
+    }
+
+    /// One forward of everything the page shows.
+    pub async fn run(&mut self, r: &Request) -> Result<Frame, String> {
+        let g = grid(r.size, r.patch);
+        let n = g * g;
+        let frames = r.prompt.media_frames();
+        let t_img = frames.len().max(1);
+        let device = self.device.clone();
+        let out = self.resample(r)?;
         let layer = r.layer.min(out.attention.len() - 1);
         // [1, heads, T, K, F·N + K] → image 0, first frame's patches.
         let weights = out.attention[layer]
@@ -191,6 +265,7 @@ impl Lab {
             Tensor::<1>::from_data(TensorData::new(embeddings.clone(), [tokens * DIM]), &device)
                 .reshape([1, tokens, DIM]);
         let media = out.latents;
+        let tokens_per_image = media.dims()[2];
         let block = self.block(r.mode).with_gates(r.alpha, r.ff);
         let xattn = block.forward(x, media, &[r.prompt.media_locations()]);
         let cross = xattn.weights.mean_dim(1).reshape([1, tokens, t_img * r.k]);
@@ -203,7 +278,7 @@ impl Lab {
         Ok(Frame {
             patches: n,
             grid: g,
-            k: r.k,
+            k: tokens_per_image,
             resampler_attention,
             tokens,
             images: if frames.is_empty() { 0 } else { t_img },

@@ -6,6 +6,7 @@
 // rustc's own warnings are errors instead.
 #![cfg_attr(target_arch = "wasm32", deny(warnings))]
 
+pub mod auto_pick;
 pub mod heatmap;
 pub mod scheduler;
 pub mod sequence;

@@ -6,27 +6,38 @@ use std::rc::Rc;
 use flamingo::{MaskRule, Segment};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
+use crate::auto_pick::{AutoPick, Measured};
 use crate::backend::{self, Backends};
 use crate::canvas;
-use crate::heatmap::Range;
-use crate::lab::{self, Frame, Lab, Request};
+use crate::heatmap::{Axis, Range};
+use crate::lab::{self, Frame, Lab, Pictures, Request};
 use crate::scheduler::LatestWins;
 use crate::sequence::{add_image, move_image, prompt};
+use crate::stand_in::grid;
 use crate::url_state::{BackendChoice, Preset, UrlState, bounds};
 
 const SAMPLES: [&str; 3] = ["assets/sunset.svg", "assets/house.svg", "assets/flower.svg"];
 
-/// A request, the backend to run it on, and the URL query it answers.
-type Job = (Request, bool, String);
+/// A request, the backend choice to run it on, and the URL query it answers.
+type Job = (Request, BackendChoice, String);
 
 /// The computation's worker: one lab per backend, one request running at a time.
+/// Only `run_queue` takes the labs, so a request never finds its lab missing.
 #[derive(Default)]
 struct Worker {
     queue: LatestWins<Job>,
     cpu: Option<Lab>,
     gpu: Option<Lab>,
+    auto: AutoPick,
+}
+
+/// Which backend computed the frame on screen, and for "auto" what it measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Used {
+    gpu: bool,
+    measured: Option<Measured>,
 }
 
 fn now_ms() -> f64 {
@@ -41,41 +52,119 @@ struct Outputs {
     frame_query: RwSignal<String>,
     error: RwSignal<Option<String>>,
     timing: RwSignal<f64>,
+    used: RwSignal<Option<Used>>,
+    /// Size classes auto has measured so far.
+    measured_classes: RwSignal<usize>,
+}
+
+/// One forward on one backend, timed.
+async fn run_on(
+    worker: &Rc<RefCell<Worker>>,
+    gpu: bool,
+    request: &Request,
+) -> Result<(Frame, f64), String> {
+    let taken = {
+        let mut w = worker.borrow_mut();
+        if gpu { w.gpu.take() } else { w.cpu.take() }
+    };
+    let mut lab = taken.ok_or("that backend is not available")?;
+    let start = now_ms();
+    let result = lab.run(request).await;
+    let ms = now_ms() - start;
+    let mut w = worker.borrow_mut();
+    if gpu {
+        w.gpu = Some(lab)
+    } else {
+        w.cpu = Some(lab)
+    }
+    result.map(|f| (f, ms))
+}
+
+/// A forward on the chosen backend; "auto" measures both the first time it meets a size class.
+async fn compute(
+    worker: &Rc<RefCell<Worker>>,
+    request: &Request,
+    choice: BackendChoice,
+) -> Result<(Frame, f64, Used), String> {
+    let has_gpu = worker.borrow().gpu.is_some();
+    let workload = request.workload();
+    let gpu = match choice {
+        BackendChoice::Cpu => false,
+        BackendChoice::WebGpu => has_gpu,
+        BackendChoice::Auto if !has_gpu => false,
+        BackendChoice::Auto => {
+            let known = worker.borrow().auto.get(&workload);
+            match known {
+                Some(m) => m.gpu_wins(),
+                None => {
+                    // The first WebGPU run compiles shaders; time the second.
+                    run_on(worker, true, request).await?;
+                    let (gpu_frame, gpu_ms) = run_on(worker, true, request).await?;
+                    let (cpu_frame, cpu_ms) = run_on(worker, false, request).await?;
+                    let m = Measured { gpu_ms, cpu_ms };
+                    worker.borrow_mut().auto.record(&workload, m);
+                    let (frame, ms) = if m.gpu_wins() {
+                        (gpu_frame, gpu_ms)
+                    } else {
+                        (cpu_frame, cpu_ms)
+                    };
+                    let used = Used {
+                        gpu: m.gpu_wins(),
+                        measured: Some(m),
+                    };
+                    return Ok((frame, ms, used));
+                }
+            }
+        }
+    };
+    let measured = match choice {
+        BackendChoice::Auto => worker.borrow().auto.get(&workload),
+        _ => None,
+    };
+    let (frame, ms) = run_on(worker, gpu, request).await?;
+    Ok((frame, ms, Used { gpu, measured }))
 }
 
 async fn run_queue(worker: Rc<RefCell<Worker>>, first: Job, out: Outputs) {
-    let Outputs {
-        frame,
-        frame_query,
-        error,
-        timing,
-    } = out;
     let mut next = Some(first);
-    while let Some((request, gpu, query)) = next {
-        let lab = {
-            let mut w = worker.borrow_mut();
-            if gpu { w.gpu.take() } else { w.cpu.take() }
-        };
-        if let Some(mut lab) = lab {
-            let start = now_ms();
-            match lab.run(&request).await {
-                Ok(f) => {
-                    timing.set(now_ms() - start);
-                    frame.set(Some(f));
-                    frame_query.set(query);
-                    error.set(None);
-                }
-                Err(e) => error.set(Some(e)),
+    while let Some((request, choice, query)) = next {
+        match compute(&worker, &request, choice).await {
+            Ok((f, ms, used)) => {
+                out.timing.set(ms);
+                out.frame.set(Some(f));
+                out.frame_query.set(query);
+                out.used.set(Some(used));
+                out.measured_classes.set(worker.borrow().auto.classes());
+                out.error.set(None);
             }
-            let mut w = worker.borrow_mut();
-            if gpu {
-                w.gpu = Some(lab)
-            } else {
-                w.cpu = Some(lab)
-            }
+            Err(e) => out.error.set(Some(e)),
         }
         next = worker.borrow_mut().queue.finish();
     }
+}
+
+/// The sample pictures at every side length the page offers; grey if none loaded.
+async fn load_pictures(error: RwSignal<Option<String>>) -> Vec<Pictures> {
+    let mut images = Vec::new();
+    for src in SAMPLES {
+        match canvas::load_image(src).await {
+            Ok(img) => images.push(img),
+            Err(e) => error.set(Some(format!("could not load {src}: {e:?}"))),
+        }
+    }
+    bounds::SIZES
+        .into_iter()
+        .map(|size| {
+            let mut rgba: Vec<Vec<u8>> = images
+                .iter()
+                .filter_map(|img| canvas::pixels(img, size).ok())
+                .collect();
+            if rgba.is_empty() {
+                rgba.push(vec![128; size * size * 4]);
+            }
+            Pictures { size, rgba }
+        })
+        .collect()
 }
 
 /// The whole page.
@@ -91,15 +180,17 @@ pub fn App() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let timing = RwSignal::new(0.0f64);
     let frame_query = RwSignal::new(String::new());
+    let used = RwSignal::new(None::<Used>);
+    let measured_classes = RwSignal::new(0usize);
     let outputs = Outputs {
         frame,
         frame_query,
         error,
         timing,
+        used,
+        measured_classes,
     };
-    let badge = RwSignal::new("starting…".to_owned());
     let gpu_ready = RwSignal::new(None::<Result<String, String>>);
-    let auto_pick_gpu = RwSignal::new(false);
     let samples_ready = RwSignal::new(false);
     let worker = Rc::new(RefCell::new(Worker::default()));
 
@@ -115,19 +206,7 @@ pub fn App() -> impl IntoView {
     {
         let worker = worker.clone();
         spawn_local(async move {
-            let mut pictures = Vec::new();
-            for src in SAMPLES {
-                match canvas::load_image(src)
-                    .await
-                    .and_then(|img| canvas::pixels(&img, lab::IMAGE_SIZE))
-                {
-                    Ok(p) => pictures.push(p),
-                    Err(e) => error.set(Some(format!("could not load {src}: {e:?}"))),
-                }
-            }
-            if pictures.is_empty() {
-                pictures.push(vec![128; lab::IMAGE_SIZE * lab::IMAGE_SIZE * 4]);
-            }
+            let pictures = load_pictures(error).await;
             let Backends { cpu, webgpu } = backend::init().await;
             worker.borrow_mut().cpu = Some(Lab::new(cpu.device, pictures.clone()));
             gpu_ready.set(Some(match webgpu {
@@ -141,59 +220,38 @@ pub fn App() -> impl IntoView {
         });
     }
 
-    let use_gpu = Memo::new(move |_| {
-        let gpu_ok = matches!(gpu_ready.get(), Some(Ok(_)));
-        match state.with(|s| s.backend) {
-            BackendChoice::Cpu => false,
-            BackendChoice::WebGpu => gpu_ok,
-            BackendChoice::Auto => gpu_ok && auto_pick_gpu.get(),
+    let badge = Memo::new(move |_| {
+        let choice = state.with(|s| s.backend);
+        match (gpu_ready.get(), used.get()) {
+            (None, _) => "starting…".to_owned(),
+            (Some(Err(why)), _) => format!("CPU ({why})"),
+            (Some(Ok(_)), _) if choice == BackendChoice::Cpu => "CPU (chosen)".to_owned(),
+            (
+                Some(Ok(adapter)),
+                Some(Used {
+                    gpu: true,
+                    measured,
+                }),
+            ) => match measured {
+                Some(m) => format!(
+                    "WebGPU ({adapter}; auto: {:.0} ms vs CPU {:.0} ms at this size)",
+                    m.gpu_ms, m.cpu_ms
+                ),
+                None => format!("WebGPU ({adapter})"),
+            },
+            (
+                Some(Ok(_)),
+                Some(Used {
+                    gpu: false,
+                    measured: Some(m),
+                }),
+            ) => format!(
+                "CPU (auto: {:.0} ms vs WebGPU {:.0} ms at this size)",
+                m.cpu_ms, m.gpu_ms
+            ),
+            (Some(Ok(_)), _) if choice == BackendChoice::Auto => "auto: measuring both…".to_owned(),
+            (Some(Ok(adapter)), _) => format!("WebGPU ({adapter})"),
         }
-    });
-
-    // Auto: measure both backends once at the current size, keep the faster.
-    {
-        let worker = worker.clone();
-        Effect::new(move |_| {
-            if !matches!(gpu_ready.get(), Some(Ok(_)))
-                || state.with_untracked(|s| s.backend) != BackendChoice::Auto
-            {
-                return;
-            }
-            let worker = worker.clone();
-            let s = state.get_untracked();
-            let request = request_for(&s, layer.get_untracked(), head.get_untracked());
-            spawn_local(async move {
-                let Some(mut gpu) = worker.borrow_mut().gpu.take() else {
-                    return;
-                };
-                let _ = gpu.run(&request).await; // the first run compiles shaders
-                let start = now_ms();
-                let ok = gpu.run(&request).await.is_ok();
-                let gpu_ms = now_ms() - start;
-                worker.borrow_mut().gpu = Some(gpu);
-                let Some(mut cpu) = worker.borrow_mut().cpu.take() else {
-                    return;
-                };
-                let start = now_ms();
-                let _ = cpu.run(&request).await;
-                let cpu_ms = now_ms() - start;
-                worker.borrow_mut().cpu = Some(cpu);
-                auto_pick_gpu.set(ok && gpu_ms < cpu_ms);
-            });
-        });
-    }
-
-    Effect::new(move |_| {
-        let (choice, gpu) = (state.with(|s| s.backend), use_gpu.get());
-        badge.set(match (gpu, gpu_ready.get()) {
-            (_, None) => "starting…".into(),
-            (true, Some(Ok(adapter))) => format!("WebGPU ({adapter})"),
-            (false, Some(Ok(_))) if choice == BackendChoice::Auto => {
-                "CPU (auto: faster here than WebGPU)".into()
-            }
-            (false, Some(Ok(_))) => "CPU (chosen)".into(),
-            (_, Some(Err(why))) => format!("CPU ({why})"),
-        });
     });
 
     let request = Memo::new(move |_| state.with(|s| request_for(s, layer.get(), head.get())));
@@ -201,12 +259,12 @@ pub fn App() -> impl IntoView {
         let worker = worker.clone();
         Effect::new(move |_| {
             let r = request.get();
-            let gpu = use_gpu.get();
+            let choice = state.with(|s| s.backend);
             if !samples_ready.get() {
                 return;
             }
             let query = state.with_untracked(UrlState::to_query);
-            let start = worker.borrow_mut().queue.submit((r, gpu, query));
+            let start = worker.borrow_mut().queue.submit((r, choice, query));
             if let Some(first) = start {
                 spawn_local(run_queue(worker.clone(), first, outputs));
             }
@@ -223,7 +281,7 @@ pub fn App() -> impl IntoView {
                 "the same code that is tested against OpenFlamingo."
             </p>
             <p class="status">
-                "Backend: " <span id="backend">{move || badge.get()}</span>
+                "Backend: " <span id="backend" data-measured-sizes=move || measured_classes.get().to_string()>{move || badge.get()}</span>
                 " · last forward " {move || format!("{:.1} ms", timing.get())}
                 <label>
                     " use "
@@ -266,6 +324,7 @@ fn request_for(s: &UrlState, layer: usize, head: Option<usize>) -> Request {
         k: s.k,
         depth: s.depth,
         patch: s.patch,
+        size: s.size,
         alpha: s.alpha,
         ff: s.ff,
         prompt: prompt(s),
@@ -305,6 +364,8 @@ fn Slider(
 fn Heatmap(
     /// `(values, rows, cols)`; redrawn on change.
     data: Signal<(Vec<f32>, usize, usize)>,
+    /// Horizontal and vertical axes.
+    axes: Signal<(Axis, Axis)>,
     /// Accessible description.
     label: &'static str,
     /// Element id of the canvas.
@@ -314,8 +375,12 @@ fn Heatmap(
     on_row: Option<Callback<usize>>,
 ) -> impl IntoView {
     let canvas = NodeRef::<leptos::html::Canvas>::new();
+    let frame = NodeRef::<leptos::html::Canvas>::new();
     let legend = NodeRef::<leptos::html::Canvas>::new();
     let range = Memo::new(move |_| data.with(|(v, _, _)| Range::of(v)));
+    let shape = Memo::new(move |_| data.with(|(_, rows, cols)| (*rows, *cols)));
+    let resized = RwSignal::new(0u32);
+    let _ = window_event_listener(leptos::ev::resize, move |_| resized.update(|n| *n += 1));
     Effect::new(move |_| {
         let (values, rows, cols) = data.get();
         if let (Some(c), Some(l)) = (canvas.get(), legend.get()) {
@@ -324,9 +389,27 @@ fn Heatmap(
             let _ = canvas::draw_legend(&l, r);
         }
     });
+    // The axes depend on the shape only, so a gate drag repaints cells, not axes.
+    Effect::new(move |_| {
+        resized.track();
+        let (rows, cols) = shape.get();
+        if let Some(f) = frame.get() {
+            axes.with(|(x, y)| canvas::draw_axes(&f, rows, cols, x, y))
+                .unwrap_or_else(|e| web_sys::console::warn_1(&e.into()));
+        }
+    });
+    let [left, top, right, bottom] = canvas::PLOT_INSETS;
+    // A canvas is a replaced element: left and right alone do not stretch it.
+    let inset = format!(
+        "left:{left}px;top:{top}px;width:calc(100% - {}px);height:calc(100% - {}px)",
+        left + right,
+        top + bottom
+    );
     view! {
         <figure class="heatmap">
-            <canvas id=id node_ref=canvas role="img" aria-label=label on:click=move |ev| {
+            <div class="plot">
+            <canvas class="axes" node_ref=frame aria-hidden="true"></canvas>
+            <canvas id=id class="cells" style=inset node_ref=canvas role="img" aria-label=label on:click=move |ev| {
                 if let (Some(pick), Some(c)) = (on_row, canvas.get()) {
                     let rows = data.with_untracked(|(_, rows, _)| *rows);
                     let height = c.client_height().max(1) as f64;
@@ -336,6 +419,7 @@ fn Heatmap(
                     }
                 }
             }></canvas>
+            </div>
             <figcaption>
                 <canvas class="legend" node_ref=legend aria-hidden="true"></canvas>
                 <span>{move || { let r = range.get(); format!("{:.3} … {:.3}", r.min, r.max) }}</span>
@@ -371,6 +455,15 @@ fn GatePanel(
                 .unwrap_or_default()
         })
     });
+    let cross_axes = Signal::derive(move || {
+        frame.with(|f| {
+            let (tokens, images, k) = f.as_ref().map_or((0, 0, 1), |f| (f.tokens, f.images, f.k));
+            (
+                Axis::blocks("visual tokens, K per image", images, k, "image"),
+                Axis::counting("text token", if images == 0 { 0 } else { tokens }, 0),
+            )
+        })
+    });
     view! {
         <section id="gate" aria-labelledby="gate-title">
             <h2 id="gate-title">"Gated cross-attention"</h2>
@@ -388,7 +481,7 @@ fn GatePanel(
                 <dt>"visual share ‖y − x‖ / ‖x‖"</dt><dd id="visual-share" data-value=move || frame.with(|f| f.as_ref().map(|f| f.visual_share.to_string()))>{move || frame.with(|f| f.as_ref().map(|f| format!("{:.4}", f.visual_share)).unwrap_or_else(|| "…".into()))}</dd>
             </dl>
             <h3>"Text tokens × visual tokens (mean over heads)"</h3>
-            <Heatmap data=cross label="cross-attention of each text token to each visual token" id="xattn-heatmap" />
+            <Heatmap data=cross axes=cross_axes label="cross-attention of each text token to each visual token" id="xattn-heatmap" />
         </section>
     }
 }
@@ -415,6 +508,15 @@ fn ResamplerPanel(
                 .unwrap_or_default()
         })
     });
+    let attention_axes = Signal::derive(move || {
+        frame.with(|f| {
+            let (k, n) = f.as_ref().map_or((0, 0), |f| (f.k, f.patches));
+            (
+                Axis::counting("patch", n, 1),
+                Axis::counting("latent", k, 1),
+            )
+        })
+    });
     let latent = RwSignal::new(None::<usize>);
     let overlay_canvas = NodeRef::<leptos::html::Canvas>::new();
     Effect::new(move |_| {
@@ -439,7 +541,16 @@ fn ResamplerPanel(
                 "the patches plus the latents themselves) and come out as exactly K tokens, whatever N was."
             </p>
             <p class="shape" id="resampler-shape">{move || frame.with(|f| f.as_ref().map(|f| format!("{} patches → {} tokens", f.patches, f.k)).unwrap_or_else(|| "…".into()))}</p>
-            <p class="aside">"At patch 16, a 224 px image has 196 patches and a 480 px image 900; both leave as K tokens."</p>
+            <p class="aside">{move || {
+                let (p, k) = state.with(|s| (s.patch, s.k));
+                let [small, large] = bounds::SIZES.map(|size| grid(size, p).pow(2));
+                format!("At patch {p}, a 224 px image has {small} patches and a 480 px image {large}; both leave as {k} tokens. Switch the image size to see it computed.")
+            }}</p>
+            <label>"Image size "
+                <select aria-label="Image size" on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<usize>() { state.update(|s| s.size = v) } }>
+                    {bounds::SIZES.map(|size| view! { <option value=size.to_string() selected=move || state.with(|s| s.size) == size>{format!("{size} px")}</option> }).collect_view()}
+                </select>
+            </label>
             <div class="sample">
                 <img src=SAMPLES[0] alt="the sample picture the resampler reads: a sunset over the sea" width="224" height="224" />
                 <canvas node_ref=overlay_canvas aria-hidden="true"></canvas>
@@ -463,7 +574,7 @@ fn ResamplerPanel(
                 </select>
             </label>
             <h3>"Latents (rows) × patches (columns)"</h3>
-            <Heatmap data=attention label="attention of each latent to each patch" id="resampler-heatmap" on_row=Callback::new(move |row| latent.set(Some(row))) />
+            <Heatmap data=attention axes=attention_axes label="attention of each latent to each patch" id="resampler-heatmap" on_row=Callback::new(move |row| latent.set(Some(row))) />
         </section>
     }
 }
@@ -477,6 +588,32 @@ fn SequencePanel(state: RwSignal<UrlState>) -> impl IntoView {
     });
     let hovered = RwSignal::new(None::<usize>);
     let hovered_image = RwSignal::new(None::<usize>);
+    // Dragging a marker: the token it stands on now. It moves as the pointer crosses
+    // free tokens, so the mask redraws during the drag, not only at the drop.
+    let dragging = RwSignal::new(None::<usize>);
+    let _ = window_event_listener(leptos::ev::pointerup, move |_| dragging.set(None));
+    let _ = window_event_listener(leptos::ev::pointercancel, move |_| dragging.set(None));
+    let drag_over = move |ev: leptos::ev::PointerEvent| {
+        let Some(from) = dragging.get_untracked() else {
+            return;
+        };
+        let to = document()
+            .element_from_point(ev.client_x() as f32, ev.client_y() as f32)
+            .and_then(|el| el.closest("li[data-token]").ok().flatten())
+            .and_then(|li| li.get_attribute("data-token"))
+            .and_then(|t| t.parse::<usize>().ok());
+        if let Some(to) = to
+            && to != from
+            && state.with_untracked(|s| !s.images.contains(&to))
+        {
+            state.update(|s| {
+                if let Some(j) = s.images.iter().position(|&p| p == from) {
+                    move_image(s, j, to)
+                }
+            });
+            dragging.set(Some(to));
+        }
+    };
     view! {
         <section id="sequence" aria-labelledby="sequence-title">
             <h2 id="sequence-title">"Interleaved sequence"</h2>
@@ -493,13 +630,25 @@ fn SequencePanel(state: RwSignal<UrlState>) -> impl IntoView {
                 <label><input type="radio" name="rule" prop:checked=move || state.with(|s| s.mode == MaskRule::MostRecent) on:change=move |_| state.update(|s| s.mode = MaskRule::MostRecent) />" most recent image"</label>
                 <label><input type="radio" name="rule" prop:checked=move || state.with(|s| s.mode == MaskRule::AllPreceding) on:change=move |_| state.update(|s| s.mode = MaskRule::AllPreceding) />" all preceding images"</label>
             </fieldset>
-            <ol class="strip" aria-label="token strip">
+            <p class="aside">"Drag an " <code>"<image>"</code> " marker along the strip to move it, or use the sliders below."</p>
+            <ol class="strip" aria-label="token strip" on:pointermove=drag_over>
                 {move || sequence.with(|p| {
                     let markers = p.media_positions();
                     p.segments.iter().enumerate().map(|(i, s)| {
                     let (text, media) = match s { Segment::Text(w) => (w.clone(), false), Segment::Media { frames: 1 } => ("<image>".to_owned(), true), Segment::Media { frames } => (format!("<video:{frames}>"), true) };
                     let image = markers.iter().position(|&m| m == i);
-                    view! { <li class:media=media class:hovered=move || hovered.get() == Some(i) || (image.is_some() && hovered_image.get() == image) on:mouseenter=move |_| hovered.set(Some(i)) on:mouseleave=move |_| hovered.set(None)>{text}</li> }
+                    view! { <li data-token=i class:media=media class:dragging=move || dragging.get() == Some(i) class:hovered=move || hovered.get() == Some(i) || (image.is_some() && hovered_image.get() == image)
+                        on:mouseenter=move |_| hovered.set(Some(i)) on:mouseleave=move |_| hovered.set(None)
+                        on:pointerdown=move |ev| {
+                            if media {
+                                ev.prevent_default();
+                                // Touch captures the pointer to this element, which the redraw replaces.
+                                if let Some(el) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+                                    let _ = el.release_pointer_capture(ev.pointer_id());
+                                }
+                                dragging.set(Some(i));
+                            }
+                        }>{text}</li> }
                 }).collect_view()})}
             </ol>
             <div class="image-controls">

@@ -57,8 +57,10 @@ pub mod bounds {
     pub const K: (usize, usize) = (1, 128);
     /// Resampler depth.
     pub const DEPTH: (usize, usize) = (1, 6);
-    /// Patch size in pixels of the 224 px sample image.
+    /// Patch size in pixels.
     pub const PATCH: (usize, usize) = (8, 56);
+    /// Sides of the sample picture the resampler can read: CLIP's 224 px and a 480 px one.
+    pub const SIZES: [usize; 2] = [224, 480];
     /// Sequence length in tokens.
     pub const LEN: (usize, usize) = (1, 48);
     /// Images in the sequence.
@@ -78,6 +80,8 @@ pub struct UrlState {
     pub depth: usize,
     /// Patch size in pixels.
     pub patch: usize,
+    /// Side of the picture in pixels, one of `bounds::SIZES`.
+    pub size: usize,
     /// Tokens in the interleaved sequence, markers included.
     pub len: usize,
     /// Token positions of the `<image>` markers, sorted, distinct, below `len`.
@@ -98,6 +102,7 @@ impl Default for UrlState {
             k: 8,
             depth: 2,
             patch: 16,
+            size: 224,
             len: 12,
             images: vec![0, 6],
             mode: MaskRule::MostRecent,
@@ -160,6 +165,18 @@ impl UrlState {
                     },
                     Err(_) => ignored(key, value, &mut notices),
                 },
+                "size" => match value.parse::<usize>() {
+                    Ok(v) if bounds::SIZES.contains(&v) => s.size = v,
+                    Ok(v) => {
+                        let near = bounds::SIZES
+                            .into_iter()
+                            .min_by_key(|c| c.abs_diff(v))
+                            .expect("two sizes");
+                        notices.push(format!("size={v} is not one of 224, 480; using {near}"));
+                        s.size = near;
+                    }
+                    Err(_) => ignored(key, value, &mut notices),
+                },
                 "images" => images_given = Some(value.to_owned()),
                 "mode" => match value {
                     "recent" => s.mode = MaskRule::MostRecent,
@@ -212,12 +229,13 @@ impl UrlState {
     pub fn to_query(&self) -> String {
         let images: Vec<String> = self.images.iter().map(usize::to_string).collect();
         let mut q = format!(
-            "alpha={}&ff={}&k={}&depth={}&patch={}&len={}&images={}&mode={}&backend={}",
+            "alpha={}&ff={}&k={}&depth={}&patch={}&size={}&len={}&images={}&mode={}&backend={}",
             self.alpha,
             self.ff,
             self.k,
             self.depth,
             self.patch,
+            self.size,
             self.len,
             images.join(","),
             match self.mode {
@@ -274,6 +292,7 @@ mod tests {
             k: 64,
             depth: 6,
             patch: 32,
+            size: 480,
             len: 20,
             images: vec![0, 5, 11],
             mode: MaskRule::AllPreceding,
@@ -287,24 +306,27 @@ mod tests {
 
     #[test]
     fn out_of_range_values_are_clamped_with_a_notice() {
-        let (s, notices) = UrlState::parse("alpha=9&k=0&depth=99&patch=2&len=1000");
-        assert_eq!((s.alpha, s.k, s.depth, s.patch, s.len), (4.0, 1, 6, 8, 48));
-        assert_eq!(notices.len(), 5, "{notices:?}");
+        let (s, notices) = UrlState::parse("alpha=9&k=0&depth=99&patch=2&len=1000&size=500");
+        assert_eq!(
+            (s.alpha, s.k, s.depth, s.patch, s.len, s.size),
+            (4.0, 1, 6, 8, 48, 480)
+        );
+        assert_eq!(notices.len(), 6, "{notices:?}");
         assert!(notices[0].contains("alpha=9"));
     }
 
     #[test]
     fn malformed_values_are_ignored_with_a_notice() {
         let (s, notices) = UrlState::parse(
-            "alpha=NaN&ff=abc&k=-3&mode=sideways&backend=tpu&preset=nope&zzz=1&images=1,x,99",
+            "alpha=NaN&ff=abc&k=-3&mode=sideways&backend=tpu&preset=nope&zzz=1&images=1,x,99&size=big",
         );
         let d = UrlState::default();
         assert_eq!(
-            (s.alpha, s.ff, s.k, s.mode, s.backend, s.preset),
-            (d.alpha, d.ff, d.k, d.mode, d.backend, None)
+            (s.alpha, s.ff, s.k, s.mode, s.backend, s.preset, s.size),
+            (d.alpha, d.ff, d.k, d.mode, d.backend, None, d.size)
         );
         assert_eq!(s.images, vec![1]);
-        assert_eq!(notices.len(), 9, "{notices:?}");
+        assert_eq!(notices.len(), 10, "{notices:?}");
     }
 
     #[test]

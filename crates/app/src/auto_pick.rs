@@ -1,0 +1,179 @@
+//! The "auto" backend: which of WebGPU and the CPU is faster depends on the size of
+//! the work, so auto measures both once per size class and keeps the faster.
+//!
+//! Size classes are powers of two of the multiply-adds, so dragging K from 8 to 9
+//! reuses the decision while going from 196 to 900 patches measures again.
+
+use std::collections::BTreeMap;
+
+/// The shapes that set the cost of one forward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Workload {
+    /// Latents K.
+    pub k: usize,
+    /// Resampler depth.
+    pub depth: usize,
+    /// Patches per image (all frames together).
+    pub patches: usize,
+    /// Images in the sequence (at least one: the resampler always runs).
+    pub images: usize,
+    /// Text tokens.
+    pub tokens: usize,
+    /// Feature width.
+    pub dim: usize,
+}
+
+impl Workload {
+    /// Multiply-adds of the resampler's attention and feed-forward and the block's cross-attention.
+    pub fn macs(&self) -> u64 {
+        let Workload {
+            k,
+            depth,
+            patches,
+            images,
+            tokens,
+            dim,
+        } = *self;
+        let (k, depth, n, t, s, d) = (
+            k as u64,
+            depth as u64,
+            patches as u64,
+            images as u64,
+            tokens as u64,
+            dim as u64,
+        );
+        let keys = n + k;
+        // Projections of queries, keys, values and output, scores and weighted sum, 4× feed-forward.
+        let resampler =
+            t * depth * (k * d * d * 2 + keys * d * d * 2 + 2 * k * keys * d + 8 * k * d * d);
+        let block = s * d * d * 2 + t * k * d * d * 2 + 2 * s * t * k * d + 8 * s * d * d;
+        resampler + block
+    }
+
+    /// Size class: forwards within a factor of two share one decision.
+    pub fn class(&self) -> u32 {
+        self.macs().max(1).ilog2()
+    }
+}
+
+/// One measurement of both backends on the same request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Measured {
+    /// Milliseconds on WebGPU (after a warm-up run that compiles the shaders).
+    pub gpu_ms: f64,
+    /// Milliseconds on the CPU.
+    pub cpu_ms: f64,
+}
+
+impl Measured {
+    /// Whether WebGPU won.
+    pub fn gpu_wins(&self) -> bool {
+        self.gpu_ms < self.cpu_ms
+    }
+}
+
+/// Decisions so far, one per size class.
+#[derive(Debug, Default)]
+pub struct AutoPick {
+    decided: BTreeMap<u32, Measured>,
+}
+
+impl AutoPick {
+    /// The measurement for this workload's class, if one was taken.
+    pub fn get(&self, w: &Workload) -> Option<Measured> {
+        self.decided.get(&w.class()).copied()
+    }
+
+    /// Keeps a measurement for this workload's class.
+    pub fn record(&mut self, w: &Workload, m: Measured) {
+        self.decided.insert(w.class(), m);
+    }
+
+    /// How many size classes have been measured.
+    pub fn classes(&self) -> usize {
+        self.decided.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLASSROOM: Workload = Workload {
+        k: 8,
+        depth: 2,
+        patches: 196,
+        images: 2,
+        tokens: 12,
+        dim: 64,
+    };
+
+    #[test]
+    fn one_more_latent_keeps_the_class_a_bigger_image_does_not() {
+        let k9 = Workload { k: 9, ..CLASSROOM };
+        assert_eq!(k9.class(), CLASSROOM.class());
+        let big = Workload {
+            patches: 900,
+            ..CLASSROOM
+        };
+        assert!(big.class() >= CLASSROOM.class() + 2, "900 vs 196 patches");
+    }
+
+    #[test]
+    fn cost_grows_with_every_shape() {
+        let base = CLASSROOM.macs();
+        for bigger in [
+            Workload { k: 16, ..CLASSROOM },
+            Workload {
+                depth: 3,
+                ..CLASSROOM
+            },
+            Workload {
+                patches: 400,
+                ..CLASSROOM
+            },
+            Workload {
+                images: 3,
+                ..CLASSROOM
+            },
+            Workload {
+                tokens: 30,
+                ..CLASSROOM
+            },
+            Workload {
+                dim: 128,
+                ..CLASSROOM
+            },
+        ] {
+            assert!(bigger.macs() > base, "{bigger:?}");
+        }
+    }
+
+    #[test]
+    fn decisions_are_kept_per_class() {
+        let mut pick = AutoPick::default();
+        assert_eq!(pick.get(&CLASSROOM), None);
+        let slow_gpu = Measured {
+            gpu_ms: 700.0,
+            cpu_ms: 20.0,
+        };
+        pick.record(&CLASSROOM, slow_gpu);
+        assert_eq!(pick.get(&Workload { k: 9, ..CLASSROOM }), Some(slow_gpu));
+        assert!(!slow_gpu.gpu_wins());
+        let big = Workload {
+            patches: 3600,
+            k: 128,
+            ..CLASSROOM
+        };
+        assert_eq!(pick.get(&big), None, "a new size is measured again");
+        pick.record(
+            &big,
+            Measured {
+                gpu_ms: 40.0,
+                cpu_ms: 90.0,
+            },
+        );
+        assert!(pick.get(&big).is_some_and(|m| m.gpu_wins()));
+        assert_eq!(pick.classes(), 2);
+    }
+}
