@@ -159,7 +159,7 @@ test('moving an image redraws #mask-table exactly as the rule says', async () =>
 });
 
 test('the URL round-trips, and malformed URLs keep the page alive', async () => {
-  const query = 'alpha=-2.5&ff=0.75&k=12&depth=3&patch=32&size=224&len=14&images=0,4,8,12&mode=all&backend=cpu&preset=few-shot';
+  const query = 'alpha=-2.5&ff=0.75&k=12&depth=3&patch=32&size=224&width=64&len=14&images=0,4,8,12&mode=all&backend=cpu&preset=few-shot';
   let { browser, page, problems } = await open(false, `?${query}`);
   assert.equal(await page.evaluate(() => location.search.slice(1)), query);
   assert.match(await text(page, '#resampler-shape'), /^49 patches → 12 tokens$/);

@@ -9,13 +9,8 @@ use flamingo::{
 
 use crate::auto_pick::Workload;
 use crate::stand_in::{grid, patch_features, token_embeddings};
+use crate::url_state::bounds;
 
-/// Width of patch features, latents and the toy language model.
-pub const DIM: usize = 64;
-/// Heads of every attention.
-pub const HEADS: usize = 4;
-/// Width of one head.
-pub const DIM_HEAD: usize = 16;
 const SEED: u64 = 2022;
 
 /// What to compute.
@@ -29,6 +24,8 @@ pub struct Request {
     pub patch: usize,
     /// Side of the picture in pixels.
     pub size: usize,
+    /// Width of features, latents and the toy language model.
+    pub width: usize,
     /// Raw gates.
     pub alpha: f32,
     /// Raw feed-forward gate.
@@ -54,7 +51,7 @@ impl Request {
             patches: g * g * frames.iter().copied().max().unwrap_or(1),
             images: frames.len().max(1),
             tokens: self.prompt.segments.len(),
-            dim: DIM,
+            dim: self.width,
         }
     }
 }
@@ -94,6 +91,7 @@ pub struct Pictures {
 /// What the resampler's output depends on; the gates and the mask rule are not in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct ResamplerKey {
+    width: usize,
     k: usize,
     depth: usize,
     patch: usize,
@@ -106,11 +104,11 @@ struct ResamplerKey {
 pub struct Lab {
     device: Device,
     pictures: Vec<Pictures>,
-    resampler: Option<((usize, usize), PerceiverResampler)>,
-    block: Option<(MaskRule, GatedCrossAttentionBlock)>,
-    /// Patch features of every picture for one patch size and side: they change
-    /// with those two sliders only, not with the gates or K.
-    features: Option<((usize, usize), Vec<Vec<f32>>)>,
+    resampler: Option<((usize, usize, usize), PerceiverResampler)>,
+    block: Option<((MaskRule, usize), GatedCrossAttentionBlock)>,
+    /// Patch features of every picture for one patch size, side and width: they
+    /// change with those controls only, not with the gates or K.
+    features: Option<((usize, usize, usize), Vec<Vec<f32>>)>,
     /// The last resampler output: moving a gate or the rule does not rerun it.
     resampled: Option<(ResamplerKey, ResamplerOutput)>,
 }
@@ -141,43 +139,52 @@ impl Lab {
         }
     }
 
-    fn resampler(&mut self, k: usize, depth: usize) -> &PerceiverResampler {
+    fn resampler(&mut self, width: usize, k: usize, depth: usize) -> &PerceiverResampler {
         if self
             .resampler
             .as_ref()
-            .is_none_or(|(key, _)| *key != (k, depth))
+            .is_none_or(|(key, _)| *key != (width, k, depth))
         {
-            let config = PerceiverResamplerConfig::new(DIM)
+            let (heads, dim_head) = bounds::heads(width);
+            let config = PerceiverResamplerConfig::new(width)
                 .with_depth(depth)
-                .with_heads(HEADS)
-                .with_dim_head(DIM_HEAD)
+                .with_heads(heads)
+                .with_dim_head(dim_head)
                 .with_num_latents(k);
-            let model = seeded(SEED + (k * 7 + depth) as u64, &self.device, |d| {
-                config.init(d)
-            });
-            self.resampler = Some(((k, depth), model));
+            let seed = SEED + (width * 1000 + k * 7 + depth) as u64;
+            let model = seeded(seed, &self.device, |d| config.init(d));
+            self.resampler = Some(((width, k, depth), model));
         }
         &self.resampler.as_ref().expect("just built").1
     }
 
-    fn block(&mut self, mode: MaskRule) -> GatedCrossAttentionBlock {
-        if self.block.as_ref().is_none_or(|(m, _)| *m != mode) {
-            let config = GatedCrossAttentionBlockConfig::new(DIM, DIM)
-                .with_heads(HEADS)
-                .with_dim_head(DIM_HEAD)
+    fn block(&mut self, mode: MaskRule, width: usize) -> GatedCrossAttentionBlock {
+        if self
+            .block
+            .as_ref()
+            .is_none_or(|(key, _)| *key != (mode, width))
+        {
+            let (heads, dim_head) = bounds::heads(width);
+            let config = GatedCrossAttentionBlockConfig::new(width, width)
+                .with_heads(heads)
+                .with_dim_head(dim_head)
                 .with_only_attend_immediate_media(mode == MaskRule::MostRecent);
             // Same seed for both rules: only the mask differs.
-            self.block = Some((mode, seeded(SEED + 1, &self.device, |d| config.init(d))));
+            let seed = SEED + 1 + width as u64;
+            self.block = Some((
+                (mode, width),
+                seeded(seed, &self.device, |d| config.init(d)),
+            ));
         }
         self.block.as_ref().expect("just built").1.clone()
     }
 
     /// Patch features of every picture at this patch size and side.
-    fn features(&mut self, patch: usize, size: usize) -> Result<&[Vec<f32>], String> {
+    fn features(&mut self, patch: usize, size: usize, width: usize) -> Result<&[Vec<f32>], String> {
         if self
             .features
             .as_ref()
-            .is_none_or(|(key, _)| *key != (patch, size))
+            .is_none_or(|(key, _)| *key != (patch, size, width))
         {
             let pictures = self
                 .pictures
@@ -187,9 +194,9 @@ impl Lab {
             let per_picture = pictures
                 .rgba
                 .iter()
-                .map(|rgba| patch_features(rgba, size, patch, DIM, SEED))
+                .map(|rgba| patch_features(rgba, size, patch, width, SEED))
                 .collect();
-            self.features = Some(((patch, size), per_picture));
+            self.features = Some(((patch, size, width), per_picture));
         }
         Ok(&self.features.as_ref().expect("just computed").1)
     }
@@ -199,7 +206,9 @@ impl Lab {
     fn resample(&mut self, r: &Request) -> Result<ResamplerOutput, String> {
         let n = grid(r.size, r.patch).pow(2);
         let media_frames = r.prompt.media_frames();
+        let dim = r.width;
         let key = ResamplerKey {
+            width: dim,
             k: r.k,
             depth: r.depth,
             patch: r.patch,
@@ -213,19 +222,19 @@ impl Lab {
             return Ok(out.clone());
         }
         // Image j of the sequence, frame f: picture (j + f) % pictures. Image 0 is the resampler panel's.
-        let per_picture = self.features(r.patch, r.size)?;
-        let mut features = Vec::with_capacity(key.images * key.frames * n * DIM);
+        let per_picture = self.features(r.patch, r.size, dim)?;
+        let mut features = Vec::with_capacity(key.images * key.frames * n * dim);
         for j in 0..key.images {
             for f in 0..key.frames {
                 features.extend_from_slice(&per_picture[(j + f) % per_picture.len()]);
             }
         }
         let x = Tensor::<1>::from_data(
-            TensorData::new(features, [key.images * key.frames * n * DIM]),
+            TensorData::new(features, [key.images * key.frames * n * dim]),
             &self.device,
         )
-        .reshape([1, key.images, key.frames, n, DIM]);
-        let out = self.resampler(r.k, r.depth).forward_traced(x);
+        .reshape([1, key.images, key.frames, n, dim]);
+        let out = self.resampler(dim, r.k, r.depth).forward_traced(x);
         self.resampled = Some((key, out.clone()));
         Ok(out)
     }
@@ -238,15 +247,17 @@ impl Lab {
         let t_img = frames.len().max(1);
         let device = self.device.clone();
         let out = self.resample(r)?;
+        let (heads, _) = bounds::heads(r.width);
+        let dim = r.width;
         let layer = r.layer.min(out.attention.len() - 1);
         // [1, heads, T, K, F·N + K] → image 0, first frame's patches.
         let weights = out.attention[layer]
             .clone()
             .narrow(2, 0, 1)
             .narrow(4, 0, n)
-            .reshape([HEADS, r.k, n]);
+            .reshape([heads, r.k, n]);
         let weights = match r.head {
-            Some(h) => weights.narrow(0, h.min(HEADS - 1), 1),
+            Some(h) => weights.narrow(0, h.min(heads - 1), 1),
             None => weights.mean_dim(0),
         };
 
@@ -260,13 +271,13 @@ impl Lab {
             })
             .collect();
         let tokens = words.len();
-        let embeddings = token_embeddings(&words, DIM, SEED);
+        let embeddings = token_embeddings(&words, dim, SEED);
         let x =
-            Tensor::<1>::from_data(TensorData::new(embeddings.clone(), [tokens * DIM]), &device)
-                .reshape([1, tokens, DIM]);
+            Tensor::<1>::from_data(TensorData::new(embeddings.clone(), [tokens * dim]), &device)
+                .reshape([1, tokens, dim]);
         let media = out.latents;
         let tokens_per_image = media.dims()[2];
-        let block = self.block(r.mode).with_gates(r.alpha, r.ff);
+        let block = self.block(r.mode, dim).with_gates(r.alpha, r.ff);
         let xattn = block.forward(x, media, &[r.prompt.media_locations()]);
         let cross = xattn.weights.mean_dim(1).reshape([1, tokens, t_img * r.k]);
 

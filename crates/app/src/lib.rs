@@ -22,7 +22,18 @@ mod lab;
 #[cfg(target_arch = "wasm32")]
 mod page;
 
+/// Runs once, when the browser has loaded the module.
 #[cfg(target_arch = "wasm32")]
-pub use canvas::install_panic_banner;
-#[cfg(target_arch = "wasm32")]
-pub use page::App;
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+pub fn start() {
+    // The static constructors (cubecl registers hundreds) run here, once. A module
+    // that never calls them itself is linked "command-style": the linker then
+    // reruns them on entry to every export, about 120 ms per slider event.
+    unsafe extern "C" {
+        fn __wasm_call_ctors();
+    }
+    // SAFETY: called once, first thing, before any code that relies on the registrations.
+    unsafe { __wasm_call_ctors() };
+    canvas::install_panic_banner();
+    leptos::mount::mount_to_body(page::App);
+}

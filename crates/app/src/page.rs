@@ -12,7 +12,7 @@ use crate::auto_pick::{AutoPick, Measured};
 use crate::backend::{self, Backends};
 use crate::canvas;
 use crate::heatmap::{Axis, Range};
-use crate::lab::{self, Frame, Lab, Pictures, Request};
+use crate::lab::{Frame, Lab, Pictures, Request};
 use crate::scheduler::LatestWins;
 use crate::sequence::{add_image, move_image, prompt};
 use crate::stand_in::grid;
@@ -325,6 +325,7 @@ fn request_for(s: &UrlState, layer: usize, head: Option<usize>) -> Request {
         depth: s.depth,
         patch: s.patch,
         size: s.size,
+        width: s.width,
         alpha: s.alpha,
         ff: s.ff,
         prompt: prompt(s),
@@ -380,12 +381,18 @@ fn Heatmap(
     let range = Memo::new(move |_| data.with(|(v, _, _)| Range::of(v)));
     let shape = Memo::new(move |_| data.with(|(_, rows, cols)| (*rows, *cols)));
     let resized = RwSignal::new(0u32);
+    let paints = StoredValue::new(0u64);
     let _ = window_event_listener(leptos::ev::resize, move |_| resized.update(|n| *n += 1));
     Effect::new(move |_| {
         let (values, rows, cols) = data.get();
         if let (Some(c), Some(l)) = (canvas.get(), legend.get()) {
             let r = range.get();
+            let start = now_ms();
             let _ = canvas::draw_heatmap(&c, &values, rows, cols, r);
+            // For the benchmark: how long the paint took, and a counter to see that it happened.
+            paints.update_value(|n| *n += 1);
+            let _ = c.set_attribute("data-paint-ms", &format!("{:.3}", now_ms() - start));
+            let _ = c.set_attribute("data-paints", &paints.get_value().to_string());
             let _ = canvas::draw_legend(&l, r);
         }
     });
@@ -546,7 +553,12 @@ fn ResamplerPanel(
                 let [small, large] = bounds::SIZES.map(|size| grid(size, p).pow(2));
                 format!("At patch {p}, a 224 px image has {small} patches and a 480 px image {large}; both leave as {k} tokens. Switch the image size to see it computed.")
             }}</p>
-            <label>"Image size "
+            <label>"Model width "
+                <select aria-label="Model width" on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<usize>() { state.update(|s| s.width = v) } }>
+                    {bounds::WIDTHS.map(|w| { let (h, d) = bounds::heads(w); view! { <option value=w.to_string() selected=move || state.with(|s| s.width) == w>{format!("{w} ({h} heads × {d})")}</option> } }).collect_view()}
+                </select>
+            </label>
+            <label>" Image size "
                 <select aria-label="Image size" on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<usize>() { state.update(|s| s.size = v) } }>
                     {bounds::SIZES.map(|size| view! { <option value=size.to_string() selected=move || state.with(|s| s.size) == size>{format!("{size} px")}</option> }).collect_view()}
                 </select>
@@ -570,7 +582,7 @@ fn ResamplerPanel(
             <label>" Head "
                 <select aria-label="Head" on:change=move |ev| head.set(event_target_value(&ev).parse().ok())>
                     <option value="mean">"mean"</option>
-                    {(0..lab::HEADS).map(|h| view! { <option value=h.to_string()>{format!("{}", h + 1)}</option> }).collect_view()}
+                    {move || (0..bounds::heads(state.with(|s| s.width)).0).map(|h| view! { <option value=h.to_string()>{format!("{}", h + 1)}</option> }).collect_view()}
                 </select>
             </label>
             <h3>"Latents (rows) × patches (columns)"</h3>

@@ -61,6 +61,17 @@ pub mod bounds {
     pub const PATCH: (usize, usize) = (8, 56);
     /// Sides of the sample picture the resampler can read: CLIP's 224 px and a 480 px one.
     pub const SIZES: [usize; 2] = [224, 480];
+    /// Model widths: the page's classroom size, a mid size, and OpenFlamingo's visual width.
+    pub const WIDTHS: [usize; 3] = [64, 256, 1024];
+
+    /// Attention heads and head width for a model width.
+    pub fn heads(width: usize) -> (usize, usize) {
+        match width {
+            w if w <= 64 => (4, w / 4),
+            w if w <= 256 => (8, w / 8),
+            _ => (8, 64),
+        }
+    }
     /// Sequence length in tokens.
     pub const LEN: (usize, usize) = (1, 48);
     /// Images in the sequence.
@@ -82,6 +93,8 @@ pub struct UrlState {
     pub patch: usize,
     /// Side of the picture in pixels, one of `bounds::SIZES`.
     pub size: usize,
+    /// Width of features, latents and the toy language model, one of `bounds::WIDTHS`.
+    pub width: usize,
     /// Tokens in the interleaved sequence, markers included.
     pub len: usize,
     /// Token positions of the `<image>` markers, sorted, distinct, below `len`.
@@ -103,6 +116,7 @@ impl Default for UrlState {
             depth: 2,
             patch: 16,
             size: 224,
+            width: 64,
             len: 12,
             images: vec![0, 6],
             mode: MaskRule::MostRecent,
@@ -125,6 +139,23 @@ fn clamp_notice<T: PartialOrd + Copy + std::fmt::Display>(
     } else {
         v
     }
+}
+
+/// `v` if it is one of `allowed`, else the nearest with a notice.
+fn nearest(key: &str, v: usize, allowed: &[usize], notices: &mut Vec<String>) -> usize {
+    if allowed.contains(&v) {
+        return v;
+    }
+    let near = *allowed
+        .iter()
+        .min_by_key(|c| c.abs_diff(v))
+        .expect("a non-empty set");
+    let list: Vec<String> = allowed.iter().map(usize::to_string).collect();
+    notices.push(format!(
+        "{key}={v} is not one of {}; using {near}",
+        list.join(", ")
+    ));
+    near
 }
 
 impl UrlState {
@@ -165,16 +196,11 @@ impl UrlState {
                     },
                     Err(_) => ignored(key, value, &mut notices),
                 },
-                "size" => match value.parse::<usize>() {
-                    Ok(v) if bounds::SIZES.contains(&v) => s.size = v,
-                    Ok(v) => {
-                        let near = bounds::SIZES
-                            .into_iter()
-                            .min_by_key(|c| c.abs_diff(v))
-                            .expect("two sizes");
-                        notices.push(format!("size={v} is not one of 224, 480; using {near}"));
-                        s.size = near;
+                "size" | "width" => match value.parse::<usize>() {
+                    Ok(v) if key == "size" => {
+                        s.size = nearest(key, v, &bounds::SIZES, &mut notices)
                     }
+                    Ok(v) => s.width = nearest(key, v, &bounds::WIDTHS, &mut notices),
                     Err(_) => ignored(key, value, &mut notices),
                 },
                 "images" => images_given = Some(value.to_owned()),
@@ -229,13 +255,14 @@ impl UrlState {
     pub fn to_query(&self) -> String {
         let images: Vec<String> = self.images.iter().map(usize::to_string).collect();
         let mut q = format!(
-            "alpha={}&ff={}&k={}&depth={}&patch={}&size={}&len={}&images={}&mode={}&backend={}",
+            "alpha={}&ff={}&k={}&depth={}&patch={}&size={}&width={}&len={}&images={}&mode={}&backend={}",
             self.alpha,
             self.ff,
             self.k,
             self.depth,
             self.patch,
             self.size,
+            self.width,
             self.len,
             images.join(","),
             match self.mode {
@@ -293,6 +320,7 @@ mod tests {
             depth: 6,
             patch: 32,
             size: 480,
+            width: 256,
             len: 20,
             images: vec![0, 5, 11],
             mode: MaskRule::AllPreceding,
@@ -306,12 +334,13 @@ mod tests {
 
     #[test]
     fn out_of_range_values_are_clamped_with_a_notice() {
-        let (s, notices) = UrlState::parse("alpha=9&k=0&depth=99&patch=2&len=1000&size=500");
+        let (s, notices) =
+            UrlState::parse("alpha=9&k=0&depth=99&patch=2&len=1000&size=500&width=300");
         assert_eq!(
-            (s.alpha, s.k, s.depth, s.patch, s.len, s.size),
-            (4.0, 1, 6, 8, 48, 480)
+            (s.alpha, s.k, s.depth, s.patch, s.len, s.size, s.width),
+            (4.0, 1, 6, 8, 48, 480, 256)
         );
-        assert_eq!(notices.len(), 6, "{notices:?}");
+        assert_eq!(notices.len(), 7, "{notices:?}");
         assert!(notices[0].contains("alpha=9"));
     }
 
@@ -327,6 +356,15 @@ mod tests {
         );
         assert_eq!(s.images, vec![1]);
         assert_eq!(notices.len(), 10, "{notices:?}");
+    }
+
+    #[test]
+    fn every_width_splits_into_whole_heads() {
+        for w in bounds::WIDTHS {
+            let (heads, dim_head) = bounds::heads(w);
+            assert!(heads * dim_head <= w && heads >= 1 && dim_head >= 1, "{w}");
+        }
+        assert_eq!(bounds::heads(1024), (8, 64), "OpenFlamingo's 8 × 64");
     }
 
     #[test]
