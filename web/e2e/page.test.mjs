@@ -257,3 +257,19 @@ test('auto measures both backends again when the size class changes', async () =
   assert.deepEqual(problems, { console: [], foreign: [] });
   await browser.close();
 });
+
+test('the shipped wasm has no name section (the build hook ran) and keeps its target features', async () => {
+  const { readdir } = await import('node:fs/promises');
+  const file = (await readdir(dist)).find((f) => f.endsWith('.wasm'));
+  const bytes = await readFile(join(dist, file));
+  const custom = [];
+  for (let at = 8; at < bytes.length; ) {
+    const id = bytes[at++];
+    let size = 0, shift = 0, b;
+    do { b = bytes[at++]; size += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80);
+    if (id === 0) custom.push(bytes.subarray(at + 1, at + 1 + bytes[at]).toString());
+    at += size;
+  }
+  assert.ok(!custom.includes('name'), custom.join(', '));
+  assert.ok(custom.includes('target_features'), custom.join(', '));
+});

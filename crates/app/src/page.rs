@@ -380,6 +380,9 @@ fn Heatmap(
     let legend = NodeRef::<leptos::html::Canvas>::new();
     let range = Memo::new(move |_| data.with(|(v, _, _)| Range::of(v)));
     let shape = Memo::new(move |_| data.with(|(_, rows, cols)| (*rows, *cols)));
+    // Every frame derives fresh axes; a memo lets equal ones through without a redraw
+    // (drawing reads the canvas's layout size, which forces a layout).
+    let axes = Memo::new(move |_| axes.get());
     let resized = RwSignal::new(0u32);
     let paints = StoredValue::new(0u64);
     let _ = window_event_listener(leptos::ev::resize, move |_| resized.update(|n| *n += 1));

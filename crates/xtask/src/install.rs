@@ -96,6 +96,7 @@ fn wasm_bindgen_version(sh: &Shell) -> Result<String> {
 /// Trunk and a wasm-bindgen CLI matching the crate, from crates.io.
 pub fn web_tools(sh: &Shell) -> Result<()> {
     wasm_target(sh)?;
+    node(sh)?;
     let has = |tool: &str, version: &str| {
         version_of(sh, tool).is_some_and(|v| v.split_whitespace().nth(1) == Some(version))
     };
@@ -152,13 +153,17 @@ pub fn golden_python(sh: &Shell) -> Result<std::path::PathBuf> {
     Ok(python)
 }
 
+/// Node.js and npm: Trunk's post-build hook (`web/build/strip-wasm-names.mjs`) and the
+/// browser tests run on them.
+pub fn node(sh: &Shell) -> Result<()> {
+    if !has_command(sh, "node") || !has_command(sh, "npm") {
+        debian_packages(sh, &["nodejs", "npm"])?;
+    }
+    Ok(())
+}
+
 /// Debian's Chromium for the browser tests; playwright-core drives it, never downloading a browser.
 pub fn browser(sh: &Shell) -> Result<()> {
     debian_packages(sh, &["chromium"])?;
-    if !has_command(sh, "npm") {
-        bail!(
-            "npm is needed for the browser tests; install Node.js (Debian: `apt-get install nodejs npm`)"
-        );
-    }
-    Ok(())
+    node(sh)
 }

@@ -1,6 +1,7 @@
 //! `cargo xtask <command>`: the project's two README commands and their helpers.
 //! Each command installs what it needs and skips what is already there.
 
+mod bench;
 mod golden;
 mod install;
 mod serve;
@@ -14,6 +15,7 @@ usage: cargo xtask <command>
 
   serve                 build the page and serve it at http://127.0.0.1:8080
   test                  fmt, clippy, every test (installs what is missing)
+  bench                 BENCHMARKS.md: native CPU vs PyTorch, the page in Chromium
   golden check [SEEDS]  compare `flamingo forward` with OpenFlamingo 2.0.1 in PyTorch
                         on freshly generated cases (default seeds 1 2 3)
   golden write          regenerate the committed fixtures (seed 0)
@@ -26,6 +28,7 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("serve") => serve::run(&sh),
         Some("test") => test::run(&sh),
+        Some("bench") => bench::run(&sh),
         Some("golden") => golden::run(&sh, &args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");

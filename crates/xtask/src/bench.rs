@@ -1,0 +1,192 @@
+//! `cargo xtask bench`: one run of every benchmark, written to `BENCHMARKS.md` (between
+//! its generated markers; the hand-written log around them stays) and `benchmarks.json`.
+//!
+//! Native: criterion (`crates/flamingo/benches/forward.rs`) against OpenFlamingo 2.0.1's
+//! modules in PyTorch (`tools/bench/bench_torch.py`), same shapes, back to back.
+//! Browser: `web/bench/browser.mjs` on the release build in Debian's Chromium.
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+use xshell::{Shell, cmd};
+
+use crate::install;
+
+const BEGIN: &str = "<!-- bench:begin (cargo xtask bench writes this part) -->";
+const END: &str = "<!-- bench:end -->";
+const SIZES: [&str; 3] = ["classroom", "mid", "openflamingo"];
+const MODULES: [&str; 2] = ["resampler", "block"];
+
+pub fn run(sh: &Shell) -> Result<()> {
+    let python = install::golden_python(sh)?;
+    install::web_tools(sh)?;
+    install::browser(sh)?;
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+
+    let rust_cmd = "cargo bench --workspace --bench forward";
+    cmd!(sh, "cargo bench --workspace --bench forward").run()?;
+    let mut native = serde_json::Map::new();
+    for size in SIZES {
+        for module in MODULES {
+            let path = format!("{target}/criterion/{size}/{module}/new/estimates.json");
+            let estimates: Value = serde_json::from_str(&sh.read_file(&path).context(path)?)?;
+            let ns = estimates["median"]["point_estimate"]
+                .as_f64()
+                .context("criterion median")?;
+            native.insert(format!("{size}/{module}"), json!({ "rust_ms": ns / 1e6 }));
+        }
+    }
+    let torch_cmd = "python tools/bench/bench_torch.py --runs 20";
+    let torch: Value =
+        serde_json::from_str(&cmd!(sh, "{python} tools/bench/bench_torch.py --runs 20").read()?)?;
+    for size in SIZES {
+        for module in MODULES {
+            let runs: Vec<f64> = torch["configs"][size][format!("{module}_ms")]
+                .as_array()
+                .context("torch timings")?
+                .iter()
+                .filter_map(Value::as_f64)
+                .collect();
+            let entry = native
+                .get_mut(&format!("{size}/{module}"))
+                .context("native entry")?;
+            let torch_ms = median(runs);
+            let rust_ms = entry["rust_ms"].as_f64().unwrap_or(f64::NAN);
+            entry["torch_ms"] = json!(torch_ms);
+            entry["ratio"] = json!(rust_ms / torch_ms);
+        }
+    }
+
+    cmd!(sh, "trunk build --offline --release").run()?;
+    let browser_cmd = "node web/bench/browser.mjs --events 60";
+    let browser: Value = {
+        let _web = sh.push_dir("web");
+        cmd!(sh, "npm ci --no-audit --no-fund").run()?;
+        serde_json::from_str(&cmd!(sh, "node bench/browser.mjs --events 60").read()?)?
+    };
+
+    let machine = machine(sh);
+    let date = cmd!(sh, "date -u +%Y-%m-%dT%H:%MZ").read()?;
+    let all = json!({
+        "date": date,
+        "machine": machine,
+        "commands": [rust_cmd, torch_cmd, browser_cmd],
+        "torch": { "version": torch["torch"], "threads": torch["threads"] },
+        "native": native,
+        "browser": browser,
+    });
+    sh.write_file(
+        "benchmarks.json",
+        serde_json::to_string_pretty(&all)? + "\n",
+    )?;
+    let tables = tables(&all);
+    let doc = sh.read_file("BENCHMARKS.md").unwrap_or_default();
+    let doc = match (doc.find(BEGIN), doc.find(END)) {
+        (Some(b), Some(e)) if b < e => format!("{}{BEGIN}\n{tables}{}", &doc[..b], &doc[e..]),
+        _ if doc.is_empty() => format!("# Benchmarks\n\n{BEGIN}\n{tables}{END}\n"),
+        _ => bail!("BENCHMARKS.md lacks its generated markers"),
+    };
+    sh.write_file("BENCHMARKS.md", doc)?;
+    eprintln!("xtask: wrote BENCHMARKS.md and benchmarks.json");
+    Ok(())
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    match xs.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => xs[n / 2],
+        n => (xs[n / 2 - 1] + xs[n / 2]) / 2.0,
+    }
+}
+
+fn machine(sh: &Shell) -> String {
+    let cpu = sh
+        .read_file("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = cmd!(sh, "nproc").read().unwrap_or_default();
+    format!("{cpu}, {cores} cores")
+}
+
+fn ms(v: &Value) -> String {
+    v.as_f64().map_or("–".into(), |x| {
+        if x < 10.0 {
+            format!("{x:.2}")
+        } else {
+            format!("{x:.1}")
+        }
+    })
+}
+
+fn tables(all: &Value) -> String {
+    let mut out = format!(
+        "Run {} on {}.\nCommands: `{}`.\n\n",
+        all["date"].as_str().unwrap_or(""),
+        all["machine"].as_str().unwrap_or(""),
+        all["commands"]
+            .as_array()
+            .map(|c| c
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join("`, `"))
+            .unwrap_or_default()
+    );
+    out += &format!(
+        "### Native CPU forward: Rust (burn CPU backend, criterion median) vs PyTorch {} ({} threads, median of 20)\n\n",
+        all["torch"]["version"].as_str().unwrap_or("?"),
+        all["torch"]["threads"]
+    );
+    out += "| size | module | Rust ms | PyTorch ms | Rust / PyTorch |\n|---|---|---:|---:|---:|\n";
+    for size in SIZES {
+        for module in MODULES {
+            let e = &all["native"][format!("{size}/{module}")];
+            out += &format!(
+                "| {size} | {module} | {} | {} | {:.2}× |\n",
+                ms(&e["rust_ms"]),
+                ms(&e["torch_ms"]),
+                e["ratio"].as_f64().unwrap_or(f64::NAN)
+            );
+        }
+    }
+    let b = &all["browser"];
+    out += &format!(
+        "\n### In the browser ({}, headless, {} events per slider)\n\n",
+        b["chromium"].as_str().unwrap_or("Chromium"),
+        b["events"]
+    );
+    out += "| backend | size | alpha → paint p50 / p95 ms | K → paint p50 / p95 ms | navigation → first heatmap ms |\n|---|---|---:|---:|---:|\n";
+    for backend in ["cpu", "webgpu"] {
+        for size in ["classroom", "mid"] {
+            let e = &b["backends"][backend][size];
+            out += &format!(
+                "| {backend} | {size} | {} / {} | {} / {} | {} |\n",
+                ms(&e["alpha_to_paint_ms"]["p50"]),
+                ms(&e["alpha_to_paint_ms"]["p95"]),
+                ms(&e["k_to_paint_ms"]["p50"]),
+                ms(&e["k_to_paint_ms"]["p95"]),
+                ms(&e["first_heatmap_ms"])
+            );
+        }
+    }
+    out += "\n| backend | heatmap paint alone, 64 × 900 cells, p50 / p95 ms |\n|---|---:|\n";
+    for backend in ["cpu", "webgpu"] {
+        let e = &b["backends"][backend]["paint_64x900"]["ms"];
+        out += &format!("| {backend} | {} / {} |\n", ms(&e["p50"]), ms(&e["p95"]));
+    }
+    out += "\n| file | raw bytes | gzip | brotli |\n|---|---:|---:|---:|\n";
+    for file in ["wasm", "js"] {
+        let e = &b["bundle"][file];
+        out += &format!(
+            "| {file} | {} | {} | {} |\n",
+            e["raw"], e["gzip"], e["brotli"]
+        );
+    }
+    out
+}
