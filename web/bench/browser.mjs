@@ -3,17 +3,13 @@
 // Prints one JSON object. Run by `cargo xtask bench`; not a test.
 //
 //   node bench/browser.mjs [--events N] [--only cpu|webgpu]
-import { createServer } from 'node:http';
 import { readFile, readdir } from 'node:fs/promises';
-import { extname, join, normalize } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { gzipSync, brotliCompressSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
+import { chromiumArgs, dist, serveDist } from '../serve-dist.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const dist = join(root, 'dist');
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.svg': 'image/svg+xml' };
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : fallback;
@@ -27,21 +23,8 @@ const CONFIGS = {
   classroom: 'k=8&depth=2&patch=37&size=224&width=64&len=16&images=0,8&alpha=1&ff=1',
   mid: 'k=64&depth=6&patch=16&size=224&width=256&len=32&images=0,16&alpha=1&ff=1',
 };
-const FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
-const server = createServer(async (req, res) => {
-  const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-  const file = join(dist, path.endsWith('/') ? 'index.html' : path);
-  try {
-    const body = await readFile(file);
-    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
-    res.end(body);
-  } catch {
-    res.writeHead(404).end();
-  }
-});
-await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-const origin = `http://127.0.0.1:${server.address().port}`;
+const server = await serveDist();
+const origin = server.origin;
 
 const quantile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -65,7 +48,7 @@ function firstPaintProbe() {
 async function open(webgpu, query) {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: webgpu ? [...FLAGS, '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader'] : FLAGS,
+    args: chromiumArgs(webgpu),
   });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.addInitScript(firstPaintProbe);
@@ -142,5 +125,4 @@ for (const f of files) {
   results.bundle[f.endsWith('.wasm') ? 'wasm' : 'js'] = { raw: body.length, gzip: gzipSync(body, { level: 9 }).length, brotli: brotliCompressSync(body).length };
 }
 console.log(JSON.stringify(results, null, 2));
-server.closeAllConnections();
 server.close();

@@ -2,48 +2,26 @@
 // --enable-unsafe-webgpu) and without it (the CPU fallback).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { readFile, mkdir } from 'node:fs/promises';
-import { extname, join, normalize } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { chromiumArgs, dist, root, serveDist } from '../serve-dist.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const dist = join(root, 'dist');
 const shots = join(root, 'web', 'screenshots');
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.svg': 'image/svg+xml' };
 
 let server, origin;
 before(async () => {
-  server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-    const file = join(dist, path.endsWith('/') ? 'index.html' : path);
-    let body;
-    try {
-      body = await readFile(file);
-    } catch {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
-    res.end(body);
-  });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  origin = `http://127.0.0.1:${server.address().port}`;
+  server = await serveDist();
+  origin = server.origin;
   await mkdir(shots, { recursive: true });
 });
-after(() => {
-  server.closeAllConnections();
-  server.close();
-});
-
-const FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+after(() => server.close());
 
 /** A page with console errors and off-origin requests recorded. */
 async function open(webgpu, query = '', viewport = { width: 1280, height: 900 }) {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: webgpu ? [...FLAGS, '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader'] : FLAGS,
+    args: chromiumArgs(webgpu),
   });
   const page = await browser.newPage({ viewport });
   const problems = { console: [], foreign: [] };
