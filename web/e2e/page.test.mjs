@@ -168,21 +168,18 @@ test('dragging a marker along the strip moves the image and redraws the mask', a
     const box = await page.locator(`.strip li[data-token="${token}"]`).boundingBox();
     return [box.x + box.width / 2, box.y + box.height / 2];
   };
-  const [fx, fy] = await centre(5);
-  const [tx, ty] = await centre(8);
-  await page.mouse.move(fx, fy);
-  await page.mouse.down();
-  await page.mouse.move(tx, ty, { steps: 8 });
-  await page.mouse.up();
+  const drag = async (from, to, steps) => {
+    const [[fx, fy], [tx, ty]] = [await centre(from), await centre(to)];
+    await page.mouse.move(fx, fy);
+    await page.mouse.down();
+    await page.mouse.move(tx, ty, { steps });
+    await page.mouse.up();
+  };
+  await drag(5, 8, 8);
   await page.waitForFunction(() => new URLSearchParams(location.search).get('images') === '1,8');
   assert.deepEqual(await maskTable(page), expectedMask(10, [1, 8], 'recent'));
   // The marker follows the pointer over free tokens and stops short of an occupied one.
-  const [ox, oy] = await centre(1);
-  const [nx, ny] = await centre(8);
-  await page.mouse.move(nx, ny);
-  await page.mouse.down();
-  await page.mouse.move(ox, oy, { steps: 12 });
-  await page.mouse.up();
+  await drag(8, 1, 12);
   await page.waitForFunction(() => new URLSearchParams(location.search).get('images') === '1,2');
   assert.deepEqual(await maskTable(page), expectedMask(10, [1, 2], 'recent'));
   assert.deepEqual(problems, { console: [], foreign: [] });
