@@ -5,38 +5,17 @@
 // wasm (index.html) because this rewrites it after they would be computed.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sections } from './wasm-sections.mjs';
 
 const dir = process.env.TRUNK_STAGING_DIR;
 if (!dir) throw new Error('run by Trunk as a post_build hook (TRUNK_STAGING_DIR unset)');
 
-function leb(bytes, at) {
-  let value = 0, shift = 0, byte;
-  do {
-    byte = bytes[at++];
-    value += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-  } while (byte & 0x80);
-  return [value, at];
-}
-
 for (const file of (await readdir(dir)).filter((f) => f.endsWith('.wasm'))) {
   const bytes = await readFile(join(dir, file));
-  const kept = [bytes.subarray(0, 8)];
-  let at = 8, dropped = 0;
-  while (at < bytes.length) {
-    const start = at;
-    const id = bytes[at++];
-    const [size, body] = leb(bytes, at);
-    at = body + size;
-    if (id === 0) {
-      const [len, name] = leb(bytes, body);
-      if (bytes.subarray(name, name + len).toString() === 'name') {
-        dropped += at - start;
-        continue;
-      }
-    }
-    kept.push(bytes.subarray(start, at));
-  }
-  await writeFile(join(dir, file), Buffer.concat(kept));
+  const all = sections(bytes);
+  const kept = all.filter((s) => s.name !== 'name');
+  const parts = [bytes.subarray(0, 8), ...kept.map((s) => bytes.subarray(s.start, s.end))];
+  await writeFile(join(dir, file), Buffer.concat(parts));
+  const dropped = all.filter((s) => s.name === 'name').reduce((n, s) => n + s.end - s.start, 0);
   console.log(`strip-wasm-names: ${file}: dropped ${dropped} bytes`);
 }

@@ -2,10 +2,11 @@
 // --enable-unsafe-webgpu) and without it (the CPU fallback).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, mkdir } from 'node:fs/promises';
+import { readFile, readdir, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { chromiumArgs, dist, root, serveDist } from '../serve-dist.mjs';
+import { sections } from '../build/wasm-sections.mjs';
 
 const shots = join(root, 'web', 'screenshots');
 
@@ -234,17 +235,8 @@ test('auto measures both backends again when the size class changes', async () =
 });
 
 test('the shipped wasm has no name section (the build hook ran) and keeps its target features', async () => {
-  const { readdir } = await import('node:fs/promises');
   const file = (await readdir(dist)).find((f) => f.endsWith('.wasm'));
-  const bytes = await readFile(join(dist, file));
-  const custom = [];
-  for (let at = 8; at < bytes.length; ) {
-    const id = bytes[at++];
-    let size = 0, shift = 0, b;
-    do { b = bytes[at++]; size += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80);
-    if (id === 0) custom.push(bytes.subarray(at + 1, at + 1 + bytes[at]).toString());
-    at += size;
-  }
+  const custom = sections(await readFile(join(dist, file))).map((s) => s.name).filter((n) => n !== null);
   assert.ok(!custom.includes('name'), custom.join(', '));
   assert.ok(custom.includes('target_features'), custom.join(', '));
 });

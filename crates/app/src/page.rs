@@ -88,38 +88,40 @@ async fn compute(
 ) -> Result<(Frame, f64, Used), String> {
     let has_gpu = worker.borrow().gpu.is_some();
     let workload = request.workload();
+    let auto = choice == BackendChoice::Auto && has_gpu;
+    let measured = if auto {
+        worker.borrow().auto.get(&workload)
+    } else {
+        None
+    };
+    if auto && measured.is_none() {
+        // The first WebGPU run compiles shaders; time the second.
+        run_on(worker, true, request).await?;
+        let on_gpu = run_on(worker, true, request).await?;
+        let on_cpu = run_on(worker, false, request).await?;
+        let m = Measured {
+            gpu_ms: on_gpu.1,
+            cpu_ms: on_cpu.1,
+        };
+        worker.borrow_mut().auto.record(&workload, m);
+        let ((frame, ms), gpu) = if m.gpu_wins() {
+            (on_gpu, true)
+        } else {
+            (on_cpu, false)
+        };
+        return Ok((
+            frame,
+            ms,
+            Used {
+                gpu,
+                measured: Some(m),
+            },
+        ));
+    }
     let gpu = match choice {
         BackendChoice::Cpu => false,
         BackendChoice::WebGpu => has_gpu,
-        BackendChoice::Auto if !has_gpu => false,
-        BackendChoice::Auto => {
-            let known = worker.borrow().auto.get(&workload);
-            match known {
-                Some(m) => m.gpu_wins(),
-                None => {
-                    // The first WebGPU run compiles shaders; time the second.
-                    run_on(worker, true, request).await?;
-                    let (gpu_frame, gpu_ms) = run_on(worker, true, request).await?;
-                    let (cpu_frame, cpu_ms) = run_on(worker, false, request).await?;
-                    let m = Measured { gpu_ms, cpu_ms };
-                    worker.borrow_mut().auto.record(&workload, m);
-                    let (frame, ms) = if m.gpu_wins() {
-                        (gpu_frame, gpu_ms)
-                    } else {
-                        (cpu_frame, cpu_ms)
-                    };
-                    let used = Used {
-                        gpu: m.gpu_wins(),
-                        measured: Some(m),
-                    };
-                    return Ok((frame, ms, used));
-                }
-            }
-        }
-    };
-    let measured = match choice {
-        BackendChoice::Auto => worker.borrow().auto.get(&workload),
-        _ => None,
+        BackendChoice::Auto => measured.is_some_and(|m| m.gpu_wins()),
     };
     let (frame, ms) = run_on(worker, gpu, request).await?;
     Ok((frame, ms, Used { gpu, measured }))
@@ -360,6 +362,29 @@ fn Slider(
     }
 }
 
+/// A labelled select over a fixed set of numbers, bound to one field of the state.
+#[component]
+fn Choice(
+    /// Accessible name, also shown.
+    label: &'static str,
+    /// The values offered.
+    options: &'static [usize],
+    /// Current value.
+    value: Signal<usize>,
+    /// Called with the value picked.
+    set: impl Fn(usize) + 'static,
+    /// How an option reads.
+    text: fn(usize) -> String,
+) -> impl IntoView {
+    view! {
+        <label>{label} " "
+            <select aria-label=label on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<usize>() { set(v) } }>
+                {options.iter().map(|&o| view! { <option value=o.to_string() selected=move || value.get() == o>{text(o)}</option> }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
 /// A heatmap canvas with its legend and range.
 #[component]
 fn Heatmap(
@@ -556,16 +581,11 @@ fn ResamplerPanel(
                 let [small, large] = bounds::SIZES.map(|size| grid(size, p).pow(2));
                 format!("At patch {p}, a 224 px image has {small} patches and a 480 px image {large}; both leave as {k} tokens. Switch the image size to see it computed.")
             }}</p>
-            <label>"Model width "
-                <select aria-label="Model width" on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<usize>() { state.update(|s| s.width = v) } }>
-                    {bounds::WIDTHS.map(|w| { let (h, d) = bounds::heads(w); view! { <option value=w.to_string() selected=move || state.with(|s| s.width) == w>{format!("{w} ({h} heads × {d})")}</option> } }).collect_view()}
-                </select>
-            </label>
-            <label>" Image size "
-                <select aria-label="Image size" on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<usize>() { state.update(|s| s.size = v) } }>
-                    {bounds::SIZES.map(|size| view! { <option value=size.to_string() selected=move || state.with(|s| s.size) == size>{format!("{size} px")}</option> }).collect_view()}
-                </select>
-            </label>
+            <Choice label="Model width" options=&bounds::WIDTHS value=Signal::derive(move || state.with(|s| s.width)) set=move |v| state.update(|s| s.width = v)
+                text=|w| { let (h, d) = bounds::heads(w); format!("{w} ({h} heads × {d})") } />
+            " "
+            <Choice label="Image size" options=&bounds::SIZES value=Signal::derive(move || state.with(|s| s.size)) set=move |v| state.update(|s| s.size = v)
+                text=|size| format!("{size} px") />
             <div class="sample">
                 <img src=SAMPLES[0] alt="the sample picture the resampler reads: a sunset over the sea" width="224" height="224" />
                 <canvas node_ref=overlay_canvas aria-hidden="true"></canvas>
