@@ -2,11 +2,11 @@
 //! decoding the sample pictures into RGBA.
 
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters_canvas::CanvasBackend;
 use wasm_bindgen::{Clamped, JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement, ImageData};
 
+use crate::figure;
 use crate::heatmap::{Axis, Range, overlay, rgba};
 
 fn context(canvas: &HtmlCanvasElement) -> Result<CanvasRenderingContext2d, JsValue> {
@@ -84,12 +84,8 @@ pub fn draw_patch_overlay(
     Ok(())
 }
 
-/// Where the cells sit inside a heatmap's axes, in CSS pixels: left, top, right, bottom.
-/// The cell canvas is placed with these insets and the axes are drawn around them.
-pub const PLOT_INSETS: [u32; 4] = [56, 8, 12, 42];
-
-/// Frame, ticks and titles around a `rows × cols` heatmap, drawn with plotters'
-/// elements at the canvas's displayed size times the device pixel ratio.
+/// Frame, ticks and titles around a `rows × cols` heatmap, drawn at the canvas's
+/// displayed size times the device pixel ratio.
 pub fn draw_axes(
     canvas: &HtmlCanvasElement,
     rows: usize,
@@ -100,59 +96,12 @@ pub fn draw_axes(
     let dpr = web_sys::window()
         .map_or(1.0, |w| w.device_pixel_ratio())
         .max(1.0);
-    let px = |v: u32| (v as f64 * dpr).round() as u32;
-    canvas.set_width(px(canvas.client_width().max(1) as u32));
-    canvas.set_height(px(canvas.client_height().max(1) as u32));
+    let px = |v: i32| (v as f64 * dpr).round() as u32;
+    canvas.set_width(px(canvas.client_width().max(1)));
+    canvas.set_height(px(canvas.client_height().max(1)));
     let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("canvas unavailable")?;
     let root = backend.into_drawing_area();
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let (w, h) = root.dim_in_pixel();
-    let [left, top, right, bottom] = PLOT_INSETS.map(|v| px(v) as i32);
-    let (x0, y0, x1, y1) = (left, top, w as i32 - right, h as i32 - bottom);
-    // Ticks at cell centres; row 0 at the top.
-    let at = |i: usize, n: usize, lo: i32, hi: i32| {
-        lo + ((i as f64 + 0.5) / n.max(1) as f64 * (hi - lo) as f64) as i32
-    };
-    let ink = BLACK.mix(0.75);
-    let size = 12.0 * dpr;
-    let font = ("sans-serif", size).into_font().color(&ink);
-    let tick = (5.0 * dpr) as i32;
-    let err = |e: DrawingAreaErrorKind<_>| e.to_string();
-    root.draw(&Rectangle::new(
-        [(x0 - 1, y0 - 1), (x1, y1)],
-        ink.stroke_width(1),
-    ))
-    .map_err(err)?;
-    for (i, label) in &x.ticks {
-        let cx = at(*i, cols, x0, x1);
-        root.draw(&PathElement::new(vec![(cx, y1), (cx, y1 + tick)], ink))
-            .map_err(err)?;
-        let style = font.clone().pos(Pos::new(HPos::Center, VPos::Top));
-        root.draw(&Text::new(label.as_str(), (cx, y1 + tick + 2), style))
-            .map_err(err)?;
-    }
-    for (i, label) in &y.ticks {
-        let cy = at(*i, rows, y0, y1);
-        root.draw(&PathElement::new(vec![(x0 - tick, cy), (x0, cy)], ink))
-            .map_err(err)?;
-        let style = font.clone().pos(Pos::new(HPos::Right, VPos::Center));
-        root.draw(&Text::new(label.as_str(), (x0 - tick - 2, cy), style))
-            .map_err(err)?;
-    }
-    let title = font.clone().pos(Pos::new(HPos::Center, VPos::Bottom));
-    root.draw(&Text::new(
-        x.title.as_str(),
-        ((x0 + x1) / 2, h as i32 - 2),
-        title,
-    ))
-    .map_err(err)?;
-    let title = ("sans-serif", size)
-        .into_font()
-        .transform(FontTransform::Rotate270)
-        .color(&ink)
-        .pos(Pos::new(HPos::Center, VPos::Top));
-    root.draw(&Text::new(y.title.as_str(), (2, (y0 + y1) / 2), title))
-        .map_err(err)?;
+    figure::axes(&root, rows, cols, x, y, dpr)?;
     root.present().map_err(|e| e.to_string())
 }
 
@@ -169,36 +118,7 @@ pub fn draw_legend(canvas: &HtmlCanvasElement, range: Range) -> Result<(), JsVal
 pub fn draw_tanh(canvas: HtmlCanvasElement, alpha: f32) -> Result<(), String> {
     let backend = CanvasBackend::with_canvas_object(canvas).ok_or("canvas unavailable")?;
     let root = backend.into_drawing_area();
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let mut chart = ChartBuilder::on(&root)
-        .margin(8)
-        .x_label_area_size(28)
-        .y_label_area_size(36)
-        .build_cartesian_2d(-4f32..4f32, -1.1f32..1.1f32)
-        .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_desc("alpha")
-        .y_desc("tanh(alpha)")
-        .x_labels(9)
-        .y_labels(5)
-        .draw()
-        .map_err(|e| e.to_string())?;
-    chart
-        .draw_series(LineSeries::new(
-            (0..=160)
-                .map(|i| -4.0 + i as f32 * 0.05)
-                .map(|x| (x, x.tanh())),
-            &BLUE,
-        ))
-        .map_err(|e| e.to_string())?;
-    chart
-        .draw_series(std::iter::once(Circle::new(
-            (alpha, alpha.tanh()),
-            6,
-            RED.filled(),
-        )))
-        .map_err(|e| e.to_string())?;
+    figure::tanh(&root, alpha)?;
     root.present().map_err(|e| e.to_string())
 }
 

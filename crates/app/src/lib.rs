@@ -7,10 +7,14 @@
 #![cfg_attr(target_arch = "wasm32", deny(warnings))]
 
 pub mod auto_pick;
+pub mod batch;
+pub mod few_shot;
+pub mod figure;
 pub mod heatmap;
 pub mod scheduler;
 pub mod sequence;
 pub mod stand_in;
+pub mod tour;
 pub mod url_state;
 
 #[cfg(target_arch = "wasm32")]

@@ -433,7 +433,7 @@ fn Heatmap(
                 .unwrap_or_else(|e| web_sys::console::warn_1(&e.into()));
         }
     });
-    let [left, top, right, bottom] = canvas::PLOT_INSETS;
+    let [left, top, right, bottom] = crate::figure::PLOT_INSETS;
     // A canvas is a replaced element: left and right alone do not stretch it.
     let inset = format!(
         "left:{left}px;top:{top}px;width:calc(100% - {}px);height:calc(100% - {}px)",

@@ -105,6 +105,10 @@ pub struct UrlState {
     pub backend: BackendChoice,
     /// The preset last applied, if the sequence still is one.
     pub preset: Option<Preset>,
+    /// Step of the guided tour, 1-based; 0 when the tour is closed.
+    pub tour: usize,
+    /// Large type and high contrast, for a projector.
+    pub projector: bool,
 }
 
 impl Default for UrlState {
@@ -122,6 +126,8 @@ impl Default for UrlState {
             mode: MaskRule::MostRecent,
             backend: BackendChoice::Auto,
             preset: None,
+            tour: 0,
+            projector: false,
         }
     }
 }
@@ -159,9 +165,25 @@ fn nearest(key: &str, v: usize, allowed: &[usize], notices: &mut Vec<String>) ->
 }
 
 impl UrlState {
-    /// Reads a query string (with or without the leading `?`).
+    /// Reads a query string (with or without the leading `?`). A tour step sets its
+    /// controls first; keys given in the query then override them, so a link to a
+    /// step carries the teacher's own changes.
     pub fn parse(query: &str) -> (Self, Vec<String>) {
-        let mut s = Self::default();
+        let mut base = Self::default();
+        let step = query
+            .trim_start_matches('?')
+            .split('&')
+            .find_map(|p| p.strip_prefix("tour="))
+            .and_then(|v| v.parse::<usize>().ok())
+            .map(|v| v.min(crate::tour::STEPS.len()))
+            .filter(|&v| v >= 1);
+        if let Some(step) = step {
+            crate::tour::apply(step, &mut base);
+        }
+        Self::parse_onto(base, query)
+    }
+
+    fn parse_onto(mut s: Self, query: &str) -> (Self, Vec<String>) {
         let mut notices = Vec::new();
         let ignored = |key: &str, value: &str, notices: &mut Vec<String>| {
             notices.push(format!("ignored {key}={value:?}: not a valid value"));
@@ -215,8 +237,20 @@ impl UrlState {
                     "cpu" => s.backend = BackendChoice::Cpu,
                     _ => ignored(key, value, &mut notices),
                 },
+                "tour" => match value.parse::<usize>() {
+                    Ok(v) => {
+                        s.tour = clamp_notice(key, v, (0, crate::tour::STEPS.len()), &mut notices)
+                    }
+                    Err(_) => ignored(key, value, &mut notices),
+                },
+                "view" => match value {
+                    "projector" => s.projector = true,
+                    "normal" => s.projector = false,
+                    _ => ignored(key, value, &mut notices),
+                },
                 "preset" => match Preset::parse(value) {
                     Some(p) => s.preset = Some(p),
+                    None if value == "none" => s.preset = None,
                     None => ignored(key, value, &mut notices),
                 },
                 _ => notices.push(format!("ignored unknown parameter {key:?}")),
@@ -275,9 +309,17 @@ impl UrlState {
                 BackendChoice::Cpu => "cpu",
             },
         );
-        if let Some(p) = self.preset {
-            q.push_str("&preset=");
-            q.push_str(p.name());
+        // Under a tour step "none" must be written: the step may set a preset.
+        match self.preset {
+            Some(p) => q.push_str(&format!("&preset={}", p.name())),
+            None if self.tour > 0 => q.push_str("&preset=none"),
+            None => {}
+        }
+        if self.tour > 0 {
+            q.push_str(&format!("&tour={}", self.tour));
+        }
+        if self.projector {
+            q.push_str("&view=projector");
         }
         q
     }
@@ -326,6 +368,8 @@ mod tests {
             mode: MaskRule::AllPreceding,
             backend: BackendChoice::Cpu,
             preset: Some(Preset::FewShot),
+            tour: 2,
+            projector: true,
         };
         let (parsed, notices) = UrlState::parse(&format!("?{}", state.to_query()));
         assert_eq!(parsed, state);
@@ -347,7 +391,7 @@ mod tests {
     #[test]
     fn malformed_values_are_ignored_with_a_notice() {
         let (s, notices) = UrlState::parse(
-            "alpha=NaN&ff=abc&k=-3&mode=sideways&backend=tpu&preset=nope&zzz=1&images=1,x,99&size=big",
+            "alpha=NaN&ff=abc&k=-3&mode=sideways&backend=tpu&preset=nope&zzz=1&images=1,x,99&size=big&tour=x&view=tiny",
         );
         let d = UrlState::default();
         assert_eq!(
@@ -355,7 +399,8 @@ mod tests {
             (d.alpha, d.ff, d.k, d.mode, d.backend, None, d.size)
         );
         assert_eq!(s.images, vec![1]);
-        assert_eq!(notices.len(), 10, "{notices:?}");
+        assert_eq!((s.tour, s.projector), (0, false));
+        assert_eq!(notices.len(), 12, "{notices:?}");
     }
 
     #[test]

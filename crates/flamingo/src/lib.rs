@@ -11,6 +11,7 @@
 //! - [`cross_attention`]: masked cross-attention and the tanh-gated block.
 //! - [`interleave`]: interleaved sequences, `media_locations` and the text × image mask.
 //! - [`params`]: parameter counts and model presets.
+//! - [`lineage`]: which Flamingo elements a model's config shows.
 //! - [`state_dict`], [`forward_case`]: PyTorch weights and test cases from safetensors.
 //! - [`seeded`]: seeded random weights, identical on every backend.
 
@@ -19,6 +20,7 @@ pub mod cross_attention;
 pub mod feed_forward;
 pub mod forward_case;
 pub mod interleave;
+pub mod lineage;
 pub mod params;
 pub mod perceiver;
 mod seeded;

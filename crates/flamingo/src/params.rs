@@ -148,6 +148,18 @@ impl ModelPreset {
             .with_dim_head(self.dim_head)
     }
 
+    /// The same model with a language model of another width and depth. The frozen
+    /// LM's parameters scale with layers × width², as a transformer layer's do
+    /// (about 12·d² each); the published size is the starting point.
+    pub fn with_lm_shape(mut self, width: usize, layers: usize) -> Self {
+        let scale = (layers * width * width) as f64
+            / (self.lm_layers * self.lm_width * self.lm_width) as f64;
+        self.lm_params = (self.lm_params as f64 * scale).round() as u64;
+        self.lm_width = width;
+        self.lm_layers = layers;
+        self
+    }
+
     /// Counts with this crate's module shapes.
     pub fn count(&self) -> ParamCount {
         let blocks = gated_block_count(self.lm_layers, self.cross_attn_every);
@@ -368,6 +380,22 @@ mod tests {
         .map(|p| p.count().gated_block_count)
         .collect();
         assert_eq!(blocks, [24, 16, 8]);
+    }
+
+    #[test]
+    fn a_resized_lm_scales_its_frozen_count_and_its_blocks() {
+        let base = ModelPreset::openflamingo_9b();
+        let same = base.clone().with_lm_shape(base.lm_width, base.lm_layers);
+        assert_eq!(same, base);
+        let wide = base
+            .clone()
+            .with_lm_shape(2 * base.lm_width, base.lm_layers / 2);
+        assert_eq!(wide.lm_params, 2 * base.lm_params);
+        assert_eq!(wide.count().gated_block_count, 4);
+        assert_eq!(
+            wide.count().gated_blocks,
+            4 * gated_block(&GatedCrossAttentionBlockConfig::new(8192, 1024))
+        );
     }
 
     #[test]
