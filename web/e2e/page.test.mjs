@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { chromiumArgs, dist, root, serveDist } from '../serve-dist.mjs';
 import { sections } from '../build/wasm-sections.mjs';
+import { open as openPage, settled, text, value } from './session.mjs';
 
 const shots = join(root, 'web', 'screenshots');
 
@@ -18,29 +19,7 @@ before(async () => {
 });
 after(() => server.close());
 
-/** A page with console errors and off-origin requests recorded. */
-async function open(webgpu, query = '', viewport = { width: 1280, height: 900 }) {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: chromiumArgs(webgpu),
-  });
-  const page = await browser.newPage({ viewport });
-  const problems = { console: [], foreign: [] };
-  page.on('console', (m) => m.type() === 'error' && problems.console.push(m.text()));
-  page.on('pageerror', (e) => problems.console.push(String(e)));
-  page.on('request', (r) => !r.url().startsWith(origin) && !r.url().startsWith('data:') && problems.foreign.push(r.url()));
-  await page.goto(`${origin}/${query}`);
-  await page.waitForFunction(() => /\d+ patches → \d+ tokens/.test(document.querySelector('#resampler-shape')?.textContent ?? ''), null, { timeout: 120_000 });
-  return { browser, page, problems };
-}
-
-const text = (page, sel) => page.locator(sel).textContent();
-const value = async (page, sel) => Number(await page.locator(sel).getAttribute('data-value'));
-
-/** Waits until the readouts come from the state now in the URL. */
-async function settled(page) {
-  await page.waitForFunction(() => document.querySelector('#identity-diff')?.dataset.query === location.search.slice(1), null, { timeout: 60_000 });
-}
+const open = (webgpu, query, viewport) => openPage(origin, webgpu, query, viewport);
 
 async function heatmapPixels(page, id) {
   return page.evaluate((id) => {

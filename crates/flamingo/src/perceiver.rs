@@ -243,6 +243,13 @@ impl PerceiverResampler {
         self.forward_traced(x).latents
     }
 
+    /// The same weights without frame and media-time embeddings, to show what they add.
+    pub fn without_time_embeddings(mut self) -> Self {
+        self.frame_embs = None;
+        self.media_time_embs = None;
+        self
+    }
+
     /// The same forward, keeping every layer's attention weights for display.
     ///
     /// # Panics

@@ -153,7 +153,7 @@ pub fn golden_python(sh: &Shell) -> Result<std::path::PathBuf> {
     Ok(python)
 }
 
-/// Node.js and npm: Trunk's post-build hook (`web/build/strip-wasm-names.mjs`) and the
+/// Node.js and npm: Trunk's post-build hook (`web/build/post-build.mjs`) and the
 /// browser tests run on them.
 pub fn node(sh: &Shell) -> Result<()> {
     if !has_command(sh, "node") || !has_command(sh, "npm") {

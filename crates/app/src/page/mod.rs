@@ -1,5 +1,12 @@
 //! The components. State lives in one `UrlState` signal; everything else is derived.
 
+mod calculator;
+mod comparison;
+mod exercises;
+mod lineage;
+mod tour;
+mod video;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -11,8 +18,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::auto_pick::{AutoPick, Measured};
 use crate::backend::{self, Backends};
 use crate::canvas;
+use crate::download;
+use crate::figure;
 use crate::heatmap::{Axis, Range};
-use crate::lab::{Frame, Lab, Pictures, Request};
+use crate::lab::{Frame, Lab, Pictures, Request, clip_features};
 use crate::scheduler::LatestWins;
 use crate::sequence::{add_image, move_image, prompt};
 use crate::stand_in::grid;
@@ -42,6 +51,13 @@ struct Used {
 
 fn now_ms() -> f64 {
     window().performance().map(|p| p.now()).unwrap_or(0.0)
+}
+
+/// A failed download or export is logged, never fatal.
+fn report(result: Result<(), String>) {
+    if let Err(e) = result {
+        web_sys::console::warn_1(&format!("export failed: {e}").into());
+    }
 }
 
 /// Where a finished forward lands.
@@ -194,6 +210,13 @@ pub fn App() -> impl IntoView {
     };
     let gpu_ready = RwSignal::new(None::<Result<String, String>>);
     let samples_ready = RwSignal::new(false);
+    let clip = RwSignal::new(None::<(Vec<f32>, usize)>);
+    Effect::new(move |_| {
+        let on = state.with(|s| s.projector);
+        if let Some(root) = document().document_element() {
+            let _ = root.class_list().toggle_with_force("projector", on);
+        }
+    });
     let worker = Rc::new(RefCell::new(Worker::default()));
 
     // The URL follows the state, replacing rather than pushing history entries.
@@ -209,6 +232,9 @@ pub fn App() -> impl IntoView {
         let worker = worker.clone();
         spawn_local(async move {
             let pictures = load_pictures(error).await;
+            if let Some(p) = pictures.iter().find(|p| p.size == bounds::SIZES[0]) {
+                clip.set(Some(clip_features(&p.rgba[0], p.size)));
+            }
             let Backends { cpu, webgpu } = backend::init().await;
             worker.borrow_mut().cpu = Some(Lab::new(cpu.device, pictures.clone()));
             gpu_ready.set(Some(match webgpu {
@@ -300,6 +326,7 @@ pub fn App() -> impl IntoView {
                     let url = window().location().href().unwrap_or_default();
                     let _ = window().navigator().clipboard().write_text(&url);
                 }>"Copy link"</button>
+                <button aria-pressed=move || state.with(|s| s.projector).to_string() on:click=move |_| state.update(|s| s.projector = !s.projector)>"Projector mode"</button>
             </p>
             <Show when=move || !notices.with(Vec::is_empty)>
                 <p class="notice" role="status">"Some link values were repaired: " {move || notices.get().join("; ")}</p>
@@ -313,10 +340,18 @@ pub fn App() -> impl IntoView {
                 "encoder, and words get seeded embeddings. The mechanics are real; the learned patterns are not."
             </p>
         </header>
+        <tour::Tour state=state />
         <main>
             <GatePanel state=state frame=frame frame_query=frame_query />
             <ResamplerPanel state=state frame=frame layer=layer head=head />
             <SequencePanel state=state />
+            <exercises::Rules state=state />
+            <exercises::FewShot />
+            <exercises::Batch />
+            <video::Video features=clip />
+            <calculator::Calculator />
+            <lineage::Lineage />
+            <comparison::Comparison />
         </main>
     }
 }
@@ -410,6 +445,7 @@ fn Heatmap(
     let axes = Memo::new(move |_| axes.get());
     let resized = RwSignal::new(0u32);
     let paints = StoredValue::new(0u64);
+    let picked = StoredValue::new(None::<usize>);
     let _ = window_event_listener(leptos::ev::resize, move |_| resized.update(|n| *n += 1));
     Effect::new(move |_| {
         let (values, rows, cols) = data.get();
@@ -433,7 +469,7 @@ fn Heatmap(
                 .unwrap_or_else(|e| web_sys::console::warn_1(&e.into()));
         }
     });
-    let [left, top, right, bottom] = crate::figure::PLOT_INSETS;
+    let [left, top, right, bottom] = figure::PLOT_INSETS;
     // A canvas is a replaced element: left and right alone do not stretch it.
     let inset = format!(
         "left:{left}px;top:{top}px;width:calc(100% - {}px);height:calc(100% - {}px)",
@@ -444,14 +480,32 @@ fn Heatmap(
         <figure class="heatmap">
             <div class="plot">
             <canvas class="axes" node_ref=frame aria-hidden="true"></canvas>
-            <canvas id=id class="cells" style=inset node_ref=canvas role="img" aria-label=label on:click=move |ev| {
+            <canvas id=id class="cells" style=inset node_ref=canvas role="img" aria-label=label
+                tabindex=on_row.map(|_| "0") aria-keyshortcuts=on_row.map(|_| "ArrowUp ArrowDown")
+                on:click=move |ev| {
                 if let (Some(pick), Some(c)) = (on_row, canvas.get()) {
                     let rows = data.with_untracked(|(_, rows, _)| *rows);
                     let height = c.client_height().max(1) as f64;
                     let row = (ev.offset_y() as f64 / height * rows as f64) as usize;
                     if row < rows {
+                        picked.set_value(Some(row));
                         pick.run(row);
                     }
+                }
+            } on:keydown=move |ev| {
+                // The keyboard's way to pick a row: up and down step through them.
+                let Some(pick) = on_row else { return };
+                let rows = data.with_untracked(|(_, rows, _)| *rows);
+                let row = match (ev.key().as_str(), picked.get_value()) {
+                    ("ArrowDown", None) => 0,
+                    ("ArrowDown", Some(r)) => (r + 1).min(rows.saturating_sub(1)),
+                    ("ArrowUp", r) => r.unwrap_or(0).saturating_sub(1),
+                    _ => return,
+                };
+                ev.prevent_default();
+                if row < rows {
+                    picked.set_value(Some(row));
+                    pick.run(row);
                 }
             }></canvas>
             </div>
@@ -459,6 +513,17 @@ fn Heatmap(
                 <canvas class="legend" node_ref=legend aria-hidden="true"></canvas>
                 <span>{move || { let r = range.get(); format!("{:.3} … {:.3}", r.min, r.max) }}</span>
                 <span class="caveat">"Seeded random weights: the mechanics are real, the patterns are not learned."</span>
+                <span class="export">
+                    <button on:click=move |_| {
+                        if let (Some(a), Some(c)) = (frame.get_untracked(), canvas.get_untracked()) {
+                            report(download::heatmap_png(&format!("{id}.png"), &a, &c).map_err(|e| format!("{e:?}")));
+                        }
+                    }>"Download PNG"</button>
+                    <button on:click=move |_| {
+                        let svg = data.with_untracked(|(v, rows, cols)| axes.with_untracked(|(x, y)| figure::heatmap_svg(v, *rows, *cols, x, y)));
+                        report(svg.and_then(|svg| download::text(&format!("{id}.svg"), "image/svg+xml", &svg).map_err(|e| format!("{e:?}"))));
+                    }>"Download SVG"</button>
+                </span>
             </figcaption>
         </figure>
     }
@@ -509,12 +574,36 @@ fn GatePanel(
             </p>
             <Slider label="Gate alpha" min=-4.0 max=4.0 step=0.05 value=Signal::derive(move || state.with(|s| s.alpha as f64)) set=move |v| state.update(|s| s.alpha = v as f32) />
             <Slider label="FF gate" min=-4.0 max=4.0 step=0.05 value=Signal::derive(move || state.with(|s| s.ff as f64)) set=move |v| state.update(|s| s.ff = v as f32) />
-            <canvas class="tanh" node_ref=plot width="360" height="220" role="img" aria-label="tanh curve with the current gate"></canvas>
+            <figure class="tanh-figure">
+                <canvas class="tanh" node_ref=plot width="360" height="220" role="img" aria-label="tanh curve with the current gate"></canvas>
+                <figcaption class="export">
+                    <button on:click=move |_| { if let Some(c) = plot.get_untracked() { report(download::png("tanh.png", &c).map_err(|e| format!("{e:?}"))); } }>"Download PNG"</button>
+                    <button on:click=move |_| {
+                        let alpha = state.with_untracked(|s| s.alpha);
+                        report(figure::tanh_svg(alpha).and_then(|svg| download::text("tanh.svg", "image/svg+xml", &svg).map_err(|e| format!("{e:?}"))));
+                    }>"Download SVG"</button>
+                </figcaption>
+            </figure>
             <dl class="readouts">
                 <dt>"tanh(alpha)"</dt><dd id="tanh-alpha">{move || format!("{:.4}", state.with(|s| s.alpha).tanh())}</dd>
-                <dt>"max |y − x|"</dt><dd id="identity-diff" data-query=move || frame_query.get() data-value=move || frame.with(|f| f.as_ref().map(|f| f.identity_diff.to_string()))>{move || frame.with(|f| f.as_ref().map(|f| format_diff(f.identity_diff)).unwrap_or_else(|| "…".into()))}</dd>
-                <dt>"visual share ‖y − x‖ / ‖x‖"</dt><dd id="visual-share" data-value=move || frame.with(|f| f.as_ref().map(|f| f.visual_share.to_string()))>{move || frame.with(|f| f.as_ref().map(|f| format!("{:.4}", f.visual_share)).unwrap_or_else(|| "…".into()))}</dd>
+                <dt>"max |y − x|"</dt><dd id="identity-diff" data-query=move || frame_query.get() data-value=move || frame.with(|f| f.as_ref().map(|f| f.readouts.max_diff.to_string()))>{move || frame.with(|f| f.as_ref().map(|f| format_diff(f.readouts.max_diff)).unwrap_or_else(|| "…".into()))}</dd>
+                <dt>"visual share ‖y − x‖ / ‖x‖"</dt><dd id="visual-share" data-value=move || frame.with(|f| f.as_ref().map(|f| f.readouts.visual_share.to_string()))>{move || frame.with(|f| f.as_ref().map(|f| format!("{:.4}", f.readouts.visual_share)).unwrap_or_else(|| "…".into()))}</dd>
             </dl>
+            <div class="identity" id="identity">
+                <h3>"Identity check"</h3>
+                <p>"Close both gates and compare the block's output with the language model's hidden state, value by value, as 32-bit patterns rather than as rounded numbers."</p>
+                <button on:click=move |_| state.update(|s| { s.alpha = 0.0; s.ff = 0.0; })>"Close both gates (α = 0, FF gate = 0)"</button>
+                <p id="identity-check" role="status" data-identical=move || frame.with(|f| f.as_ref().map(|f| f.readouts.identical.to_string())) data-values=move || frame.with(|f| f.as_ref().map(|f| f.readouts.values.to_string()))>
+                    {move || frame.with(|f| f.as_ref().map(|f| {
+                        let r = f.readouts;
+                        if r.identical == r.values {
+                            format!("✓ y equals x bit for bit in all {} values: with the gates closed the model is exactly the language model.", r.values)
+                        } else {
+                            format!("y equals x bit for bit in {} of {} values: the gates are open, so the image changes the text's hidden state.", r.identical, r.values)
+                        }
+                    }).unwrap_or_else(|| "…".into()))}
+                </p>
+            </div>
             <h3>"Text tokens × visual tokens (mean over heads)"</h3>
             <Heatmap data=cross axes=cross_axes label="cross-attention of each text token to each visual token" id="xattn-heatmap" />
         </section>

@@ -1,0 +1,29 @@
+// Writes the service worker's file list and version: every file the build staged,
+// and a hash of their contents.
+import { createHash } from 'node:crypto';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+
+async function files(dir, root = dir) {
+  const out = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await files(path, root)));
+    else out.push(relative(root, path).split('\\').join('/'));
+  }
+  return out.sort();
+}
+
+export async function writePrecache(dir) {
+  const list = (await files(dir)).filter((f) => f !== 'sw.js');
+  const hash = createHash('sha256');
+  for (const f of list) hash.update(f).update(await readFile(join(dir, f)));
+  const version = hash.digest('hex').slice(0, 16);
+  const sw = join(dir, 'sw.js');
+  const source = (await readFile(sw, 'utf8'))
+    .replace(/^const VERSION = .*;$/m, `const VERSION = '${version}';`)
+    .replace(/^const FILES = .*;$/m, `const FILES = ${JSON.stringify(list)};`);
+  if (!source.includes(version)) throw new Error('sw.js: VERSION line not found');
+  await writeFile(sw, source);
+  console.log(`precache: ${list.length} files, version ${version}`);
+}

@@ -1,0 +1,252 @@
+// The lesson's widgets in Chromium (CPU backend): the tour, the exercises, the
+// calculator and lineage card against the core's answers, exports, offline reload,
+// accessibility and layouts.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { root, serveDist } from '../serve-dist.mjs';
+import { open as openPage, settled, text, value } from './session.mjs';
+
+const fixture = JSON.parse(await readFile(new URL('./fixtures/lesson.json', import.meta.url), 'utf8'));
+const shots = join(root, 'web', 'screenshots');
+
+let server, origin;
+before(async () => {
+  server = await serveDist();
+  origin = server.origin;
+});
+after(() => server.close());
+
+const open = (query, viewport) => openPage(origin, false, query, viewport);
+const query = (page) => new URL(page.url()).searchParams;
+
+test('the tour: a link to step 3 sets its state; arrows and buttons move through the steps', async () => {
+  const { browser, page, problems } = await open('?tour=3');
+  assert.match(await text(page, '#tour-title'), /^Step 3 of 4/);
+  assert.equal(query(page).get('images'), '2,7');
+  assert.equal(query(page).get('mode'), 'recent');
+  assert.ok(await page.locator('#sequence.tour-focus').count(), 'the masking panel is highlighted');
+  const rows = await page.locator('#mask-table tbody tr th').allTextContents();
+  assert.match(rows[0], /no visual input/);
+  assert.match(rows[1], /no visual input/);
+  assert.doesNotMatch(rows[2], /no visual input/);
+
+  await page.locator('body').press('ArrowRight');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('tour') === '4');
+  assert.equal(query(page).get('preset'), 'few-shot');
+  assert.ok(await page.locator('#few-shot.tour-focus').count());
+  assert.equal(await page.locator('#sequence.tour-focus').count(), 0);
+  await page.locator('body').press('ArrowRight');
+  assert.equal(query(page).get('tour'), '4', 'the last step stays');
+
+  await page.getByRole('button', { name: 'Step 1' }).click();
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('tour') === '1');
+  await settled(page);
+  assert.equal(await value(page, '#identity-diff'), 0);
+  const check = page.locator('#identity-check');
+  assert.equal(await check.getAttribute('data-identical'), await check.getAttribute('data-values'));
+  assert.match(await check.textContent(), /bit for bit in all \d+ values/);
+
+  await page.getByRole('button', { name: 'Next →' }).click();
+  await page.waitForFunction(() => /^900 patches → 64 tokens$/.test(document.querySelector('#resampler-shape').textContent), null, { timeout: 60_000 });
+  await page.getByRole('button', { name: '← Previous' }).click();
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('tour') === '1');
+  await page.getByRole('button', { name: 'Close the lesson' }).click();
+  await page.waitForFunction(() => !new URL(location.href).searchParams.has('tour'));
+  assert.equal(await page.locator('.tour-focus').count(), 0);
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});
+
+test('identity check: an open gate changes values, closing both gates restores every bit', async () => {
+  const { browser, page } = await open('?alpha=1.5&ff=0.5');
+  await settled(page);
+  const check = page.locator('#identity-check');
+  assert.notEqual(await check.getAttribute('data-identical'), await check.getAttribute('data-values'));
+  await page.getByRole('button', { name: /Close both gates/ }).click();
+  await settled(page);
+  assert.equal(query(page).get('alpha'), '0');
+  assert.equal(await check.getAttribute('data-identical'), await check.getAttribute('data-values'));
+  await browser.close();
+});
+
+test('the calculator shows the core counts for every preset and refuses bad input', async () => {
+  const { browser, page, problems } = await open();
+  const preset = page.getByLabel('Model preset');
+  for (const p of fixture.params) {
+    await preset.selectOption({ label: p.name });
+    assert.equal(await value(page, '#params-trained'), p.trained, p.name);
+    assert.equal(await value(page, '#params-frozen'), p.frozen, p.name);
+    assert.equal(await value(page, '#params-fraction'), p.fraction, p.name);
+  }
+  const trained = await value(page, '#params-trained');
+  await page.getByLabel('LM layers').fill('0');
+  await page.getByLabel('LM layers').press('Enter');
+  await page.getByLabel('LM layers').blur();
+  assert.match(await text(page, '#calculator-error'), /LM layers must be a whole number from 1/);
+  assert.equal(await value(page, '#params-trained'), trained, 'state kept');
+  // Halving the interval doubles the blocks and so grows the trained count.
+  await preset.selectOption({ label: 'OpenFlamingo-9B' });
+  const before = await value(page, '#params-trained');
+  await page.getByLabel('Cross-attention every M layers').fill('2');
+  await page.getByLabel('Cross-attention every M layers').blur();
+  assert.ok((await value(page, '#params-trained')) > before);
+  assert.equal(await page.locator('#calculator-error').count(), 0);
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});
+
+test('the lineage card for every preset, and clear messages for bad configs', async () => {
+  const { browser, page, problems } = await open();
+  const pick = page.getByLabel('Lineage preset');
+  for (const l of fixture.lineage) {
+    await pick.selectOption({ label: l.name });
+    const shown = await page.locator('#lineage-card li').evaluateAll((lis) => lis.map((li) => li.dataset.presence));
+    assert.deepEqual(shown, l.presence, l.name);
+    assert.equal(await page.locator('#lineage-card').getAttribute('data-elements'), String(l.elements));
+  }
+  const config = page.getByLabel('Model config');
+  await config.fill('{ "model_type": "idefics", "cross_layer_interval": 4');
+  assert.match(await text(page, '#lineage-error'), /not valid JSON/);
+  await config.fill('{ "model_type": "gpt2", "n_layer": 12 }');
+  assert.match(await text(page, '#lineage-error'), /"gpt2" is not one it knows/);
+  await config.fill('{ "model_type": "idefics", "cross_layer_interval": 2, "freeze_text_layers": false }');
+  assert.equal(await page.locator('#lineage-error').count(), 0);
+  assert.equal(await page.locator('#lineage-card li[data-element="Frozen language model"]').getAttribute('data-presence'), 'no');
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});
+
+test('exercises: both rules side by side, the few-shot builder, a padded batch', async () => {
+  const { browser, page } = await open('?len=12&images=0,6&mode=recent');
+  const ticks = (sel) => page.locator(`${sel} td[data-allowed=true]`).count();
+  assert.equal(await ticks('#rules-recent'), 12, 'one image per token');
+  assert.equal(await ticks('#rules-all'), 6 + 12, 'tokens after image 2 see both');
+
+  const shots = page.getByLabel('Examples');
+  await shots.fill('0');
+  assert.equal(await text(page, '#few-shot-prompt'), '<image> colour:');
+  assert.match(await text(page, '#few-shot-expectation'), /Zero-shot/);
+  await shots.fill('8');
+  assert.equal((await text(page, '#few-shot-prompt')).match(/<image>/g).length, 9);
+  assert.equal(await page.locator('#few-shot-mask thead th').count(), 1 + 9);
+
+  assert.equal(await text(page, '#batch-shape'), '3 rows × 12 tokens, 3 image slots each');
+  // Blank slots are columns no token may select.
+  for (let r = 0; r < 3; r++) {
+    const grid = page.locator(`.batch-row[data-row="${r}"] table`);
+    const heads = await grid.locator('thead th').allTextContents();
+    for (let j = 1; j < heads.length; j++) {
+      if (/blank/.test(heads[j])) {
+        const allowed = await grid.locator(`tbody tr td:nth-of-type(${j})`).evaluateAll((tds) => tds.filter((td) => td.dataset.allowed === 'true').length);
+        assert.equal(allowed, 0, `row ${r} ${heads[j]}`);
+      }
+    }
+  }
+  assert.equal(await page.locator('.batch-row[data-row="0"] li.pad').count(), 8, 'row 1 (one image) left-padded by 8');
+  await page.getByLabel('Row 2 images').selectOption('0');
+  assert.equal(await text(page, '#batch-shape'), '3 rows × 8 tokens, 2 image slots each');
+  await browser.close();
+});
+
+test('video: T frames become T·K tokens; without temporal embeddings identical frames are indistinguishable', async () => {
+  const { browser, page } = await open();
+  await page.waitForFunction(() => /visual tokens/.test(document.querySelector('#video-tokens').textContent));
+  assert.equal(await text(page, '#video-tokens'), '4 frames → 32 visual tokens');
+  assert.ok((await value(page, '#video-frame-diff')) > 0, 'embeddings tell frames apart');
+  await page.getByLabel('Temporal embeddings').uncheck();
+  await page.waitForFunction(() => document.querySelector('#video-frame-diff').dataset.value === '0');
+  await page.getByLabel('flattened together: K tokens').check();
+  await page.waitForFunction(() => document.querySelector('#video-tokens').textContent === '4 frames → 8 visual tokens');
+  await page.waitForFunction(() => document.querySelector('#video-frame-diff').dataset.value === '0');
+  await page.getByLabel('Temporal embeddings').check();
+  await page.waitForFunction(() => Number(document.querySelector('#video-frame-diff').dataset.value) > 0);
+  await browser.close();
+});
+
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+async function download(page, figure, name) {
+  const [file] = await Promise.all([page.waitForEvent('download'), page.locator(figure).getByRole('button', { name }).click()]);
+  return readFile(await file.path());
+}
+
+test('every figure exports a valid PNG and SVG', async () => {
+  const { browser, page, problems } = await open('?k=8&patch=28');
+  await settled(page);
+  for (const figure of ['#gate .tanh-figure', '#gate figure.heatmap', '#resampler figure.heatmap', '#video figure.heatmap']) {
+    const png = await download(page, figure, 'Download PNG');
+    assert.deepEqual(png.subarray(0, 8), PNG, figure);
+    assert.ok(png.readUInt32BE(16) > 100 && png.readUInt32BE(20) > 100, `${figure}: IHDR size`);
+    const svg = (await download(page, figure, 'Download SVG')).toString();
+    assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/, figure);
+    assert.match(svg, /<\/svg>\s*$/);
+  }
+  // The resampler's SVG holds one rectangle per cell: 8 latents × 64 patches, plus background and frame.
+  const svg = (await download(page, '#resampler figure.heatmap', 'Download SVG')).toString();
+  assert.equal(svg.match(/<rect /g).length, 8 * 64 + 2);
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});
+
+test('offline: after one visit the page reloads and computes with no network', async () => {
+  const { browser, page } = await open();
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.waitForFunction(async () => {
+    const keys = await caches.keys();
+    if (!keys.length) return false;
+    const cached = await (await caches.open(keys[0])).keys();
+    return cached.some((r) => r.url.endsWith('.wasm'));
+  }, null, { timeout: 60_000, polling: 500 });
+  await page.context().setOffline(true);
+  await page.reload();
+  await page.waitForFunction(() => /\d+ patches → \d+ tokens/.test(document.querySelector('#resampler-shape')?.textContent ?? ''), null, { timeout: 120_000 });
+  assert.ok(Number(await page.locator('#resampler-heatmap').getAttribute('data-paints')) >= 1);
+  await page.context().setOffline(false);
+  await browser.close();
+});
+
+test('axe-core finds no serious or critical violation, normal and projector mode', async () => {
+  const axe = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+  for (const q of ['?tour=2', '?view=projector']) {
+    const { browser, page } = await open(q);
+    await page.addScriptTag({ path: axe });
+    const violations = await page.evaluate(async () => {
+      const r = await window.axe.run(document, { resultTypes: ['violations'] });
+      return r.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+    });
+    assert.deepEqual(violations, [], q);
+    await browser.close();
+  }
+});
+
+test('keyboard: a heatmap row by arrow keys, projector mode by a button', async () => {
+  const { browser, page } = await open();
+  await page.locator('#resampler-heatmap').focus();
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(() => /latent 1 looks/.test(document.querySelector('#resampler').textContent));
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(() => /latent 2 looks/.test(document.querySelector('#resampler').textContent));
+  const projector = page.getByRole('button', { name: 'Projector mode' });
+  await projector.focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.documentElement.classList.contains('projector'));
+  assert.equal(query(page).get('view'), 'projector');
+  assert.equal(await projector.getAttribute('aria-pressed'), 'true');
+  await browser.close();
+});
+
+test('layouts from 390 px to 4K: no sideways scrolling; screenshots', async () => {
+  for (const [width, q] of [[390, ''], [1280, '?tour=1'], [3840, ''], [1280, '?view=projector']]) {
+    const { browser, page } = await open(q, { width, height: 1000 });
+    await settled(page);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${width} px ${q}: ${overflow} px wider than the window`);
+    await page.screenshot({ path: join(shots, `lesson-${width}${q.replace(/\W/g, '-')}.png`), fullPage: true });
+    await browser.close();
+  }
+});

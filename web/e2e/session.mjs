@@ -1,0 +1,28 @@
+// Opening the built page in Chromium, and reading it: shared by the browser tests.
+import { chromium } from 'playwright-core';
+import { chromiumArgs } from '../serve-dist.mjs';
+
+/** A page with console errors and off-origin requests recorded. */
+export async function open(origin, webgpu, query = '', viewport = { width: 1280, height: 900 }) {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: chromiumArgs(webgpu),
+  });
+  const page = await browser.newPage({ viewport });
+  const problems = { console: [], foreign: [] };
+  page.on('console', (m) => m.type() === 'error' && problems.console.push(m.text()));
+  page.on('pageerror', (e) => problems.console.push(String(e)));
+  page.on('request', (r) => !r.url().startsWith(origin) && !/^(data|blob):/.test(r.url()) && problems.foreign.push(r.url()));
+  await page.goto(`${origin}/${query}`);
+  await page.waitForFunction(() => /\d+ patches → \d+ tokens/.test(document.querySelector('#resampler-shape')?.textContent ?? ''), null, { timeout: 120_000 });
+  return { browser, page, problems };
+}
+
+export const text = (page, sel) => page.locator(sel).textContent();
+export const value = async (page, sel) => Number(await page.locator(sel).getAttribute('data-value'));
+
+/** Waits until the readouts come from the state now in the URL. */
+export async function settled(page) {
+  await page.waitForFunction(() => document.querySelector('#identity-diff')?.dataset.query === location.search.slice(1), null, { timeout: 60_000 });
+}
+

@@ -1,0 +1,12 @@
+import { chromium } from 'playwright-core';
+import { chromiumArgs, serveDist } from './serve-dist.mjs';
+const server = await serveDist();
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs(false) });
+const [w, ids] = [Number(process.argv[2]), process.argv.slice(3)];
+const page = await browser.newPage({ viewport: { width: w, height: 900 } });
+await page.goto(`${server.origin}/${process.env.Q ?? ''}`);
+await page.waitForFunction(() => /\d+ patches → \d+ tokens/.test(document.querySelector('#resampler-shape')?.textContent ?? ''), null, { timeout: 120000 });
+await page.waitForTimeout(1000);
+for (const id of ids) await page.locator('#' + id).screenshot({ path: `/tmp/el-${w}-${id}.png` });
+await browser.close();
+server.close();
