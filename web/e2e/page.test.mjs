@@ -71,7 +71,7 @@ test('alpha by keyboard changes readouts and pixels; closed gates give exactly 0
   assert.notEqual(await text(page, '#identity-diff'), '0');
   assert.ok((await value(page, '#visual-share')) > 0);
   // The weights do not depend on alpha, so the heatmap keeps its pixels; K reshapes it.
-  const k = page.getByLabel('Latents K', { exact: true });
+  const k = page.locator('#resampler').getByLabel('Latents K', { exact: true });
   const rows = (await heatmapPixels(page, 'resampler-heatmap')).rows;
   await k.focus();
   await page.keyboard.press('ArrowRight');
@@ -108,7 +108,7 @@ test('moving an image redraws #mask-table exactly as the rule says', async () =>
   await page.keyboard.press('ArrowLeft');
   await page.waitForFunction(() => new URLSearchParams(location.search).get('images') === '1,3');
   assert.deepEqual(await maskTable(page), expectedMask(10, [1, 3], 'recent'));
-  await page.getByLabel('all preceding images').check();
+  await page.locator('#sequence').getByLabel('all preceding images').check();
   await page.waitForFunction(() => new URLSearchParams(location.search).get('mode') === 'all');
   assert.deepEqual(await maskTable(page), expectedMask(10, [1, 3], 'all'));
   assert.equal(await page.locator('#mask-table tbody tr').first().locator('.none').count(), 1, 'text before any image: no visual input');
@@ -143,7 +143,7 @@ test('screenshots at 1280 and 390 px with WebGPU', async () => {
 
 test('dragging a marker along the strip moves the image and redraws the mask', async () => {
   const { browser, page, problems } = await open(false, '?len=10&images=1,5&mode=recent&backend=cpu');
-  await page.locator('.strip').scrollIntoViewIfNeeded();
+  await page.locator('#sequence .strip').scrollIntoViewIfNeeded();
   const centre = async (token) => {
     const box = await page.locator(`.strip li[data-token="${token}"]`).boundingBox();
     return [box.x + box.width / 2, box.y + box.height / 2];
@@ -194,7 +194,7 @@ test('video preset: one clip of 4 frames, one block of K visual tokens', async (
   await page.getByRole('button', { name: 'video', exact: true }).click();
   await page.waitForFunction(() => new URLSearchParams(location.search).get('preset') === 'video');
   await settled(page);
-  assert.match(await page.locator('.strip').textContent(), /<video:4>/);
+  assert.match(await page.locator('#sequence .strip').textContent(), /<video:4>/);
   assert.equal(await page.locator('#mask-table thead th').count(), 2, 'token column and one clip');
   assert.equal((await heatmapPixels(page, 'xattn-heatmap')).cols, 8, 'four frames resampled into K tokens');
   assert.deepEqual(problems, { console: [], foreign: [] });
