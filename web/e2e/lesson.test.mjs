@@ -173,24 +173,34 @@ async function download(page, figure, name) {
   return readFile(await file.path());
 }
 
-test('every figure exports a valid PNG and SVG', async () => {
-  const { browser, page, problems } = await open('?k=8&patch=28');
-  await settled(page);
-  await page.waitForFunction(() => /visual tokens/.test(document.querySelector('#video-tokens').textContent));
-  for (const figure of ['#gate .tanh-figure', '#gate figure.heatmap', '#resampler figure.heatmap', '#video figure.heatmap']) {
-    const png = await download(page, figure, 'Download PNG');
-    assert.deepEqual(png.subarray(0, 8), PNG, figure);
-    assert.ok(png.readUInt32BE(16) > 100 && png.readUInt32BE(20) > 100, `${figure}: IHDR size`);
-    const svg = (await download(page, figure, 'Download SVG')).toString();
-    assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/, figure);
-    assert.match(svg, /<\/svg>\s*$/);
-  }
-  // The resampler's SVG holds one rectangle per cell: 8 latents × 64 patches, plus background and frame.
-  const svg = (await download(page, '#resampler figure.heatmap', 'Download SVG')).toString();
-  assert.equal(svg.match(/<rect /g).length, 8 * 64 + 2);
-  assert.deepEqual(problems, { console: [], foreign: [] });
-  await browser.close();
-});
+// Chromium stops a page's downloads after about ten, so the figures are split over two pages.
+for (const [panel, figures] of [
+  ['gate and video', ['#gate .tanh-figure', '#gate figure.heatmap', '#video figure.heatmap']],
+  ['resampler', ['#resampler figure.heatmap', '#resampler .sample-figure']],
+]) {
+  test(`every figure exports a valid PNG and SVG: ${panel}`, async () => {
+    const { browser, page, problems } = await open('?k=8&patch=28');
+    await settled(page);
+    await page.waitForFunction(() => /visual tokens/.test(document.querySelector('#video-tokens').textContent));
+    const svgs = {};
+    for (const figure of figures) {
+      const png = await download(page, figure, 'Download PNG');
+      assert.deepEqual(png.subarray(0, 8), PNG, figure);
+      assert.ok(png.readUInt32BE(16) > 100 && png.readUInt32BE(20) > 100, `${figure}: IHDR size`);
+      const svg = (await download(page, figure, 'Download SVG')).toString();
+      assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/, figure);
+      assert.match(svg, /<\/svg>\s*$/);
+      svgs[figure] = svg;
+    }
+    if (panel === 'resampler') {
+      // One rectangle per cell plus background and frame: 8 latents × 64 patches, and the 8 × 8 patch grid.
+      assert.equal(svgs['#resampler figure.heatmap'].match(/<rect /g).length, 8 * 64 + 2);
+      assert.equal(svgs['#resampler .sample-figure'].match(/<rect /g).length, 8 * 8 + 2);
+    }
+    assert.deepEqual(problems, { console: [], foreign: [] });
+    await browser.close();
+  });
+}
 
 test('offline: after one visit the page reloads and computes with no network', async () => {
   // Its own server, stopped before the reload: nothing can answer but the cache.

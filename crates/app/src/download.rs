@@ -1,7 +1,7 @@
 //! "Download PNG" and "Download SVG": a file made in the page, saved through a link.
 
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, HtmlCanvasElement, Url};
+use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, HtmlCanvasElement, HtmlImageElement, Url};
 
 use crate::figure::cell_box;
 
@@ -40,6 +40,38 @@ pub fn png(name: &str, canvas: &HtmlCanvasElement) -> Result<(), JsValue> {
     save(name, &canvas.to_data_url_with_type("image/png")?)
 }
 
+/// A picture with a canvas laid over it, both stretched to `side` pixels: what the page shows as one PNG.
+pub fn layered_png(
+    name: &str,
+    picture: &HtmlImageElement,
+    layer: &HtmlCanvasElement,
+    side: u32,
+) -> Result<(), JsValue> {
+    let (out, ctx) = blank(side, side)?;
+    let s = side as f64;
+    ctx.draw_image_with_html_image_element_and_dw_and_dh(picture, 0.0, 0.0, s, s)?;
+    ctx.set_image_smoothing_enabled(false);
+    ctx.draw_image_with_html_canvas_element_and_dw_and_dh(layer, 0.0, 0.0, s, s)?;
+    png(name, &out)
+}
+
+fn blank(
+    width: u32,
+    height: u32,
+) -> Result<(HtmlCanvasElement, web_sys::CanvasRenderingContext2d), JsValue> {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let out: HtmlCanvasElement = document.create_element("canvas")?.dyn_into()?;
+    out.set_width(width);
+    out.set_height(height);
+    let ctx = out
+        .get_context("2d")?
+        .ok_or("no 2d context")?
+        .dyn_into::<web_sys::CanvasRenderingContext2d>()?;
+    Ok((out, ctx))
+}
+
 /// A heatmap's axes canvas with its one-pixel-per-cell canvas drawn into the frame,
 /// unsmoothed: the figure as one picture.
 pub fn heatmap_png(
@@ -47,16 +79,7 @@ pub fn heatmap_png(
     axes: &HtmlCanvasElement,
     cells: &HtmlCanvasElement,
 ) -> Result<(), JsValue> {
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
-    let out: HtmlCanvasElement = document.create_element("canvas")?.dyn_into()?;
-    out.set_width(axes.width());
-    out.set_height(axes.height());
-    let ctx = out
-        .get_context("2d")?
-        .ok_or("no 2d context")?
-        .dyn_into::<web_sys::CanvasRenderingContext2d>()?;
+    let (out, ctx) = blank(axes.width(), axes.height())?;
     ctx.draw_image_with_html_canvas_element(axes, 0.0, 0.0)?;
     let scale = axes.width() as f64 / axes.client_width().max(1) as f64;
     let [x0, y0, x1, y1] = cell_box(axes.width(), axes.height(), scale);

@@ -643,6 +643,7 @@ fn ResamplerPanel(
     });
     let latent = RwSignal::new(None::<usize>);
     let overlay_canvas = NodeRef::<leptos::html::Canvas>::new();
+    let picture = NodeRef::<leptos::html::Img>::new();
     Effect::new(move |_| {
         let Some(c) = overlay_canvas.get() else {
             return;
@@ -675,10 +676,31 @@ fn ResamplerPanel(
             " "
             <Choice label="Image size" options=&bounds::SIZES value=Signal::derive(move || state.with(|s| s.size)) set=move |v| state.update(|s| s.size = v)
                 text=|size| format!("{size} px") />
-            <div class="sample">
-                <img src=SAMPLES[0] alt="the sample picture the resampler reads: a sunset over the sea" width="224" height="224" />
-                <canvas node_ref=overlay_canvas aria-hidden="true"></canvas>
-            </div>
+            <figure class="sample-figure">
+                <div class="sample">
+                    <img node_ref=picture src=SAMPLES[0] alt="the sample picture the resampler reads: a sunset over the sea" width="224" height="224" />
+                    <canvas node_ref=overlay_canvas aria-hidden="true"></canvas>
+                </div>
+                <figcaption class="export">
+                    <button on:click=move |_| {
+                        if let (Some(img), Some(c)) = (picture.get_untracked(), overlay_canvas.get_untracked()) {
+                            report(download::layered_png("patches.png", &img, &c, 448).map_err(|e| format!("{e:?}")));
+                        }
+                    }>"Download PNG"</button>
+                    <button on:click=move |_| {
+                        // The overlay's numbers as a patch-grid heatmap: the chosen latent's row, or the mean over latents.
+                        let svg = frame.with_untracked(|f| {
+                            let f = f.as_ref().ok_or("nothing computed yet")?;
+                            let row: Vec<f32> = match latent.get_untracked().filter(|&l| l < f.k) {
+                                Some(l) => f.resampler_attention[l * f.patches..(l + 1) * f.patches].to_vec(),
+                                None => (0..f.patches).map(|p| (0..f.k).map(|l| f.resampler_attention[l * f.patches + p]).sum::<f32>() / f.k as f32).collect(),
+                            };
+                            figure::heatmap_svg(&row, f.grid, f.grid, &Axis::counting("patch column", f.grid, 1), &Axis::counting("patch row", f.grid, 1))
+                        });
+                        report(svg.and_then(|svg| download::text("patches.svg", "image/svg+xml", &svg).map_err(|e| format!("{e:?}"))));
+                    }>"Download SVG"</button>
+                </figcaption>
+            </figure>
             <p class="aside">{move || match latent.get() {
                 Some(l) => format!("Showing where latent {} looks. Click another row of the heatmap to change it.", l + 1),
                 None => "The grid shows the patches. Click a row of the heatmap to see where that latent looks.".to_owned(),
