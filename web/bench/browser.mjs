@@ -61,7 +61,7 @@ async function open(webgpu, query) {
 // Input event on a slider → the frame for the new value painted (the rAF after the readout changed).
 async function sliderToPaint(page, label, param, values) {
   return page.evaluate(async ({ label, param, values }) => {
-    const input = document.querySelector(`input[aria-label="${label}"]`);
+    const input = document.querySelector(`input[type=range][aria-label="${label}"]`);
     const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
     const out = [];
     for (const v of values) {

@@ -36,9 +36,15 @@ pub fn draw_heatmap(
     cols: usize,
     range: Range,
 ) -> Result<(), JsValue> {
-    canvas.set_width(cols.max(1) as u32);
-    canvas.set_height(rows.max(1) as u32);
+    // Resizing clears the canvas and invalidates layout; every cell is overwritten
+    // below, so a canvas of the right size is left as it is.
+    let (w, h) = (cols.max(1) as u32, rows.max(1) as u32);
+    if (canvas.width(), canvas.height()) != (w, h) {
+        canvas.set_width(w);
+        canvas.set_height(h);
+    }
     if rows == 0 || cols == 0 {
+        context(canvas)?.clear_rect(0.0, 0.0, 1.0, 1.0);
         return Ok(());
     }
     let buf = rgba(values, rows, cols, range);

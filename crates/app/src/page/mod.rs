@@ -542,7 +542,8 @@ fn GatePanel(
             let _ = canvas::draw_tanh(c, alpha);
         }
     });
-    let cross = Signal::derive(move || {
+    // A memo, so a frame with equal data paints nothing.
+    let cross: Signal<(Vec<f32>, usize, usize)> = Memo::new(move |_| {
         frame.with(|f| {
             f.as_ref()
                 .map(|f| {
@@ -554,7 +555,8 @@ fn GatePanel(
                 })
                 .unwrap_or_default()
         })
-    });
+    })
+    .into();
     let cross_axes = Signal::derive(move || {
         frame.with(|f| {
             let (tokens, images, k) = f.as_ref().map_or((0, 0, 1), |f| (f.tokens, f.images, f.k));
@@ -625,13 +627,15 @@ fn ResamplerPanel(
     layer: RwSignal<usize>,
     head: RwSignal<Option<usize>>,
 ) -> impl IntoView {
-    let attention = Signal::derive(move || {
+    // A memo: moving a gate leaves this equal, so the heatmap is not repainted.
+    let attention: Signal<(Vec<f32>, usize, usize)> = Memo::new(move |_| {
         frame.with(|f| {
             f.as_ref()
                 .map(|f| (f.resampler_attention.clone(), f.k, f.patches))
                 .unwrap_or_default()
         })
-    });
+    })
+    .into();
     let attention_axes = Signal::derive(move || {
         frame.with(|f| {
             let (k, n) = f.as_ref().map_or((0, 0), |f| (f.k, f.patches));
@@ -648,10 +652,12 @@ fn ResamplerPanel(
         let Some(c) = overlay_canvas.get() else {
             return;
         };
-        frame.with(|f| {
+        // The overlay follows the attention and the chosen latent, not every frame.
+        attention.track();
+        let chosen = latent.get();
+        frame.with_untracked(|f| {
             let Some(f) = f else { return };
-            let row = latent
-                .get()
+            let row = chosen
                 .filter(|&l| l < f.k)
                 .map(|l| &f.resampler_attention[l * f.patches..(l + 1) * f.patches]);
             let _ = canvas::draw_patch_overlay(&c, f.grid, row);

@@ -43,13 +43,14 @@ pub fn Video(
             }
         });
     });
-    let data = Signal::derive(move || {
+    let data: Signal<(Vec<f32>, usize, usize)> = Memo::new(move |_| {
         result.with(|r| {
             r.as_ref()
                 .map(|c| (c.attention.clone(), c.rows, c.cols))
                 .unwrap_or_default()
         })
-    });
+    })
+    .into();
     let axes = Signal::derive(move || {
         result.with(|r| {
             let (k, _, _) = CLIP_MODEL;
