@@ -1,6 +1,7 @@
-//! The Flamingo Explainer page: three panels that compute with `crates/flamingo`
-//! in the browser. Pure logic (URL state, scheduling, colouring, the prompt) sits in
-//! plain modules tested natively; the components only draw it.
+//! The Flamingo Explainer page: panels that compute with `crates/flamingo` in the
+//! browser, and the lesson around them (tour, exercises, calculator, lineage). Pure
+//! logic (URL state, tour steps, scheduling, colouring, prompts, batches, figures)
+//! sits in plain modules tested natively; the components only draw it.
 
 // Clippy runs natively, where the browser-only modules are compiled out; there,
 // rustc's own warnings are errors instead.

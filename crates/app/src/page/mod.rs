@@ -1,4 +1,5 @@
 //! The components. State lives in one `UrlState` signal; everything else is derived.
+//! The three computing panels are here; the lesson's widgets are in the submodules.
 
 mod calculator;
 mod comparison;
