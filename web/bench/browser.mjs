@@ -69,8 +69,9 @@ async function sliderToPaint(page, label, param, values) {
       set.call(input, String(v));
       input.dispatchEvent(new Event('input', { bubbles: true }));
       await new Promise((done) => {
-        // Both: the address bar has the new value, and the readouts answer that address.
-        const poll = () => (Number(new URLSearchParams(location.search).get(param)) === Number(v) && document.querySelector('#identity-diff').dataset.query === location.search.slice(1) ? done() : requestAnimationFrame(poll));
+        // The readouts (and the heatmap, painted in the same update) answer a state with the new value.
+        // The address bar follows once the input rests, off this path.
+        const poll = () => (Number(new URLSearchParams(document.querySelector('#identity-diff').dataset.query).get(param)) === Number(v) ? done() : requestAnimationFrame(poll));
         requestAnimationFrame(poll);
       });
       out.push(performance.now() - start);

@@ -30,7 +30,7 @@ const wall = await page.evaluate(async (events) => {
     set.call(input, v);
     input.dispatchEvent(new Event('input', { bubbles: true }));
     await new Promise((done) => {
-      const poll = () => (new URLSearchParams(location.search).get('alpha') === String(Number(v)) && document.querySelector('#identity-diff').dataset.query === location.search.slice(1) ? done() : requestAnimationFrame(poll));
+      const poll = () => (new URLSearchParams(document.querySelector('#identity-diff').dataset.query).get('alpha') === String(Number(v)) ? done() : requestAnimationFrame(poll));
       requestAnimationFrame(poll);
     });
   }

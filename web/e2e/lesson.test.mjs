@@ -253,7 +253,7 @@ test('keyboard: a heatmap row by arrow keys, projector mode by a button', async 
   await projector.focus();
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.documentElement.classList.contains('projector'));
-  assert.equal(query(page).get('view'), 'projector');
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('view') === 'projector');
   assert.equal(await projector.getAttribute('aria-pressed'), 'true');
   await browser.close();
 });

@@ -28,6 +28,9 @@ use crate::sequence::{add_image, move_image, prompt};
 use crate::stand_in::grid;
 use crate::url_state::{BackendChoice, Preset, UrlState, bounds};
 
+/// How long the controls must rest before the address bar is rewritten.
+const URL_REST_MS: u64 = 150;
+
 const SAMPLES: [&str; 3] = ["assets/sunset.svg", "assets/house.svg", "assets/flower.svg"];
 
 /// A request, the backend choice to run it on, and the URL query it answers.
@@ -220,12 +223,24 @@ pub fn App() -> impl IntoView {
     });
     let worker = Rc::new(RefCell::new(Worker::default()));
 
-    // The URL follows the state, replacing rather than pushing history entries.
+    // The URL follows the state, replacing rather than pushing history entries. A write
+    // costs about 2 ms, so during a drag it waits until the input rests (BENCHMARKS.md,
+    // step 6); "Copy link" reads the state, not the address bar.
+    let url_write = StoredValue::new(None::<leptos::prelude::TimeoutHandle>);
     Effect::new(move |_| {
         let query = state.with(UrlState::to_query);
-        if let Ok(history) = window().history() {
-            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("?{query}")));
+        if let Some(pending) = url_write.get_value() {
+            pending.clear();
         }
+        let write = move || {
+            if let Ok(history) = window().history() {
+                let _ =
+                    history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("?{query}")));
+            }
+        };
+        url_write.set_value(
+            set_timeout_with_handle(write, std::time::Duration::from_millis(URL_REST_MS)).ok(),
+        );
     });
 
     // Start-up: pictures and backends, once.
@@ -324,7 +339,13 @@ pub fn App() -> impl IntoView {
                     </select>
                 </label>
                 <button on:click=move |_| {
-                    let url = window().location().href().unwrap_or_default();
+                    let location = window().location();
+                    let url = format!(
+                        "{}{}?{}",
+                        location.origin().unwrap_or_default(),
+                        location.pathname().unwrap_or_default(),
+                        state.with_untracked(UrlState::to_query)
+                    );
                     let _ = window().navigator().clipboard().write_text(&url);
                 }>"Copy link"</button>
                 <button aria-pressed=move || state.with(|s| s.projector).to_string() on:click=move |_| state.update(|s| s.projector = !s.projector)>"Projector mode"</button>
