@@ -102,7 +102,8 @@ struct ResamplerKey {
 pub struct Lab {
     device: Device,
     pictures: Vec<Pictures>,
-    resampler: Option<((usize, usize, usize), PerceiverResampler)>,
+    /// The widest resampler the controls allow (K and depth at their maxima), per width.
+    resampler: Option<(usize, PerceiverResampler)>,
     block: Option<((MaskRule, usize), GatedCrossAttentionBlock)>,
     /// Patch features of every picture for one patch size, side and width: they
     /// change with those controls only, not with the gates or K.
@@ -137,23 +138,25 @@ impl Lab {
         }
     }
 
-    fn resampler(&mut self, width: usize, k: usize, depth: usize) -> &PerceiverResampler {
-        if self
-            .resampler
-            .as_ref()
-            .is_none_or(|(key, _)| *key != (width, k, depth))
-        {
+    /// The resampler for K latents and `depth` layers: the first ones of one seeded
+    /// resampler per width, so moving K or the depth changes only that.
+    fn resampler(&mut self, width: usize, k: usize, depth: usize) -> PerceiverResampler {
+        if self.resampler.as_ref().is_none_or(|(w, _)| *w != width) {
             let (heads, dim_head) = bounds::heads(width);
             let config = PerceiverResamplerConfig::new(width)
-                .with_depth(depth)
+                .with_depth(bounds::DEPTH.1)
                 .with_heads(heads)
                 .with_dim_head(dim_head)
-                .with_num_latents(k);
-            let seed = SEED + (width * 1000 + k * 7 + depth) as u64;
+                .with_num_latents(bounds::K.1);
+            let seed = SEED + (width * 1000) as u64;
             let model = seeded(seed, &self.device, |d| config.init(d));
-            self.resampler = Some(((width, k, depth), model));
+            self.resampler = Some((width, model));
         }
-        &self.resampler.as_ref().expect("just built").1
+        self.resampler
+            .as_ref()
+            .expect("just built")
+            .1
+            .truncated(k, depth)
     }
 
     fn block(&mut self, mode: MaskRule, width: usize) -> GatedCrossAttentionBlock {

@@ -243,6 +243,28 @@ impl PerceiverResampler {
         self.forward_traced(x).latents
     }
 
+    /// The first `num_latents` latents and the first `depth` layers of this resampler:
+    /// a smaller resampler with the same weights, so changing K or the depth changes
+    /// only that, not every other weight.
+    ///
+    /// # Panics
+    /// If it asks for more latents or layers than this resampler has.
+    pub fn truncated(&self, num_latents: usize, depth: usize) -> Self {
+        let [k, _] = self.latents.dims();
+        assert!(
+            (1..=k).contains(&num_latents) && (1..=self.layers.len()).contains(&depth),
+            "asked for {num_latents} latents and {depth} layers of a resampler with {k} and {}",
+            self.layers.len()
+        );
+        Self {
+            latents: Param::from_tensor(self.latents.val().narrow(0, 0, num_latents)),
+            frame_embs: self.frame_embs.clone(),
+            media_time_embs: self.media_time_embs.clone(),
+            layers: self.layers[..depth].to_vec(),
+            norm: self.norm.clone(),
+        }
+    }
+
     /// The same weights without frame and media-time embeddings, to show what they add.
     pub fn without_time_embeddings(mut self) -> Self {
         self.frame_embs = None;
@@ -294,5 +316,41 @@ impl PerceiverResampler {
             latents: self.norm.forward(latents),
             attention,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::module::Module;
+
+    #[test]
+    fn a_truncated_resampler_keeps_the_weights_it_keeps() {
+        let device = Device::flex();
+        let config = PerceiverResamplerConfig::new(16)
+            .with_depth(3)
+            .with_heads(2)
+            .with_dim_head(4)
+            .with_num_latents(6);
+        let full = config.init(&device);
+        let x = Tensor::<5>::random([1, 1, 1, 5, 16], Distribution::Normal(0.0, 1.0), &device);
+        let same = full.truncated(6, 3).forward(x.clone());
+        assert_eq!(
+            same.into_data().to_vec::<f32>().unwrap(),
+            full.forward(x.clone()).into_data().to_vec::<f32>().unwrap()
+        );
+        let small = full.truncated(4, 2);
+        let expected = crate::params::resampler(&config.clone().with_num_latents(4).with_depth(2));
+        assert_eq!(small.num_params() as u64, expected);
+        assert_eq!(small.forward(x).dims(), [1, 1, 4, 16]);
+        assert_eq!(
+            small.latents.val().into_data().to_vec::<f32>().unwrap(),
+            full.latents
+                .val()
+                .narrow(0, 0, 4)
+                .into_data()
+                .to_vec::<f32>()
+                .unwrap()
+        );
     }
 }
