@@ -131,6 +131,21 @@ test('the URL round-trips, and malformed URLs keep the page alive', async () => 
   await browser.close();
 });
 
+test('the address bar follows once the controls rest; Copy link has the state at once', async () => {
+  const { browser, page } = await open(false, '?alpha=1');
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+  const slider = page.getByLabel('Gate alpha', { exact: true });
+  await slider.focus();
+  await page.keyboard.press('ArrowRight');
+  await page.getByRole('button', { name: 'Copy link' }).click();
+  const copied = new URL(await page.evaluate(() => navigator.clipboard.readText()));
+  assert.equal(copied.searchParams.get('alpha'), '1.05', 'the link has the new value');
+  assert.equal(copied.origin, origin);
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('alpha') === '1.05');
+  assert.equal(new URL(page.url()).search, copied.search, 'the address bar catches up with the same query');
+  await browser.close();
+});
+
 test('screenshots at 1280 and 390 px with WebGPU', async () => {
   for (const width of [1280, 390]) {
     const { browser, page, problems } = await open(true, '?preset=few-shot&len=14&images=0,4,8,12', { width, height: 900 });
