@@ -196,17 +196,20 @@ impl Interleaved {
     }
 }
 
+/// As [`Interleaved::parse`] reads it: the word, `<image>`, or `<video:F>`.
+impl fmt::Display for Segment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Segment::Text(word) => f.write_str(word),
+            Segment::Media { frames: 1 } => f.write_str("<image>"),
+            Segment::Media { frames } => write!(f, "<video:{frames}>"),
+        }
+    }
+}
+
 impl fmt::Display for Interleaved {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let words: Vec<String> = self
-            .segments
-            .iter()
-            .map(|s| match s {
-                Segment::Text(word) => word.clone(),
-                Segment::Media { frames: 1 } => "<image>".to_owned(),
-                Segment::Media { frames } => format!("<video:{frames}>"),
-            })
-            .collect();
+        let words: Vec<String> = self.segments.iter().map(Segment::to_string).collect();
         f.write_str(&words.join(" "))
     }
 }

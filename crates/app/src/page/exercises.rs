@@ -10,14 +10,6 @@ use crate::few_shot::{self, MAX_SHOTS};
 use crate::sequence::prompt;
 use crate::url_state::UrlState;
 
-fn word(s: &Segment) -> String {
-    match s {
-        Segment::Text(w) => w.clone(),
-        Segment::Media { frames: 1 } => "<image>".into(),
-        Segment::Media { frames } => format!("<video:{frames}>"),
-    }
-}
-
 /// Tokens as rows, images as columns, ✓ where a token may attend.
 #[component]
 fn MaskGrid(
@@ -57,7 +49,7 @@ fn token_rows(p: &Interleaved) -> Vec<String> {
     p.segments
         .iter()
         .enumerate()
-        .map(|(i, s)| format!("{i}: {}", word(s)))
+        .map(|(i, s)| format!("{i}: {s}"))
         .collect()
 }
 
@@ -138,14 +130,14 @@ pub fn Batch() -> impl IntoView {
             </div>
             <p class="shape" id="batch-shape">{move || batch.with(|b| format!("{} rows × {} tokens, {} image slots each", b.rows.len(), b.tokens, b.images))}</p>
             {move || batch.with(|b| b.rows.iter().enumerate().map(|(r, row)| {
-                let labels: Vec<String> = row.slots.iter().enumerate().map(|(i, s)| match s { Slot::Pad => format!("{i}: [pad]"), Slot::Token(t) => format!("{i}: {}", word(t)) }).collect();
+                let labels: Vec<String> = row.slots.iter().enumerate().map(|(i, s)| match s { Slot::Pad => format!("{i}: [pad]"), Slot::Token(t) => format!("{i}: {t}") }).collect();
                 let columns: Vec<String> = (0..b.images).map(|j| if j < row.real_images { format!("image {}", j + 1) } else { format!("slot {} (blank)", j + 1) }).collect();
                 view! {
                     <div class="batch-row" data-row=r>
                         <ol class="strip" aria-label=format!("row {} tokens", r + 1)>
                             {row.slots.iter().map(|s| match s {
                                 Slot::Pad => view! { <li class="pad">"[pad]"</li> }.into_any(),
-                                Slot::Token(t) => view! { <li class:media=matches!(t, Segment::Media { .. })>{word(t)}</li> }.into_any(),
+                                Slot::Token(t) => view! { <li class:media=matches!(t, Segment::Media { .. })>{t.to_string()}</li> }.into_any(),
                             }).collect_view()}
                         </ol>
                         <MaskGrid rows=labels mask=row.mask.clone() columns=columns caption=format!("row {}: {} real image(s), {} blank", r + 1, row.real_images, b.images - row.real_images) />

@@ -809,7 +809,7 @@ fn SequencePanel(state: RwSignal<UrlState>) -> impl IntoView {
                 {move || sequence.with(|p| {
                     let markers = p.media_positions();
                     p.segments.iter().enumerate().map(|(i, s)| {
-                    let (text, media) = match s { Segment::Text(w) => (w.clone(), false), Segment::Media { frames: 1 } => ("<image>".to_owned(), true), Segment::Media { frames } => (format!("<video:{frames}>"), true) };
+                    let (text, media) = (s.to_string(), matches!(s, Segment::Media { .. }));
                     let image = markers.iter().position(|&m| m == i);
                     view! { <li data-token=i class:media=media class:dragging=move || dragging.get() == Some(i) class:hovered=move || hovered.get() == Some(i) || (image.is_some() && hovered_image.get() == image)
                         on:mouseenter=move |_| hovered.set(Some(i)) on:mouseleave=move |_| hovered.set(None)
