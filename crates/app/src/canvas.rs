@@ -9,7 +9,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement, Ima
 use crate::figure;
 use crate::heatmap::{Axis, Range, overlay, rgba};
 
-fn context(canvas: &HtmlCanvasElement) -> Result<CanvasRenderingContext2d, JsValue> {
+pub fn context(canvas: &HtmlCanvasElement) -> Result<CanvasRenderingContext2d, JsValue> {
     canvas
         .get_context("2d")?
         .ok_or_else(|| JsValue::from_str("no 2d context"))?
@@ -17,14 +17,14 @@ fn context(canvas: &HtmlCanvasElement) -> Result<CanvasRenderingContext2d, JsVal
         .map_err(|_| JsValue::from_str("not a 2d context"))
 }
 
-/// A square canvas that is never attached to the page.
-fn offscreen(side: usize) -> Result<HtmlCanvasElement, JsValue> {
+/// A canvas that is never attached to the page.
+pub fn offscreen(width: usize, height: usize) -> Result<HtmlCanvasElement, JsValue> {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
     let canvas: HtmlCanvasElement = document.create_element("canvas")?.dyn_into()?;
-    canvas.set_width(side as u32);
-    canvas.set_height(side as u32);
+    canvas.set_width(width as u32);
+    canvas.set_height(height as u32);
     Ok(canvas)
 }
 
@@ -69,7 +69,7 @@ pub fn draw_patch_overlay(
         let image =
             ImageData::new_with_u8_clamped_array_and_sh(Clamped(&buf), grid as u32, grid as u32)?;
         // Put at 1:1 on a scratch canvas, then scale up without smoothing.
-        let scratch = offscreen(grid)?;
+        let scratch = offscreen(grid, grid)?;
         context(&scratch)?.put_image_data(&image, 0.0, 0.0)?;
         ctx.set_image_smoothing_enabled(false);
         ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
@@ -130,7 +130,7 @@ pub fn draw_tanh(canvas: HtmlCanvasElement, alpha: f32) -> Result<(), String> {
 
 /// A loaded picture drawn at `size × size` and read back as RGBA.
 pub fn pixels(image: &HtmlImageElement, size: usize) -> Result<Vec<u8>, JsValue> {
-    let ctx = context(&offscreen(size)?)?;
+    let ctx = context(&offscreen(size, size)?)?;
     ctx.draw_image_with_html_image_element_and_dw_and_dh(
         image,
         0.0,

@@ -1,8 +1,12 @@
 //! "Download PNG" and "Download SVG": a file made in the page, saved through a link.
 
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, HtmlCanvasElement, HtmlImageElement, Url};
+use web_sys::{
+    Blob, BlobPropertyBag, CanvasRenderingContext2d, HtmlAnchorElement, HtmlCanvasElement,
+    HtmlImageElement, Url,
+};
 
+use crate::canvas;
 use crate::figure::cell_box;
 
 fn save(name: &str, href: &str) -> Result<(), JsValue> {
@@ -55,20 +59,13 @@ pub fn layered_png(
     png(name, &out)
 }
 
+/// A detached canvas of this size and its 2D context.
 fn blank(
     width: u32,
     height: u32,
-) -> Result<(HtmlCanvasElement, web_sys::CanvasRenderingContext2d), JsValue> {
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
-    let out: HtmlCanvasElement = document.create_element("canvas")?.dyn_into()?;
-    out.set_width(width);
-    out.set_height(height);
-    let ctx = out
-        .get_context("2d")?
-        .ok_or("no 2d context")?
-        .dyn_into::<web_sys::CanvasRenderingContext2d>()?;
+) -> Result<(HtmlCanvasElement, CanvasRenderingContext2d), JsValue> {
+    let out = canvas::offscreen(width as usize, height as usize)?;
+    let ctx = canvas::context(&out)?;
     Ok((out, ctx))
 }
 
