@@ -51,14 +51,14 @@ pub fn human(n: u64) -> String {
 
 #[component]
 pub fn Calculator() -> impl IntoView {
-    let presets = ModelPreset::all();
+    let presets = StoredValue::new(ModelPreset::all());
     let base = RwSignal::new(2usize);
-    let fields = RwSignal::new(Fields::of(&presets[2]));
+    let fields = RwSignal::new(presets.with_value(|p| Fields::of(&p[2])));
     let problem = RwSignal::new(None::<String>);
-    let model = {
-        let presets = presets.clone();
-        Memo::new(move |_| fields.with(|f| f.model(&presets[base.get()])))
-    };
+    let model = Memo::new(move |_| {
+        let i = base.get();
+        presets.with_value(|p| fields.with(|f| f.model(&p[i])))
+    });
     let count = Memo::new(move |_| model.with(ModelPreset::count));
     let field = move |label: &'static str,
                       (lo, hi): (usize, usize),
@@ -82,9 +82,9 @@ pub fn Calculator() -> impl IntoView {
             </label>
         }
     };
-    let published = {
-        let presets = presets.clone();
-        move || presets[base.get()].published
+    let published = move || {
+        let i = base.get();
+        presets.with_value(|p| p[i].published)
     };
     view! {
         <section id="calculator" aria-labelledby="calculator-title">
@@ -92,13 +92,13 @@ pub fn Calculator() -> impl IntoView {
             <p>"Flamingo trains only what it adds: the resampler and the gated blocks. Pick a model, change its shapes, and watch the trained share move. Counts come from the same shapes as the blocks on this page (bias-free linear layers, LayerNorms, GELU feed-forwards 4× wide)."</p>
             <label>"Model "
                 <select aria-label="Model preset" on:change=move |ev| {
-                    if let Ok(i) = event_target_value(&ev).parse::<usize>() && i < ModelPreset::all().len() {
+                    if let Ok(i) = event_target_value(&ev).parse::<usize>() && let Some(f) = presets.with_value(|p| p.get(i).map(Fields::of)) {
                         base.set(i);
-                        fields.set(Fields::of(&ModelPreset::all()[i]));
+                        fields.set(f);
                         problem.set(None);
                     }
                 }>
-                    {presets.iter().enumerate().map(|(i, p)| view! { <option value=i.to_string() selected=move || base.get() == i>{p.name}</option> }).collect_view()}
+                    {presets.with_value(|p| p.iter().enumerate().map(|(i, p)| view! { <option value=i.to_string() selected=move || base.get() == i>{p.name}</option> }).collect_view())}
                 </select>
             </label>
             <div class="fields">
