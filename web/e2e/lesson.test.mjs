@@ -264,6 +264,9 @@ test('layouts from 390 px to 4K: no sideways scrolling; screenshots', async () =
     await settled(page);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `${width} px ${q}: ${overflow} px wider than the window`);
+    // A readout squeezed to a sliver wraps a number one character per line.
+    const narrowest = await page.locator('.readouts dd').evaluateAll((dds) => Math.min(...dds.map((d) => d.getBoundingClientRect().width)));
+    assert.ok(narrowest >= 60, `${width} px ${q}: a readout is ${narrowest} px wide`);
     await page.screenshot({ path: join(shots, `lesson-${width}${q.replace(/\W/g, '-')}.png`), fullPage: true });
     await browser.close();
   }
