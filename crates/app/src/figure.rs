@@ -83,7 +83,7 @@ pub fn tanh<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, alpha: f32) -> Re
     root.fill(&WHITE).map_err(err)?;
     let mut chart = ChartBuilder::on(root)
         .margin(8)
-        .x_label_area_size(28)
+        .x_label_area_size(40)
         .y_label_area_size(52)
         .build_cartesian_2d(-4f32..4f32, -1.1f32..1.1f32)
         .map_err(err)?;
