@@ -2,6 +2,11 @@
 //! sizes, the same shapes `tools/bench/bench_torch.py` gives OpenFlamingo's modules.
 //! `cargo xtask bench` runs this and reads criterion's medians.
 
+// The allocator matters natively: burn allocates every intermediate afresh, and glibc
+// returns large blocks to the kernel and faults them back in on each forward.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use flamingo::burn::tensor::{Device, Distribution, Tensor};
 use flamingo::{GatedCrossAttentionBlockConfig, PerceiverResamplerConfig, seeded};

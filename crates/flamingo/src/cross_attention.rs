@@ -20,6 +20,7 @@ use burn::tensor::{Bool, Device, Tensor, TensorData};
 use crate::attention::attend;
 use crate::feed_forward::{FeedForward, FeedForwardConfig};
 use crate::interleave::{MaskRule, MediaMask};
+use crate::linear::over_rows;
 use crate::state_dict::{LoadError, StateDict};
 
 /// Configuration of a [`MaskedCrossAttention`]; field names are helpers.py's.
@@ -128,9 +129,9 @@ impl MaskedCrossAttention {
         );
         let blocked = self.blocked(media_locations, t_txt, t_img, n, &x.device());
 
-        let q = self.to_q.forward(self.norm.forward(x));
+        let q = over_rows(&self.to_q, self.norm.forward(x));
         let media = media.reshape([b, t_img * n, d_visual]);
-        let kv = self.to_kv.forward(media);
+        let kv = over_rows(&self.to_kv, media);
         let [k, v]: [Tensor<3>; 2] = kv
             .chunk(2, 2)
             .try_into()
@@ -146,7 +147,7 @@ impl MaskedCrossAttention {
         let [_, h, _, d] = out.dims();
         let out = out.swap_dims(1, 2).reshape([b, t_txt, h * d]);
         CrossAttentionOutput {
-            output: self.to_out.forward(out),
+            output: over_rows(&self.to_out, out),
             weights,
         }
     }

@@ -8,6 +8,7 @@ use burn::module::Module;
 use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Tensor, activation::gelu};
 
+use crate::linear::over_rows;
 use crate::state_dict::{LoadError, StateDict};
 
 /// Configuration of a [`FeedForward`].
@@ -64,7 +65,7 @@ impl FeedForward {
     /// - x: `[..., dim]` → `[..., dim]`
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         let x = self.norm.forward(x);
-        let x = gelu(self.fc1.forward(x));
-        self.fc2.forward(x)
+        let x = gelu(over_rows(&self.fc1, x));
+        over_rows(&self.fc2, x)
     }
 }

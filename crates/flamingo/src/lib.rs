@@ -21,6 +21,7 @@ pub mod feed_forward;
 pub mod forward_case;
 pub mod interleave;
 pub mod lineage;
+mod linear;
 pub mod params;
 pub mod perceiver;
 mod seeded;

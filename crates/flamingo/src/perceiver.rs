@@ -12,6 +12,7 @@ use burn::tensor::{Device, Distribution, Tensor};
 
 use crate::attention::attend;
 use crate::feed_forward::{FeedForward, FeedForwardConfig};
+use crate::linear::over_rows;
 use crate::state_dict::{LoadError, StateDict};
 
 /// Configuration of one resampler layer's attention.
@@ -84,9 +85,9 @@ impl PerceiverAttention {
         let media = self.norm_media.forward(media);
         let latents = self.norm_latents.forward(latents);
 
-        let q = self.to_q.forward(latents.clone());
+        let q = over_rows(&self.to_q, latents.clone());
         // Media first, then latents: column j < n of the weights is patch j.
-        let kv = self.to_kv.forward(Tensor::cat(vec![media, latents], 2));
+        let kv = over_rows(&self.to_kv, Tensor::cat(vec![media, latents], 2));
         let [kk, v]: [Tensor<4>; 2] = kv
             .chunk(2, 3)
             .try_into()
@@ -101,7 +102,7 @@ impl PerceiverAttention {
         // b h T K d -> b T K (h d)
         let [_, h, _, _, d] = out.dims();
         let out = out.permute([0, 2, 3, 1, 4]).reshape([b, t, k, h * d]);
-        (self.to_out.forward(out), weights)
+        (over_rows(&self.to_out, out), weights)
     }
 
     /// `b T n (h d) -> b h T n d`
