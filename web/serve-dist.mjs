@@ -6,7 +6,8 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
-export const dist = join(root, 'dist');
+// FLAMINGO_DIST points the benchmark at another build, to compare two side by side.
+export const dist = process.env.FLAMINGO_DIST ?? join(root, 'dist');
 
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.svg': 'image/svg+xml' };
 

@@ -3,7 +3,7 @@
 
 use flamingo::burn::tensor::{Device, Tensor, TensorData};
 use flamingo::{
-    GatedCrossAttentionBlock, GatedCrossAttentionBlockConfig, Interleaved, MaskRule,
+    GatedCrossAttentionBlock, GatedCrossAttentionBlockConfig, Interleaved, MaskRule, MediaKeys,
     PerceiverResampler, PerceiverResamplerConfig, ResamplerOutput, seeded,
 };
 
@@ -86,17 +86,27 @@ pub struct Pictures {
     pub rgba: Vec<Vec<u8>>,
 }
 
-/// What the resampler's output depends on; the gates and the mask rule are not in it.
+/// What the media's keys and values in the resampler depend on: not K, and a deeper
+/// set serves a shallower resampler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct ResamplerKey {
+struct MediaKey {
     width: usize,
-    k: usize,
-    depth: usize,
     patch: usize,
     size: usize,
     images: usize,
     frames: usize,
 }
+
+/// What the resampler's output depends on; the gates and the mask rule are not in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ResamplerKey {
+    media: MediaKey,
+    k: usize,
+    depth: usize,
+}
+
+/// One `N × width` feature matrix per picture, row-major.
+type PerPicture = Vec<Vec<f32>>;
 
 /// Models, inputs and the device they live on.
 pub struct Lab {
@@ -107,7 +117,9 @@ pub struct Lab {
     block: Option<((MaskRule, usize), GatedCrossAttentionBlock)>,
     /// Patch features of every picture for one patch size, side and width: they
     /// change with those controls only, not with the gates or K.
-    features: Option<((usize, usize, usize), Vec<Vec<f32>>)>,
+    features: Option<((usize, usize, usize), PerPicture)>,
+    /// Every layer's keys and values of the media: moving K does not recompute them.
+    media_keys: Option<(MediaKey, MediaKeys)>,
     /// The last resampler output: moving a gate or the rule does not rerun it.
     resampled: Option<(ResamplerKey, ResamplerOutput)>,
 }
@@ -134,6 +146,7 @@ impl Lab {
             resampler: None,
             block: None,
             features: None,
+            media_keys: None,
             resampled: None,
         }
     }
@@ -203,41 +216,57 @@ impl Lab {
     }
 
     /// The resampler's output for every image of the sequence, reused while only
-    /// the gates, the rule or the text change.
+    /// the gates, the rule or the text change; its media keys are reused while only
+    /// K changes or the depth goes down.
     fn resample(&mut self, r: &Request) -> Result<ResamplerOutput, String> {
-        let n = grid(r.size, r.patch).pow(2);
         let media_frames = r.prompt.media_frames();
-        let dim = r.width;
-        let key = ResamplerKey {
-            width: dim,
-            k: r.k,
-            depth: r.depth,
+        let media = MediaKey {
+            width: r.width,
             patch: r.patch,
             size: r.size,
             images: media_frames.len().max(1),
             frames: media_frames.iter().copied().max().unwrap_or(1),
+        };
+        let key = ResamplerKey {
+            media,
+            k: r.k,
+            depth: r.depth,
         };
         if let Some((cached, out)) = &self.resampled
             && *cached == key
         {
             return Ok(out.clone());
         }
-        // Image j of the sequence, frame f: picture (j + f) % pictures. Image 0 is the resampler panel's.
-        let per_picture = self.features(r.patch, r.size, dim)?;
-        let mut features = Vec::with_capacity(key.images * key.frames * n * dim);
-        for j in 0..key.images {
-            for f in 0..key.frames {
+        let resampler = self.resampler(r.width, r.k, r.depth);
+        let keys = match &self.media_keys {
+            Some((cached, keys)) if *cached == media && keys.depth() >= r.depth => keys.clone(),
+            _ => {
+                let keys = resampler.media_keys(self.media(media)?);
+                self.media_keys = Some((media, keys.clone()));
+                keys
+            }
+        };
+        let out = resampler.forward_traced_with(&keys);
+        self.resampled = Some((key, out.clone()));
+        Ok(out)
+    }
+
+    /// The sequence's patch features, `[1, images, frames, N, width]`. Image j of the
+    /// sequence, frame f: picture (j + f) % pictures. Image 0 is the resampler panel's.
+    fn media(&mut self, m: MediaKey) -> Result<Tensor<5>, String> {
+        let n = grid(m.size, m.patch).pow(2);
+        let per_picture = self.features(m.patch, m.size, m.width)?;
+        let mut features = Vec::with_capacity(m.images * m.frames * n * m.width);
+        for j in 0..m.images {
+            for f in 0..m.frames {
                 features.extend_from_slice(&per_picture[(j + f) % per_picture.len()]);
             }
         }
-        let x = Tensor::<1>::from_data(
-            TensorData::new(features, [key.images * key.frames * n * dim]),
+        Ok(Tensor::<1>::from_data(
+            TensorData::new(features, [m.images * m.frames * n * m.width]),
             &self.device,
         )
-        .reshape([1, key.images, key.frames, n, dim]);
-        let out = self.resampler(dim, r.k, r.depth).forward_traced(x);
-        self.resampled = Some((key, out.clone()));
-        Ok(out)
+        .reshape([1, m.images, m.frames, n, m.width]))
     }
 
     /// One forward of everything the page shows.

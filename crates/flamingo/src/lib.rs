@@ -35,7 +35,7 @@ pub use cross_attention::{
 pub use feed_forward::{FeedForward, FeedForwardConfig};
 pub use interleave::{Interleaved, MaskRule, MediaMask, Segment};
 pub use perceiver::{
-    PerceiverAttention, PerceiverAttentionConfig, PerceiverResampler, PerceiverResamplerConfig,
-    ResamplerOutput,
+    MediaKeys, PerceiverAttention, PerceiverAttentionConfig, PerceiverResampler,
+    PerceiverResamplerConfig, ResamplerOutput,
 };
 pub use seeded::seeded;

@@ -19,3 +19,22 @@ pub(crate) fn over_rows<const D: usize>(linear: &Linear, x: Tensor<D>) -> Tensor
     dims[D - 1] = y.dims()[1];
     y.reshape(dims)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::nn::LinearConfig;
+    use burn::tensor::{Device, Distribution};
+
+    #[test]
+    fn folding_the_rows_changes_no_value() {
+        let device = Device::flex();
+        let linear = LinearConfig::new(24, 40).init(&device);
+        let x = Tensor::<4>::random([2, 3, 37, 24], Distribution::Normal(0.0, 1.0), &device);
+        let folded = over_rows(&linear, x.clone());
+        assert_eq!(folded.dims(), [2, 3, 37, 40]);
+        folded
+            .into_data()
+            .assert_approx_eq::<f32>(&linear.forward(x).into_data(), Default::default());
+    }
+}

@@ -81,13 +81,32 @@ impl PerceiverAttention {
     /// - media: `[b, T, n, D]` (n = frames × patches), latents: `[b, T, K, D]`
     /// - returns (`[b, T, K, D]`, weights `[b, heads, T, K, n + K]`)
     pub fn forward(&self, media: Tensor<4>, latents: Tensor<4>) -> (Tensor<4>, Tensor<5>) {
+        self.forward_with(self.media_keys(media), latents)
+    }
+
+    /// The media rows of `to_kv(cat(media, latents))`: they depend on the media and
+    /// this layer's weights only, not on the latents.
+    ///
+    /// # Shapes
+    /// - media: `[b, T, n, D]`; returns `[b, T, n, 2·inner]`
+    pub fn media_keys(&self, media: Tensor<4>) -> Tensor<4> {
+        over_rows(&self.to_kv, self.norm_media.forward(media))
+    }
+
+    /// [`Self::forward`] with the media's keys and values already projected
+    /// ([`Self::media_keys`]); the latents' rows are projected here.
+    pub fn forward_with(
+        &self,
+        media_keys: Tensor<4>,
+        latents: Tensor<4>,
+    ) -> (Tensor<4>, Tensor<5>) {
         let [b, t, k, _] = latents.dims();
-        let media = self.norm_media.forward(media);
         let latents = self.norm_latents.forward(latents);
 
         let q = over_rows(&self.to_q, latents.clone());
-        // Media first, then latents: column j < n of the weights is patch j.
-        let kv = over_rows(&self.to_kv, Tensor::cat(vec![media, latents], 2));
+        // Media first, then latents: column j < n of the weights is patch j. A linear
+        // map acts on each row alone, so projecting the two parts apart is the same.
+        let kv = Tensor::cat(vec![media_keys, over_rows(&self.to_kv, latents)], 2);
         let [kk, v]: [Tensor<4>; 2] = kv
             .chunk(2, 3)
             .try_into()
@@ -278,6 +297,62 @@ impl PerceiverResampler {
     /// # Panics
     /// If there are more frames or media items than the embedding tables hold.
     pub fn forward_traced(&self, x: Tensor<5>) -> ResamplerOutput {
+        self.forward_traced_with(&self.media_keys(x))
+    }
+
+    /// Every layer's media keys and values ([`PerceiverAttention::media_keys`]) after
+    /// the time embeddings: what a forward needs of the media. They do not depend on
+    /// the latents, so one computation serves every K, and the first `depth` of them
+    /// serve a resampler [`Self::truncated`] to `depth` layers.
+    ///
+    /// # Panics
+    /// If there are more frames or media items than the embedding tables hold.
+    pub fn media_keys(&self, x: Tensor<5>) -> MediaKeys {
+        let x = self.embed(x);
+        MediaKeys(
+            self.layers
+                .iter()
+                .map(|(attn, _)| attn.media_keys(x.clone()))
+                .collect(),
+        )
+    }
+
+    /// [`Self::forward_traced`] from media keys computed before, by this resampler or
+    /// by a deeper one with the same weights.
+    ///
+    /// # Panics
+    /// If `keys` holds fewer layers than this resampler has.
+    pub fn forward_traced_with(&self, keys: &MediaKeys) -> ResamplerOutput {
+        assert!(
+            keys.depth() >= self.layers.len(),
+            "media keys for {} layers, the resampler has {}",
+            keys.depth(),
+            self.layers.len()
+        );
+        let [b, t, _, _] = keys.0[0].dims();
+        let [k, d] = self.latents.dims();
+        let mut latents = self
+            .latents
+            .val()
+            .reshape([1, 1, k, d])
+            .repeat_dim(0, b)
+            .repeat_dim(1, t);
+        let mut attention = Vec::with_capacity(self.layers.len());
+        for ((attn, ff), media_keys) in self.layers.iter().zip(&keys.0) {
+            let (update, weights) = attn.forward_with(media_keys.clone(), latents.clone());
+            latents = update + latents;
+            latents = ff.forward(latents.clone()) + latents;
+            attention.push(weights);
+        }
+        ResamplerOutput {
+            latents: self.norm.forward(latents),
+            attention,
+        }
+    }
+
+    /// Time embeddings added, frames and patches made one token axis:
+    /// `[b, T, F, v, D]` → `[b, T, F·v, D]`.
+    fn embed(&self, x: Tensor<5>) -> Tensor<4> {
         let [b, t, f, v, d] = x.dims();
         let mut x = x;
         if let Some(frame_embs) = &self.frame_embs {
@@ -288,7 +363,6 @@ impl PerceiverResampler {
             );
             x = x + frame_embs.val().narrow(0, 0, f).reshape([1, 1, f, 1, d]);
         }
-        // Frames and patches become one token axis: b T F v D -> b T (F v) D.
         let mut x: Tensor<4> = x.reshape([b, t, f * v, d]);
         if let Some(media_time_embs) = &self.media_time_embs {
             let [max_media, _, _] = media_time_embs.dims();
@@ -298,25 +372,19 @@ impl PerceiverResampler {
             );
             x = x + media_time_embs.val().narrow(0, 0, t).unsqueeze_dim::<4>(0);
         }
+        x
+    }
+}
 
-        let [k, _] = self.latents.dims();
-        let mut latents = self
-            .latents
-            .val()
-            .reshape([1, 1, k, d])
-            .repeat_dim(0, b)
-            .repeat_dim(1, t);
-        let mut attention = Vec::with_capacity(self.layers.len());
-        for (attn, ff) in &self.layers {
-            let (update, weights) = attn.forward(x.clone(), latents.clone());
-            latents = update + latents;
-            latents = ff.forward(latents.clone()) + latents;
-            attention.push(weights);
-        }
-        ResamplerOutput {
-            latents: self.norm.forward(latents),
-            attention,
-        }
+/// Each layer's keys and values of the media, `[b, T, n, 2·inner]`, from
+/// [`PerceiverResampler::media_keys`].
+#[derive(Clone, Debug)]
+pub struct MediaKeys(Vec<Tensor<4>>);
+
+impl MediaKeys {
+    /// Layers these keys serve.
+    pub fn depth(&self) -> usize {
+        self.0.len()
     }
 }
 
@@ -356,5 +424,43 @@ mod tests {
                 .try_to_vec::<f32>()
                 .unwrap()
         );
+    }
+
+    #[test]
+    fn media_keys_of_the_deepest_resampler_serve_every_k_and_depth() {
+        let device = Device::flex();
+        let full = PerceiverResamplerConfig::new(16)
+            .with_depth(3)
+            .with_heads(2)
+            .with_dim_head(4)
+            .with_num_latents(6)
+            .init(&device);
+        let x = Tensor::<5>::random([1, 2, 1, 5, 16], Distribution::Normal(0.0, 1.0), &device);
+        let keys = full.media_keys(x.clone());
+        assert_eq!(keys.depth(), 3);
+        for (k, depth) in [(6, 3), (2, 1), (4, 2)] {
+            let small = full.truncated(k, depth);
+            let values = |t: Tensor<4>| t.into_data().try_to_vec::<f32>().unwrap();
+            assert_eq!(
+                values(small.forward_traced_with(&keys).latents),
+                values(small.forward(x.clone())),
+                "K {k}, depth {depth}"
+            );
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "media keys for 1 layers, the resampler has 3")]
+    fn too_few_media_keys_are_refused() {
+        let device = Device::flex();
+        let full = PerceiverResamplerConfig::new(16)
+            .with_depth(3)
+            .with_heads(2)
+            .with_dim_head(4)
+            .with_num_latents(6)
+            .init(&device);
+        let x = Tensor::<5>::random([1, 1, 1, 5, 16], Distribution::Normal(0.0, 1.0), &device);
+        let keys = full.truncated(6, 1).media_keys(x);
+        let _ = full.forward_traced_with(&keys);
     }
 }

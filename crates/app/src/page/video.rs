@@ -89,7 +89,7 @@ pub fn Video(
             <p class="shape" id="video-tokens">{move || result.with(|r| r.as_ref().map(|c| format!("{} frames → {} visual tokens", frames.get_untracked(), c.tokens)).unwrap_or_else(|| "…".into()))}</p>
             <p id="video-frame-diff" data-value=move || result.with(|r| r.as_ref().and_then(|c| c.frame_diff).map(|d| d.to_string()))>{move || result.with(|r| match r.as_ref().and_then(|c| c.frame_diff) {
                 None => "One frame: nothing to tell apart.".to_owned(),
-                Some(d) if d == 0.0 => "Frame 1 and frame 2 give exactly the same result (difference 0): without temporal embeddings the resampler cannot tell identical frames apart.".to_owned(),
+                Some(0.0) => "Frame 1 and frame 2 give exactly the same result (difference 0): without temporal embeddings the resampler cannot tell identical frames apart.".to_owned(),
                 Some(d) => format!("Frame 1 and frame 2 differ by up to {}: the temporal embedding alone tells them apart.", format_diff(d)),
             })}</p>
             <Show when=move || problem.with(Option::is_some)>
