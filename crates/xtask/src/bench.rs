@@ -63,6 +63,10 @@ pub fn run(sh: &Shell) -> Result<()> {
         cmd!(sh, "npm ci --no-audit --no-fund").run()?;
         serde_json::from_str(&cmd!(sh, "node bench/browser.mjs --events 60").read()?)?
     };
+    // The wasm cargo linked, before wasm-bindgen and the name strip: it still names its functions.
+    let linked = format!("{target}/wasm32-unknown-unknown/wasm-release/app.wasm");
+    let wasm_code: Value =
+        serde_json::from_str(&cmd!(sh, "node web/bench/wasm-size.mjs {linked}").read()?)?;
 
     let machine = machine(sh);
     let date = cmd!(sh, "date -u +%Y-%m-%dT%H:%MZ").read()?;
@@ -73,6 +77,7 @@ pub fn run(sh: &Shell) -> Result<()> {
         "torch": { "version": torch["torch"], "threads": torch["threads"] },
         "native": native,
         "browser": browser,
+        "wasm_code": wasm_code,
     });
     sh.write_file(
         "benchmarks.json",
@@ -187,6 +192,25 @@ fn tables(all: &Value) -> String {
             "| {file} | {} | {} | {} |\n",
             e["raw"], e["gzip"], e["brotli"]
         );
+    }
+    let w = &all["wasm_code"];
+    let code = w["code"].as_f64().unwrap_or(f64::NAN);
+    out += &format!(
+        "\nThe wasm's code by origin (function bytes in the wasm cargo links, before wasm-bindgen; \
+         {} bytes of code in {} functions, {} bytes of data):\n\n| part | code bytes | share |\n|---|---:|---:|\n",
+        w["code"], w["functions"], w["data"]
+    );
+    let mut parts: Vec<(&String, f64)> = w["groups"]
+        .as_object()
+        .map(|g| {
+            g.iter()
+                .map(|(k, v)| (k, v.as_f64().unwrap_or(0.0)))
+                .collect()
+        })
+        .unwrap_or_default();
+    parts.sort_by(|a, b| b.1.total_cmp(&a.1));
+    for (part, bytes) in parts {
+        out += &format!("| {part} | {bytes} | {:.0} % |\n", bytes / code * 100.0);
     }
     out
 }
