@@ -2,6 +2,8 @@
 //! puts on a canvas as `ImageData` and scales without smoothing. One `fill_rect`
 //! per cell took about 26 s for 64×900 cells; a buffer takes milliseconds.
 
+use std::sync::OnceLock;
+
 use plotters::style::colors::colormaps::{ColorMap, ViridisRGB};
 
 /// The value range a colour scale spans.
@@ -37,13 +39,25 @@ impl Range {
 
 /// Viridis (perceptually uniform, readable with every common colour-vision deficiency).
 pub fn colour(value: f32, range: Range) -> [u8; 4] {
-    let v = if value.is_finite() {
-        value.clamp(range.min, range.max)
+    let t = if value.is_finite() {
+        ((value - range.min) / (range.max - range.min)).clamp(0.0, 1.0)
     } else {
-        range.min
+        0.0
     };
-    let c = ViridisRGB.get_color_normalized(v, range.min, range.max);
-    [c.0, c.1, c.2, 255]
+    // A NaN `t` (a flat range built by hand) casts to level 0.
+    viridis()[(t * 255.0).round() as usize]
+}
+
+/// Viridis at 256 levels, as matplotlib tabulates it: a lookup per cell instead of
+/// plotters' interpolation, which was most of a 64 × 900 heatmap's paint time.
+fn viridis() -> &'static [[u8; 4]; 256] {
+    static TABLE: OnceLock<[[u8; 4]; 256]> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        std::array::from_fn(|level| {
+            let c = ViridisRGB.get_color_normalized(level as f32, 0.0, 255.0);
+            [c.0, c.1, c.2, 255]
+        })
+    })
 }
 
 /// `rows × cols` row-major values as RGBA bytes.
@@ -54,7 +68,11 @@ pub fn rgba(values: &[f32], rows: usize, cols: usize, range: Range) -> Vec<u8> {
         "{rows}×{cols} heatmap needs {} values",
         rows * cols
     );
-    values.iter().flat_map(|&v| colour(v, range)).collect()
+    let mut buf = Vec::with_capacity(4 * values.len());
+    for &v in values {
+        buf.extend_from_slice(&colour(v, range));
+    }
+    buf
 }
 
 /// One latent's attention over a `grid × grid` patch layout, as translucent RGBA
@@ -134,6 +152,28 @@ mod tests {
         assert!(r1 > 200 && g1 > 200 && b1 < 100, "yellow: {r1} {g1} {b1}");
         assert_eq!(colour(-5.0, r), colour(0.0, r), "clamped below");
         assert_eq!(colour(f32::NAN, r), colour(0.0, r));
+    }
+
+    #[test]
+    fn the_table_stays_within_a_step_of_plotters_viridis() {
+        let r = Range {
+            min: -2.0,
+            max: 3.0,
+        };
+        for i in 0..=1000 {
+            let v = -2.0 + 5.0 * i as f32 / 1000.0;
+            let exact = ViridisRGB.get_color_normalized(v, r.min, r.max);
+            let [red, green, blue, alpha] = colour(v, r);
+            let off = [
+                red.abs_diff(exact.0),
+                green.abs_diff(exact.1),
+                blue.abs_diff(exact.2),
+            ];
+            assert!(off.iter().all(|&d| d <= 2), "{v}: {off:?}");
+            assert_eq!(alpha, 255);
+        }
+        let exact_end = ViridisRGB.get_color_normalized(3.0, r.min, r.max);
+        assert_eq!(colour(3.0, r)[..3], [exact_end.0, exact_end.1, exact_end.2]);
     }
 
     #[test]
