@@ -11,6 +11,12 @@ pub fn run(sh: &Shell) -> Result<()> {
     install::browser(sh)?;
     cmd!(sh, "cargo fmt --all --check").run()?;
     cmd!(sh, "cargo clippy --workspace --all-targets -- -D warnings").run()?;
+    // The page's DOM and canvas code exists only on wasm32: lint it there too.
+    cmd!(
+        sh,
+        "cargo clippy -p app --target wasm32-unknown-unknown -- -D warnings"
+    )
+    .run()?;
     cmd!(sh, "cargo test --workspace").run()?;
     // The same release build `serve` makes, then the browser tests against it.
     cmd!(sh, "trunk build --offline --release").run()?;
