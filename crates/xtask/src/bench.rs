@@ -188,8 +188,14 @@ fn tables(all: &Value) -> String {
     out += "\n| file | raw bytes | gzip | brotli |\n|---|---:|---:|---:|\n";
     for file in ["wasm", "js"] {
         let e = &b["bundle"][file];
+        let names = e["files"].as_array().map_or(String::new(), |f| {
+            f.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
         out += &format!(
-            "| {file} | {} | {} | {} |\n",
+            "| {file} ({names}) | {} | {} | {} |\n",
             e["raw"], e["gzip"], e["brotli"]
         );
     }
