@@ -393,14 +393,19 @@ mod tests {
     use super::*;
     use burn::module::Module;
 
-    #[test]
-    fn a_truncated_resampler_keeps_the_weights_it_keeps() {
-        let device = Device::flex();
-        let config = PerceiverResamplerConfig::new(16)
+    /// Width 16, 3 layers, 2 heads of 4, 6 latents: small enough to compare exactly.
+    fn small() -> PerceiverResamplerConfig {
+        PerceiverResamplerConfig::new(16)
             .with_depth(3)
             .with_heads(2)
             .with_dim_head(4)
-            .with_num_latents(6);
+            .with_num_latents(6)
+    }
+
+    #[test]
+    fn a_truncated_resampler_keeps_the_weights_it_keeps() {
+        let device = Device::flex();
+        let config = small();
         let full = config.init(&device);
         let x = Tensor::<5>::random([1, 1, 1, 5, 16], Distribution::Normal(0.0, 1.0), &device);
         let same = full.truncated(6, 3).forward(x.clone());
@@ -429,12 +434,7 @@ mod tests {
     #[test]
     fn media_keys_of_the_deepest_resampler_serve_every_k_and_depth() {
         let device = Device::flex();
-        let full = PerceiverResamplerConfig::new(16)
-            .with_depth(3)
-            .with_heads(2)
-            .with_dim_head(4)
-            .with_num_latents(6)
-            .init(&device);
+        let full = small().init(&device);
         let x = Tensor::<5>::random([1, 2, 1, 5, 16], Distribution::Normal(0.0, 1.0), &device);
         let keys = full.media_keys(x.clone());
         assert_eq!(keys.depth(), 3);
@@ -453,12 +453,7 @@ mod tests {
     #[should_panic(expected = "media keys for 1 layers, the resampler has 3")]
     fn too_few_media_keys_are_refused() {
         let device = Device::flex();
-        let full = PerceiverResamplerConfig::new(16)
-            .with_depth(3)
-            .with_heads(2)
-            .with_dim_head(4)
-            .with_num_latents(6)
-            .init(&device);
+        let full = small().init(&device);
         let x = Tensor::<5>::random([1, 1, 1, 5, 16], Distribution::Normal(0.0, 1.0), &device);
         let keys = full.truncated(6, 1).media_keys(x);
         let _ = full.forward_traced_with(&keys);
