@@ -119,13 +119,15 @@ for (const [webgpu, backend] of [[false, 'cpu'], [true, 'webgpu']]) {
   await browser.close();
 }
 
-// Every shipped file of a kind counts: the JS is wasm-bindgen's glue and the service worker.
-const files = (await readdir(dist)).filter((f) => f.endsWith('.wasm') || f.endsWith('.js'));
+// Every shipped file of a kind counts, per module: the page's (wasm-bindgen's glue, its
+// snippets, the service worker), which every visit loads, and the WebGPU module, which
+// only browsers with WebGPU fetch.
+const files = (await readdir(dist, { recursive: true })).filter((f) => f.endsWith('.wasm') || f.endsWith('.js')).sort();
 results.bundle = {};
 for (const f of files) {
   const body = await readFile(join(dist, f));
-  const kind = f.endsWith('.wasm') ? 'wasm' : 'js';
-  const sum = (results.bundle[kind] ??= { files: [], raw: 0, gzip: 0, brotli: 0 });
+  const module = (results.bundle[f.startsWith('webgpu') ? 'webgpu' : 'page'] ??= {});
+  const sum = (module[f.endsWith('.wasm') ? 'wasm' : 'js'] ??= { files: [], raw: 0, gzip: 0, brotli: 0 });
   sum.files.push(f);
   sum.raw += body.length;
   sum.gzip += gzipSync(body, { level: 9 }).length;

@@ -10,7 +10,7 @@ const GROUPS = [
   ['WebGPU: cubecl compiler and kernels, wgpu', /^(cubecl|cubek|pliron|combine|rustc_apfloat|burn_cubecl|burn_wgpu|wgpu|naga)/],
   ['CPU backend: burn-flex, gemm, macerator', /^(burn_flex|gemm|macerator)/],
   ['burn front end (tensor, nn, dispatch, std)', /^burn/],
-  ['page: app, flamingo, Leptos, plotters, web-sys', /^(app|flamingo|leptos|reactive_graph|tachys|any_spawner|web_sys|js_sys|wasm_bindgen|plotters|serde)/],
+  ['page: app, lab, flamingo, Leptos, plotters, web-sys', /^(app|lab|webgpu|flamingo|leptos|reactive_graph|tachys|any_spawner|web_sys|js_sys|wasm_bindgen|plotters|serde)/],
 ];
 const OTHER = 'Rust core, alloc, std and shared generics';
 

@@ -1,5 +1,6 @@
-// Writes the service worker's file list and version: every file the build staged,
-// and a hash of their contents.
+// Writes the service worker's file list and version: every file the build staged but
+// the WebGPU module, and a hash of all their contents. The WebGPU module is most of
+// the bytes and only browsers with WebGPU fetch it; the worker caches it when they do.
 import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -15,9 +16,10 @@ async function files(dir, root = dir) {
 }
 
 export async function writePrecache(dir) {
-  const list = (await files(dir)).filter((f) => f !== 'sw.js');
+  const all = (await files(dir)).filter((f) => f !== 'sw.js');
+  const list = all.filter((f) => !f.startsWith('webgpu'));
   const hash = createHash('sha256');
-  for (const f of list) hash.update(f).update(await readFile(join(dir, f)));
+  for (const f of all) hash.update(f).update(await readFile(join(dir, f)));
   const version = hash.digest('hex').slice(0, 16);
   const sw = join(dir, 'sw.js');
   const source = (await readFile(sw, 'utf8'))

@@ -28,11 +28,13 @@ async function heatmapPixels(page, id) {
   }, id);
 }
 
-test('fallback: no WebGPU adapter, the CPU computes and the badge says why', async () => {
-  const { browser, page, problems } = await open(false);
+test('fallback: no WebGPU adapter, the CPU computes, the badge says why, the WebGPU module is never fetched', async () => {
+  const { browser, page, problems, requested } = await open(false);
+  await page.waitForFunction(() => !/loading/.test(document.querySelector('#backend').textContent), null, { timeout: 60_000 });
   const badge = await text(page, '#backend');
-  assert.match(badge, /^CPU/);
-  assert.match(badge, /WebGPU/, 'says why not WebGPU');
+  assert.match(badge, /^CPU \(WebGPU unavailable in this browser: no GPU adapter\)/);
+  assert.deepEqual(requested.filter((u) => /webgpu/.test(u)), []);
+  assert.ok(requested.some((u) => /\/app-[0-9a-f]+_bg\.wasm$/.test(u)), 'the page module itself was fetched');
   await page.screenshot({ path: join(shots, 'cpu-1280.png'), fullPage: true });
   assert.deepEqual(problems, { console: [], foreign: [] });
   await browser.close();
@@ -42,9 +44,10 @@ test('WebGPU and CPU give the same numbers within 1e-4', async () => {
   const query = '?alpha=1.5&ff=0.7&k=8&depth=2&patch=28&len=12&images=0,6&mode=recent&backend=';
   const readouts = {};
   for (const [webgpu, backend] of [[true, 'webgpu'], [false, 'cpu']]) {
-    const { browser, page, problems } = await open(webgpu, query + backend);
+    const { browser, page, problems, requested } = await open(webgpu, query + backend);
     if (webgpu) {
       await page.waitForFunction(() => /^WebGPU/.test(document.querySelector('#backend').textContent), null, { timeout: 120_000 });
+      assert.ok(requested.some((u) => u.endsWith('/webgpu_bg.wasm')), 'the WebGPU module computes');
     }
     await settled(page);
     readouts[backend] = [await value(page, '#identity-diff'), await value(page, '#visual-share')];
@@ -228,9 +231,21 @@ test('auto measures both backends again when the size class changes', async () =
   await browser.close();
 });
 
-test('the shipped wasm has no name section (the build hook ran) and keeps its target features', async () => {
-  const file = (await readdir(dist)).find((f) => f.endsWith('.wasm'));
-  const custom = sections(await readFile(join(dist, file))).map((s) => s.name).filter((n) => n !== null);
-  assert.ok(!custom.includes('name'), custom.join(', '));
-  assert.ok(custom.includes('target_features'), custom.join(', '));
+test('both shipped wasm modules have no name section (the build hook ran) and keep their target features', async () => {
+  const files = (await readdir(dist)).filter((f) => f.endsWith('.wasm'));
+  assert.equal(files.length, 2, files.join(', '));
+  assert.ok(files.includes('webgpu_bg.wasm'), files.join(', '));
+  for (const file of files) {
+    const custom = sections(await readFile(join(dist, file))).map((s) => s.name).filter((n) => n !== null);
+    assert.ok(!custom.includes('name'), `${file}: ${custom.join(', ')}`);
+    assert.ok(custom.includes('target_features'), `${file}: ${custom.join(', ')}`);
+  }
+});
+
+test('the service worker precaches the page module but not the WebGPU module', async () => {
+  const sw = await readFile(join(dist, 'sw.js'), 'utf8');
+  const files = JSON.parse(sw.match(/^const FILES = (.*);$/m)[1]);
+  assert.ok(files.some((f) => /^app-[0-9a-f]+_bg\.wasm$/.test(f)), files.join(', '));
+  assert.ok(files.some((f) => f.startsWith('snippets/')), 'the loader snippet is offline too');
+  assert.deepEqual(files.filter((f) => f.startsWith('webgpu')), []);
 });

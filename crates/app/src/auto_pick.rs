@@ -6,6 +6,9 @@
 
 use std::collections::BTreeMap;
 
+use lab::Request;
+use lab::stand_in::grid;
+
 /// The shapes that set the cost of one forward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Workload {
@@ -24,6 +27,20 @@ pub struct Workload {
 }
 
 impl Workload {
+    /// The shapes of one request.
+    pub fn of(r: &Request) -> Self {
+        let g = grid(r.size, r.patch);
+        let frames = r.prompt.media_frames();
+        Self {
+            k: r.k,
+            depth: r.depth,
+            patches: g * g * frames.iter().copied().max().unwrap_or(1),
+            images: frames.len().max(1),
+            tokens: r.prompt.segments.len(),
+            dim: r.width,
+        }
+    }
+
     /// Multiply-adds of the resampler's attention and feed-forward and the block's cross-attention.
     pub fn macs(&self) -> u64 {
         let Workload {

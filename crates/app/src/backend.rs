@@ -1,59 +1,88 @@
-//! Which device computes, and why: WebGPU when the browser offers it, burn's CPU
-//! backend otherwise. Initialised once; never `Device::default()` in the browser.
+//! Which device computes: burn's CPU backend in this module, always; WebGPU in a
+//! second module (`crates/webgpu`), fetched only where the browser offers WebGPU.
+//! The WebGPU compiler stack is most of a module's code, so the page's own module
+//! stays small and draws its first frame before the second one arrives.
 
 use flamingo::burn::tensor::Device;
+use js_sys::Uint8Array;
+use lab::{Frame, Pictures, Request};
+use wasm_bindgen::prelude::*;
 
-/// A device with the words for the badge.
-#[derive(Clone, Debug)]
-pub struct Backend {
-    /// The device.
-    pub device: Device,
-    /// The adapter, or why the CPU is used.
-    pub detail: String,
+#[wasm_bindgen(inline_js = r#"
+// The module is only fetched once the browser has shown it has a GPU adapter.
+// It sits beside the page's module, two folders above this snippet.
+export async function load_webgpu() {
+  if (!(await navigator.gpu.requestAdapter())) throw new Error('no GPU adapter');
+  const base = new URL('../../', import.meta.url);
+  const module = await import(new URL('webgpu.js', base).href);
+  await module.default({ module_or_path: new URL('webgpu_bg.wasm', base) });
+  return module;
+}
+export function start_webgpu(module, pictures) { return module.start(pictures); }
+export function run_webgpu(module, request) { return module.run(request); }
+"#)]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    async fn load_webgpu() -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    async fn start_webgpu(module: &JsValue, pictures: Uint8Array) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    async fn run_webgpu(module: &JsValue, request: Uint8Array) -> Result<JsValue, JsValue>;
 }
 
-/// Both backends the page can use: the CPU always, WebGPU if it initialised.
-#[derive(Clone, Debug)]
-pub struct Backends {
-    /// burn's CPU backend.
-    pub cpu: Backend,
-    /// WebGPU, or why not.
-    pub webgpu: Result<Backend, String>,
+/// burn's CPU backend: never `Device::default()` in the browser.
+pub fn cpu() -> Device {
+    Device::flex()
 }
 
-/// Asks the browser for WebGPU once.
-pub async fn init() -> Backends {
-    let cpu = Backend {
-        device: Device::flex(),
-        detail: "burn's CPU backend (flex)".into(),
-    };
-    let has_webgpu = web_sys::window()
-        .map(|w| js_sys::Reflect::has(&w.navigator(), &"gpu".into()).unwrap_or(false))
-        .unwrap_or(false);
-    let webgpu = if !has_webgpu {
-        Err("WebGPU unavailable in this browser".to_owned())
-    } else {
-        match Device::wgpu_options().init_async().await {
-            Ok(device) => {
-                let adapter = device
-                    .identity()
-                    .map(|i| i.name)
-                    .unwrap_or_else(|| "unknown adapter".into());
-                Ok(Backend {
-                    device,
-                    detail: adapter,
-                })
-            }
-            Err(e) => {
-                let detail = e.to_string();
-                web_sys::console::warn_1(&format!("WebGPU failed to start: {detail}").into());
-                Err(if detail.contains("No adapter") {
-                    "WebGPU unavailable in this browser: no GPU adapter".to_owned()
-                } else {
-                    "WebGPU failed to start".to_owned()
-                })
-            }
+/// The lab in the WebGPU module.
+pub struct WebGpu {
+    module: JsValue,
+    /// The adapter's name.
+    pub adapter: String,
+}
+
+fn message(e: JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
+impl WebGpu {
+    /// Fetches the WebGPU module and starts a lab there over `pictures`, or says why not.
+    pub async fn start(pictures: &[Pictures]) -> Result<Self, String> {
+        let has_webgpu = web_sys::window()
+            .map(|w| js_sys::Reflect::has(&w.navigator(), &"gpu".into()).unwrap_or(false))
+            .unwrap_or(false);
+        if !has_webgpu {
+            return Err("WebGPU unavailable in this browser".to_owned());
         }
-    };
-    Backends { cpu, webgpu }
+        let module = load_webgpu().await.map_err(|e| match message(e) {
+            no_adapter if no_adapter == "no GPU adapter" => {
+                "WebGPU unavailable in this browser: no GPU adapter".to_owned()
+            }
+            detail => {
+                web_sys::console::warn_1(&format!("WebGPU module failed to load: {detail}").into());
+                format!("the WebGPU module failed to load ({detail})")
+            }
+        })?;
+        let bytes = Uint8Array::from(Pictures::to_bytes(pictures).as_slice());
+        let adapter = start_webgpu(&module, bytes).await.map_err(|e| {
+            let detail = message(e);
+            web_sys::console::warn_1(&format!("WebGPU failed to start: {detail}").into());
+            detail
+        })?;
+        Ok(Self {
+            module,
+            adapter: adapter.as_string().unwrap_or_default(),
+        })
+    }
+
+    /// One forward in the WebGPU module.
+    pub async fn run(&self, request: &Request) -> Result<Frame, String> {
+        let bytes = Uint8Array::from(request.to_bytes().as_slice());
+        let out = run_webgpu(&self.module, bytes).await.map_err(message)?;
+        Frame::from_bytes(&Uint8Array::new(&out).to_vec()).map_err(|e| e.to_string())
+    }
 }

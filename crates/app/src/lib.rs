@@ -14,7 +14,6 @@ pub mod figure;
 pub mod heatmap;
 pub mod scheduler;
 pub mod sequence;
-pub mod stand_in;
 pub mod tour;
 pub mod url_state;
 
@@ -24,8 +23,6 @@ mod backend;
 mod canvas;
 #[cfg(target_arch = "wasm32")]
 mod download;
-#[cfg(target_arch = "wasm32")]
-mod lab;
 #[cfg(target_arch = "wasm32")]
 mod page;
 

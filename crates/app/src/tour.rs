@@ -93,7 +93,7 @@ mod tests {
         let one = at(1);
         assert_eq!((one.alpha, one.ff, one.tour), (0.0, 0.0, 1));
         let two = at(2);
-        let n = crate::stand_in::grid(two.size, two.patch).pow(2);
+        let n = lab::stand_in::grid(two.size, two.patch).pow(2);
         assert_eq!((n, two.k), (900, 64), "900 patches, 64 latents");
         let three = at(3);
         let mask = prompt(&three).mask(three.mode);

@@ -63,10 +63,13 @@ pub fn run(sh: &Shell) -> Result<()> {
         cmd!(sh, "npm ci --no-audit --no-fund").run()?;
         serde_json::from_str(&cmd!(sh, "node bench/browser.mjs --events 60").read()?)?
     };
-    // The wasm cargo linked, before wasm-bindgen and the name strip: it still names its functions.
-    let linked = format!("{target}/wasm32-unknown-unknown/wasm-release/app.wasm");
-    let wasm_code: Value =
-        serde_json::from_str(&cmd!(sh, "node web/bench/wasm-size.mjs {linked}").read()?)?;
+    // The wasms cargo linked, before wasm-bindgen and the name strip: they still name their functions.
+    let mut wasm_code = json!({});
+    for module in ["app", "webgpu"] {
+        let linked = format!("{target}/wasm32-unknown-unknown/wasm-release/{module}.wasm");
+        wasm_code[module] =
+            serde_json::from_str(&cmd!(sh, "node web/bench/wasm-size.mjs {linked}").read()?)?;
+    }
 
     let machine = machine(sh);
     let date = cmd!(sh, "date -u +%Y-%m-%dT%H:%MZ").read()?;
@@ -185,38 +188,48 @@ fn tables(all: &Value) -> String {
         let e = &b["backends"][backend]["paint_64x900"]["ms"];
         out += &format!("| {backend} | {} / {} |\n", ms(&e["p50"]), ms(&e["p95"]));
     }
-    out += "\n| file | raw bytes | gzip | brotli |\n|---|---:|---:|---:|\n";
-    for file in ["wasm", "js"] {
-        let e = &b["bundle"][file];
-        let names = e["files"].as_array().map_or(String::new(), |f| {
-            f.iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
-        });
-        out += &format!(
-            "| {file} ({names}) | {} | {} | {} |\n",
-            e["raw"], e["gzip"], e["brotli"]
-        );
+    out += "\n| module | file | raw bytes | gzip | brotli |\n|---|---|---:|---:|---:|\n";
+    for (module, when) in [
+        ("page", "every visit"),
+        ("webgpu", "only where WebGPU exists"),
+    ] {
+        for file in ["wasm", "js"] {
+            let e = &b["bundle"][module][file];
+            let names = e["files"].as_array().map_or(String::new(), |f| {
+                f.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            });
+            out += &format!(
+                "| {module} ({when}) | {file} ({names}) | {} | {} | {} |\n",
+                e["raw"], e["gzip"], e["brotli"]
+            );
+        }
     }
-    let w = &all["wasm_code"];
-    let code = w["code"].as_f64().unwrap_or(f64::NAN);
-    out += &format!(
-        "\nThe wasm's code by origin (function bytes in the wasm cargo links, before wasm-bindgen; \
-         {} bytes of code in {} functions, {} bytes of data):\n\n| part | code bytes | share |\n|---|---:|---:|\n",
-        w["code"], w["functions"], w["data"]
-    );
-    let mut parts: Vec<(&String, f64)> = w["groups"]
-        .as_object()
-        .map(|g| {
-            g.iter()
-                .map(|(k, v)| (k, v.as_f64().unwrap_or(0.0)))
-                .collect()
-        })
-        .unwrap_or_default();
-    parts.sort_by(|a, b| b.1.total_cmp(&a.1));
-    for (part, bytes) in parts {
-        out += &format!("| {part} | {bytes} | {:.0} % |\n", bytes / code * 100.0);
+    for (module, title) in [
+        ("app", "The page's module"),
+        ("webgpu", "The WebGPU module"),
+    ] {
+        let w = &all["wasm_code"][module];
+        let code = w["code"].as_f64().unwrap_or(f64::NAN);
+        out += &format!(
+            "\n{title}'s code by origin (function bytes in the wasm cargo links, before wasm-bindgen; \
+             {} bytes of code in {} functions, {} bytes of data):\n\n| part | code bytes | share |\n|---|---:|---:|\n",
+            w["code"], w["functions"], w["data"]
+        );
+        let mut parts: Vec<(&String, f64)> = w["groups"]
+            .as_object()
+            .map(|g| {
+                g.iter()
+                    .map(|(k, v)| (k, v.as_f64().unwrap_or(0.0)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        parts.sort_by(|a, b| b.1.total_cmp(&a.1));
+        for (part, bytes) in parts.into_iter().filter(|(_, bytes)| *bytes > 0.0) {
+            out += &format!("| {part} | {bytes} | {:.0} % |\n", bytes / code * 100.0);
+        }
     }
     out
 }

@@ -14,7 +14,7 @@ pub fn run(sh: &Shell) -> Result<()> {
     // The page's DOM and canvas code exists only on wasm32: lint it there too.
     cmd!(
         sh,
-        "cargo clippy -p app --target wasm32-unknown-unknown -- -D warnings"
+        "cargo clippy -p app -p webgpu --target wasm32-unknown-unknown -- -D warnings"
     )
     .run()?;
     cmd!(sh, "cargo test --workspace").run()?;

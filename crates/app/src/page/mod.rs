@@ -16,17 +16,17 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::auto_pick::{AutoPick, Measured};
-use crate::backend::{self, Backends};
+use crate::auto_pick::{AutoPick, Measured, Workload};
+use crate::backend::{self, WebGpu};
 use crate::canvas;
 use crate::download;
 use crate::figure;
 use crate::heatmap::{Axis, Range};
-use crate::lab::{Frame, Lab, Pictures, Request, clip_features};
 use crate::scheduler::LatestWins;
 use crate::sequence::{add_image, move_image, prompt};
-use crate::stand_in::grid;
 use crate::url_state::{BackendChoice, Preset, UrlState, bounds};
+use lab::stand_in::grid;
+use lab::{Frame, Lab, Pictures, Request, clip_features};
 
 /// How long the controls must rest before the address bar is rewritten.
 const URL_REST_MS: u64 = 150;
@@ -42,7 +42,7 @@ type Job = (Request, BackendChoice, String);
 struct Worker {
     queue: LatestWins<Job>,
     cpu: Option<Lab>,
-    gpu: Option<Lab>,
+    gpu: Option<Rc<WebGpu>>,
     auto: AutoPick,
 }
 
@@ -83,21 +83,19 @@ async fn run_on(
     gpu: bool,
     request: &Request,
 ) -> Result<(Frame, f64), String> {
-    let taken = {
-        let mut w = worker.borrow_mut();
-        if gpu { w.gpu.take() } else { w.cpu.take() }
-    };
-    let mut lab = taken.ok_or("that backend is not available")?;
+    const MISSING: &str = "that backend is not available";
     let start = now_ms();
-    let result = lab.run(request).await;
-    let ms = now_ms() - start;
-    let mut w = worker.borrow_mut();
-    if gpu {
-        w.gpu = Some(lab)
+    let result = if gpu {
+        // The WebGPU module refuses a second forward while one runs; the queue sends one.
+        let webgpu = worker.borrow().gpu.clone().ok_or(MISSING)?;
+        webgpu.run(request).await
     } else {
-        w.cpu = Some(lab)
-    }
-    result.map(|f| (f, ms))
+        let mut lab = worker.borrow_mut().cpu.take().ok_or(MISSING)?;
+        let result = lab.run(request).await;
+        worker.borrow_mut().cpu = Some(lab);
+        result
+    };
+    result.map(|f| (f, now_ms() - start))
 }
 
 /// A forward on the chosen backend; "auto" measures both the first time it meets a size class.
@@ -107,7 +105,7 @@ async fn compute(
     choice: BackendChoice,
 ) -> Result<(Frame, f64, Used), String> {
     let has_gpu = worker.borrow().gpu.is_some();
-    let workload = request.workload();
+    let workload = Workload::of(request);
     let auto = choice == BackendChoice::Auto && has_gpu;
     let measured = if auto {
         worker.borrow().auto.get(&workload)
@@ -251,23 +249,22 @@ pub fn App() -> impl IntoView {
             if let Some(p) = pictures.iter().find(|p| p.size == bounds::SIZES[0]) {
                 clip.set(Some(clip_features(&p.rgba[0], p.size)));
             }
-            let Backends { cpu, webgpu } = backend::init().await;
-            worker.borrow_mut().cpu = Some(Lab::new(cpu.device, pictures.clone()));
-            gpu_ready.set(Some(match webgpu {
-                Ok(b) => {
-                    worker.borrow_mut().gpu = Some(Lab::new(b.device, pictures));
-                    Ok(b.detail)
-                }
-                Err(why) => Err(why),
-            }));
+            // The CPU draws the first frame; the WebGPU module follows where there is one.
+            worker.borrow_mut().cpu = Some(Lab::new(backend::cpu(), pictures.clone()));
             samples_ready.set(true);
+            gpu_ready.set(Some(WebGpu::start(&pictures).await.map(|webgpu| {
+                let adapter = webgpu.adapter.clone();
+                worker.borrow_mut().gpu = Some(Rc::new(webgpu));
+                adapter
+            })));
         });
     }
 
     let badge = Memo::new(move |_| {
         let choice = state.with(|s| s.backend);
         match (gpu_ready.get(), used.get()) {
-            (None, _) => "starting…".to_owned(),
+            (None, _) if choice == BackendChoice::Cpu => "CPU (chosen)".to_owned(),
+            (None, _) => "CPU (loading the WebGPU module…)".to_owned(),
             (Some(Err(why)), _) => format!("CPU ({why})"),
             (Some(Ok(_)), _) if choice == BackendChoice::Cpu => "CPU (chosen)".to_owned(),
             (
@@ -306,6 +303,10 @@ pub fn App() -> impl IntoView {
             let choice = state.with(|s| s.backend);
             if !samples_ready.get() {
                 return;
+            }
+            // Computed again on the WebGPU module's arrival, when it may be used.
+            if choice != BackendChoice::Cpu {
+                gpu_ready.track();
             }
             let query = state.with_untracked(UrlState::to_query);
             let start = worker.borrow_mut().queue.submit((r, choice, query));

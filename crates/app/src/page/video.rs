@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 
 use super::{Heatmap, Slider, format_diff};
 use crate::heatmap::Axis;
-use crate::lab::{CLIP_MODEL, Clip, MAX_FRAMES, VideoMode, clip};
+use lab::{CLIP_MODEL, Clip, MAX_FRAMES, VideoMode, clip};
 
 #[component]
 pub fn Video(

@@ -1,5 +1,5 @@
-//! The computation behind the page: a seeded resampler and gated block from
-//! `crates/flamingo`, run on the chosen device, read back asynchronously. No DOM here.
+//! A seeded resampler and gated block from `crates/flamingo`, run on one device and
+//! read back asynchronously, with caches so a slider recomputes only what it changes.
 
 use flamingo::burn::tensor::{Device, Tensor, TensorData};
 use flamingo::{
@@ -7,9 +7,8 @@ use flamingo::{
     PerceiverResampler, PerceiverResamplerConfig, ResamplerOutput, seeded,
 };
 
-use crate::auto_pick::Workload;
+use crate::bounds;
 use crate::stand_in::{grid, patch_features, token_embeddings};
-use crate::url_state::bounds;
 
 const SEED: u64 = 2022;
 
@@ -38,22 +37,6 @@ pub struct Request {
     pub layer: usize,
     /// Head to show, or `None` for the mean over heads.
     pub head: Option<usize>,
-}
-
-impl Request {
-    /// The shapes that set this request's cost.
-    pub fn workload(&self) -> Workload {
-        let g = grid(self.size, self.patch);
-        let frames = self.prompt.media_frames();
-        Workload {
-            k: self.k,
-            depth: self.depth,
-            patches: g * g * frames.iter().copied().max().unwrap_or(1),
-            images: frames.len().max(1),
-            tokens: self.prompt.segments.len(),
-            dim: self.width,
-        }
-    }
 }
 
 /// What the page draws, all from one forward.

@@ -1,0 +1,62 @@
+//! The page's second wasm module: the lab of `crates/lab` on a WebGPU device. The
+//! WebGPU compiler stack (cubecl, wgpu) is most of a module's code, so the page
+//! loads this one only where the browser offers WebGPU, after its own CPU module has
+//! drawn the first frame. Requests and frames cross as bytes (`lab`'s wire format).
+
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::RefCell;
+
+use flamingo::burn::tensor::Device;
+use lab::{Lab, Pictures, Request};
+use wasm_bindgen::prelude::*;
+
+thread_local! {
+    static LAB: RefCell<Option<Lab>> = const { RefCell::new(None) };
+}
+
+/// Runs once, when the page has instantiated the module.
+#[wasm_bindgen(start)]
+pub fn instantiated() {
+    // As in the page's module (crates/app/src/lib.rs): cubecl's static constructors
+    // run once here, or the linker reruns them on entry to every export.
+    unsafe extern "C" {
+        fn __wasm_call_ctors();
+    }
+    // SAFETY: called once, first thing, before any code that relies on the registrations.
+    unsafe { __wasm_call_ctors() };
+    console_error_panic_hook::set_once();
+}
+
+/// Starts WebGPU and a lab over `pictures` (`Pictures::to_bytes`); answers the adapter's name.
+#[wasm_bindgen]
+pub async fn start(pictures: Vec<u8>) -> Result<String, JsError> {
+    let pictures = Pictures::from_bytes(&pictures)?;
+    let device = Device::wgpu_options().init_async().await.map_err(|e| {
+        let detail = e.to_string();
+        if detail.contains("No adapter") {
+            JsError::new("WebGPU unavailable in this browser: no GPU adapter")
+        } else {
+            JsError::new(&format!("WebGPU failed to start: {detail}"))
+        }
+    })?;
+    let adapter = device
+        .identity()
+        .map(|i| i.name)
+        .unwrap_or_else(|| "unknown adapter".into());
+    LAB.with(|lab| *lab.borrow_mut() = Some(Lab::new(device, pictures)));
+    Ok(adapter)
+}
+
+/// One forward: a request's bytes in, its frame's bytes out.
+#[wasm_bindgen]
+pub async fn run(request: Vec<u8>) -> Result<Vec<u8>, JsError> {
+    let request = Request::from_bytes(&request)?;
+    // Taken out for the forward, so a second call meanwhile is refused, not interleaved.
+    let mut lab = LAB
+        .with(|lab| lab.borrow_mut().take())
+        .ok_or_else(|| JsError::new("the WebGPU module is busy or not started"))?;
+    let frame = lab.run(&request).await;
+    LAB.with(|slot| *slot.borrow_mut() = Some(lab));
+    Ok(frame.map_err(|e| JsError::new(&e))?.to_bytes())
+}
