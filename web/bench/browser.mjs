@@ -87,6 +87,13 @@ for (const [webgpu, backend] of [[false, 'cpu'], [true, 'webgpu']]) {
   for (const [name, query] of Object.entries(CONFIGS)) {
     const { browser, page } = await open(webgpu, `${query}&backend=${backend}`);
     const navigation = await page.evaluate(() => window.__firstHeatmap);
+    // The CPU paints first; the WebGPU module arrives after, and the events wait for it.
+    let webgpuReady = null;
+    if (webgpu) {
+      await page.waitForFunction(() => /^WebGPU/.test(document.querySelector('#backend').textContent), null, { timeout: 300_000 });
+      webgpuReady = await page.evaluate(() => performance.now());
+      await page.waitForFunction(() => document.querySelector('#identity-diff')?.dataset.query === location.search.slice(1), null, { timeout: 300_000 });
+    }
     const badge = await page.locator('#backend').textContent();
     // On the slider's 0.05 grid, or the input would snap the value and the URL would never match.
     const alphas = Array.from({ length: EVENTS }, (_, i) => (-2 + 0.05 * ((i + 1) % 80)).toFixed(2));
@@ -94,7 +101,7 @@ for (const [webgpu, backend] of [[false, 'cpu'], [true, 'webgpu']]) {
     const k0 = Number(new URL(page.url()).searchParams.get('k'));
     const ks = Array.from({ length: Math.min(EVENTS, 20) }, (_, i) => k0 + ((i % 2) ? 0 : 1));
     const k = await sliderToPaint(page, 'Latents K', 'k', ks);
-    perBackend[name] = { badge, first_heatmap_ms: navigation, alpha_to_paint_ms: summary(alpha), k_to_paint_ms: summary(k) };
+    perBackend[name] = { badge, first_heatmap_ms: navigation, webgpu_frame_ms: webgpuReady, alpha_to_paint_ms: summary(alpha), k_to_paint_ms: summary(k) };
     await browser.close();
   }
   // The paint alone: a 64 × 900 heatmap (480 px at patch 16), repainted by switching heads.

@@ -152,7 +152,10 @@ test('the address bar follows once the controls rest; Copy link has the state at
 test('screenshots at 1280 and 390 px with WebGPU', async () => {
   for (const width of [1280, 390]) {
     const { browser, page, problems } = await open(true, '?preset=few-shot&len=14&images=0,4,8,12', { width, height: 900 });
+    // Auto, once the WebGPU module has arrived and both backends were measured.
+    await page.waitForFunction(() => document.querySelector('#backend').dataset.measuredSizes === '1', null, { timeout: 120_000 });
     await settled(page);
+    assert.match(await text(page, '#backend'), /auto: \d+ ms vs (CPU|WebGPU) \d+ ms at this size/);
     await page.screenshot({ path: join(shots, `webgpu-${width}.png`), fullPage: true });
     assert.deepEqual(problems, { console: [], foreign: [] });
     await browser.close();

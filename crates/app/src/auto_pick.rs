@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use lab::Request;
 use lab::stand_in::grid;
 
+use crate::url_state::BackendChoice;
+
 /// The shapes that set the cost of one forward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Workload {
@@ -112,6 +114,65 @@ impl AutoPick {
     }
 }
 
+/// Which backend computed the frame on screen, and for "auto" what it measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Used {
+    /// WebGPU, not the CPU.
+    pub gpu: bool,
+    /// Auto's measurement at this size, when auto chose.
+    pub measured: Option<Measured>,
+}
+
+/// The backend badge: which backend computed the frame on screen, and why. `webgpu` is
+/// `None` while the WebGPU module loads, then its adapter or why there is none.
+pub fn badge(
+    choice: BackendChoice,
+    webgpu: Option<&Result<String, String>>,
+    used: Option<Used>,
+) -> String {
+    let named = |adapter: &str| match adapter {
+        "" => "WebGPU".to_owned(),
+        name => format!("WebGPU ({name})"),
+    };
+    match (webgpu, used) {
+        (Some(Err(why)), _) => format!("CPU ({why})"),
+        _ if choice == BackendChoice::Cpu => "CPU (chosen)".to_owned(),
+        (None, _) => "CPU (loading the WebGPU module…)".to_owned(),
+        (
+            Some(Ok(adapter)),
+            Some(Used {
+                gpu: true,
+                measured,
+            }),
+        ) => match measured {
+            Some(m) => {
+                let on = match adapter.as_str() {
+                    "" => String::new(),
+                    name => format!("{name}; "),
+                };
+                format!(
+                    "WebGPU ({on}auto: {:.0} ms vs CPU {:.0} ms at this size)",
+                    m.gpu_ms, m.cpu_ms
+                )
+            }
+            None => named(adapter),
+        },
+        (
+            Some(Ok(_)),
+            Some(Used {
+                gpu: false,
+                measured: Some(m),
+            }),
+        ) => format!(
+            "CPU (auto: {:.0} ms vs WebGPU {:.0} ms at this size)",
+            m.cpu_ms, m.gpu_ms
+        ),
+        (Some(Ok(_)), _) if choice == BackendChoice::Auto => "auto: measuring both…".to_owned(),
+        // WebGPU chosen: until its first frame (which compiles its shaders) the CPU's is shown.
+        (Some(Ok(_)), _) => "CPU (WebGPU is computing its first frame…)".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,5 +253,86 @@ mod tests {
         );
         assert!(pick.get(&big).is_some_and(|m| m.gpu_wins()));
         assert_eq!(pick.classes(), 2);
+    }
+
+    #[test]
+    fn the_badge_says_which_backend_drew_the_frame_on_screen() {
+        let ready = Ok("SwiftShader".to_owned());
+        let hidden = Ok(String::new());
+        let none = Err("WebGPU unavailable in this browser: no GPU adapter".to_owned());
+        let cpu = Some(Used {
+            gpu: false,
+            measured: None,
+        });
+        let gpu = Some(Used {
+            gpu: true,
+            measured: None,
+        });
+        let m = Measured {
+            gpu_ms: 12.4,
+            cpu_ms: 30.0,
+        };
+        use BackendChoice::*;
+        let cases = [
+            (WebGpu, None, cpu, "CPU (loading the WebGPU module…)"),
+            (Cpu, None, cpu, "CPU (chosen)"),
+            (Cpu, Some(&ready), cpu, "CPU (chosen)"),
+            (
+                WebGpu,
+                Some(&none),
+                cpu,
+                "CPU (WebGPU unavailable in this browser: no GPU adapter)",
+            ),
+            // Ready but the CPU's frame still on screen: not yet "WebGPU".
+            (
+                WebGpu,
+                Some(&ready),
+                cpu,
+                "CPU (WebGPU is computing its first frame…)",
+            ),
+            (
+                WebGpu,
+                Some(&ready),
+                None,
+                "CPU (WebGPU is computing its first frame…)",
+            ),
+            (WebGpu, Some(&ready), gpu, "WebGPU (SwiftShader)"),
+            (WebGpu, Some(&hidden), gpu, "WebGPU"),
+            (Auto, Some(&ready), cpu, "auto: measuring both…"),
+            (
+                Auto,
+                Some(&ready),
+                Some(Used {
+                    gpu: true,
+                    measured: Some(m),
+                }),
+                "WebGPU (SwiftShader; auto: 12 ms vs CPU 30 ms at this size)",
+            ),
+            (
+                Auto,
+                Some(&hidden),
+                Some(Used {
+                    gpu: true,
+                    measured: Some(m),
+                }),
+                "WebGPU (auto: 12 ms vs CPU 30 ms at this size)",
+            ),
+            (
+                Auto,
+                Some(&ready),
+                Some(Used {
+                    gpu: false,
+                    measured: Some(m),
+                }),
+                "CPU (auto: 30 ms vs WebGPU 12 ms at this size)",
+            ),
+        ];
+        for (choice, webgpu, used, want) in cases {
+            assert_eq!(
+                badge(choice, webgpu, used),
+                want,
+                "{choice:?} {webgpu:?} {used:?}"
+            );
+        }
     }
 }

@@ -169,17 +169,18 @@ fn tables(all: &Value) -> String {
         b["chromium"].as_str().unwrap_or("Chromium"),
         b["events"]
     );
-    out += "| backend | size | alpha → paint p50 / p95 ms | K → paint p50 / p95 ms | navigation → first heatmap ms |\n|---|---|---:|---:|---:|\n";
+    out += "| backend | size | alpha → paint p50 / p95 ms | K → paint p50 / p95 ms | navigation → first heatmap ms | navigation → first WebGPU frame ms |\n|---|---|---:|---:|---:|---:|\n";
     for backend in ["cpu", "webgpu"] {
         for size in ["classroom", "mid"] {
             let e = &b["backends"][backend][size];
             out += &format!(
-                "| {backend} | {size} | {} / {} | {} / {} | {} |\n",
+                "| {backend} | {size} | {} / {} | {} / {} | {} | {} |\n",
                 ms(&e["alpha_to_paint_ms"]["p50"]),
                 ms(&e["alpha_to_paint_ms"]["p95"]),
                 ms(&e["k_to_paint_ms"]["p50"]),
                 ms(&e["k_to_paint_ms"]["p95"]),
-                ms(&e["first_heatmap_ms"])
+                ms(&e["first_heatmap_ms"]),
+                ms(&e["webgpu_frame_ms"])
             );
         }
     }

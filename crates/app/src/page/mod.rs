@@ -16,7 +16,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::auto_pick::{AutoPick, Measured, Workload};
+use crate::auto_pick::{AutoPick, Measured, Used, Workload, badge};
 use crate::backend::{self, WebGpu};
 use crate::canvas;
 use crate::download;
@@ -44,13 +44,6 @@ struct Worker {
     cpu: Option<Lab>,
     gpu: Option<Rc<WebGpu>>,
     auto: AutoPick,
-}
-
-/// Which backend computed the frame on screen, and for "auto" what it measured.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Used {
-    gpu: bool,
-    measured: Option<Measured>,
 }
 
 fn now_ms() -> f64 {
@@ -261,38 +254,11 @@ pub fn App() -> impl IntoView {
     }
 
     let badge = Memo::new(move |_| {
-        let choice = state.with(|s| s.backend);
-        match (gpu_ready.get(), used.get()) {
-            (None, _) if choice == BackendChoice::Cpu => "CPU (chosen)".to_owned(),
-            (None, _) => "CPU (loading the WebGPU module…)".to_owned(),
-            (Some(Err(why)), _) => format!("CPU ({why})"),
-            (Some(Ok(_)), _) if choice == BackendChoice::Cpu => "CPU (chosen)".to_owned(),
-            (
-                Some(Ok(adapter)),
-                Some(Used {
-                    gpu: true,
-                    measured,
-                }),
-            ) => match measured {
-                Some(m) => format!(
-                    "WebGPU ({adapter}; auto: {:.0} ms vs CPU {:.0} ms at this size)",
-                    m.gpu_ms, m.cpu_ms
-                ),
-                None => format!("WebGPU ({adapter})"),
-            },
-            (
-                Some(Ok(_)),
-                Some(Used {
-                    gpu: false,
-                    measured: Some(m),
-                }),
-            ) => format!(
-                "CPU (auto: {:.0} ms vs WebGPU {:.0} ms at this size)",
-                m.cpu_ms, m.gpu_ms
-            ),
-            (Some(Ok(_)), _) if choice == BackendChoice::Auto => "auto: measuring both…".to_owned(),
-            (Some(Ok(adapter)), _) => format!("WebGPU ({adapter})"),
-        }
+        badge(
+            state.with(|s| s.backend),
+            gpu_ready.get().as_ref(),
+            used.get(),
+        )
     });
 
     let request = Memo::new(move |_| state.with(|s| request_for(s, layer.get(), head.get())));
