@@ -465,3 +465,107 @@ fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f32::max)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    use super::*;
+
+    /// burn's CPU backend answers a readback at once; no executor needed.
+    fn ready<F: Future>(f: F) -> F::Output {
+        let mut f = pin!(f);
+        match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(v) => v,
+            Poll::Pending => panic!("a CPU readback was not ready"),
+        }
+    }
+
+    fn lab() -> Lab {
+        let size = bounds::SIZES[0];
+        let picture = |shift: usize| {
+            (0..size * size * 4)
+                .map(|i| ((i * 7 + shift) % 251) as u8)
+                .collect()
+        };
+        Lab::new(
+            Device::flex(),
+            vec![Pictures {
+                size,
+                rgba: vec![picture(0), picture(90)],
+            }],
+        )
+    }
+
+    fn request(k: usize, alpha: f32) -> Request {
+        Request {
+            k,
+            depth: 2,
+            patch: 56,
+            size: bounds::SIZES[0],
+            width: 64,
+            alpha,
+            ff: alpha,
+            prompt: Interleaved::parse("a <image> cat b <image> dog"),
+            mode: MaskRule::MostRecent,
+            layer: 1,
+            head: None,
+        }
+    }
+
+    #[test]
+    fn a_frame_has_the_shapes_the_page_draws() {
+        let frame = ready(lab().run(&request(8, 1.0))).unwrap();
+        assert_eq!((frame.grid, frame.patches, frame.k), (4, 16, 8));
+        assert_eq!(frame.resampler_attention.len(), 8 * 16);
+        assert_eq!((frame.tokens, frame.images), (6, 2));
+        assert_eq!(frame.cross_attention.len(), 6 * 2 * 8);
+        // Mean over heads of a softmax: each latent's row over patches and latents sums to 1,
+        // so its patches' share is at most 1.
+        for row in frame.resampler_attention.chunks(16) {
+            let share: f32 = row.iter().sum();
+            assert!(share > 0.0 && share <= 1.0 + 1e-6, "{share}");
+        }
+    }
+
+    #[test]
+    fn closed_gates_give_the_language_model_bit_for_bit() {
+        let frame = ready(lab().run(&request(8, 0.0))).unwrap();
+        let r = frame.readouts;
+        assert_eq!((r.identical, r.max_diff), (r.values, 0.0));
+        let open = ready(lab().run(&request(8, 1.0))).unwrap().readouts;
+        assert!(open.max_diff > 0.0 && open.identical < open.values);
+    }
+
+    /// Moving K, the depth or a gate reuses the media's keys, the resampler's output or
+    /// the block; the frame must be the one a fresh lab computes.
+    #[test]
+    fn cached_results_equal_a_fresh_labs() {
+        let mut warm = lab();
+        for r in [request(12, 1.0), request(5, 1.0), request(5, -2.0)] {
+            let cached = ready(warm.run(&r)).unwrap();
+            let fresh = ready(lab().run(&r)).unwrap();
+            assert_eq!(cached, fresh, "k {} alpha {}", r.k, r.alpha);
+        }
+        let shallow = Request {
+            depth: 1,
+            layer: 0,
+            ..request(5, 1.0)
+        };
+        assert_eq!(
+            ready(warm.run(&shallow)).unwrap(),
+            ready(lab().run(&shallow)).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_size_without_pictures_is_refused_with_a_message() {
+        let r = Request {
+            size: bounds::SIZES[1],
+            ..request(8, 1.0)
+        };
+        let e = ready(lab().run(&r)).unwrap_err();
+        assert!(e.contains("no 480 px pictures"), "{e}");
+    }
+}
