@@ -1,9 +1,12 @@
-// Trunk's post-build hook, in order: strip the wasm's names, then list the final
-// files for the service worker (its version hashes the stripped wasm).
+// Trunk's post-build hook, in order: strip the wasm's names, stamp the WebGPU
+// module's hash into the page's loader, then list the final files for the service
+// worker (its version hashes all of them).
 import { stripNames } from './strip-wasm-names.mjs';
+import { stampWebgpu } from './stamp-webgpu.mjs';
 import { writePrecache } from './precache.mjs';
 
 const dir = process.env.TRUNK_STAGING_DIR;
 if (!dir) throw new Error('run by Trunk as a post_build hook (TRUNK_STAGING_DIR unset)');
 await stripNames(dir);
+await stampWebgpu(dir);
 await writePrecache(dir);

@@ -47,7 +47,7 @@ test('WebGPU and CPU give the same numbers within 1e-4', async () => {
     const { browser, page, problems, requested } = await open(webgpu, query + backend);
     if (webgpu) {
       await page.waitForFunction(() => /^WebGPU/.test(document.querySelector('#backend').textContent), null, { timeout: 120_000 });
-      assert.ok(requested.some((u) => u.endsWith('/webgpu_bg.wasm')), 'the WebGPU module computes');
+      assert.ok(requested.some((u) => /\/webgpu_bg\.wasm\?v=[0-9a-f]{16}$/.test(u)), 'the WebGPU module, asked for by its build hash, computes');
     }
     await settled(page);
     readouts[backend] = [await value(page, '#identity-diff'), await value(page, '#visual-share')];

@@ -9,13 +9,17 @@ use lab::{Frame, Pictures, Request};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
+// The build hook (web/build/stamp-webgpu.mjs) writes the WebGPU module's content hash
+// here: its file names carry none, and a cached module from another build would not
+// speak this page's format.
+const WEBGPU_BUILD = 'dev';
 // The module is only fetched once the browser has shown it has a GPU adapter.
 // It sits beside the page's module, two folders above this snippet.
 export async function load_webgpu() {
   if (!(await navigator.gpu.requestAdapter())) throw new Error('no GPU adapter');
-  const base = new URL('../../', import.meta.url);
-  const module = await import(new URL('webgpu.js', base).href);
-  await module.default({ module_or_path: new URL('webgpu_bg.wasm', base) });
+  const at = (file) => new URL(`../../${file}?v=${WEBGPU_BUILD}`, import.meta.url);
+  const module = await import(at('webgpu.js').href);
+  await module.default({ module_or_path: at('webgpu_bg.wasm') });
   return module;
 }
 export function start_webgpu(module, pictures) { return module.start(pictures); }

@@ -156,6 +156,13 @@ impl Frame {
             },
         };
         r.done()?;
+        let weights = (
+            frame.k * frame.patches,
+            frame.tokens * frame.images * frame.k,
+        );
+        if (frame.resampler_attention.len(), frame.cross_attention.len()) != weights {
+            return Err(WireError("a frame's sizes do not match its weights"));
+        }
         Ok(frame)
     }
 }
@@ -305,5 +312,31 @@ mod tests {
         huge[48..56].copy_from_slice(&u64::MAX.to_le_bytes());
         assert!(Request::from_bytes(&huge).is_err());
         assert!(Frame::from_bytes(&[]).is_err());
+    }
+
+    #[test]
+    fn a_frame_whose_sizes_disagree_with_its_weights_is_refused() {
+        let frame = Frame {
+            patches: 4,
+            grid: 2,
+            k: 2,
+            resampler_attention: vec![0.0; 7],
+            tokens: 1,
+            images: 0,
+            cross_attention: Vec::new(),
+            readouts: Readouts {
+                max_diff: 0.0,
+                visual_share: 0.0,
+                identical: 0,
+                values: 0,
+            },
+        };
+        let e = Frame::from_bytes(&frame.to_bytes()).unwrap_err();
+        assert!(e.to_string().contains("do not match"), "{e}");
+        let fixed = Frame {
+            resampler_attention: vec![0.0; 8],
+            ..frame
+        };
+        assert_eq!(Frame::from_bytes(&fixed.to_bytes()).unwrap(), fixed);
     }
 }

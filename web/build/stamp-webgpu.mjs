@@ -1,0 +1,26 @@
+// Part of Trunk's post-build hook: Trunk names the WebGPU module webgpu.js and
+// webgpu_bg.wasm, with no hash, so the page's loader snippet asks for them with the
+// hash of their contents as a query. A browser's cache then never hands a new page
+// an old module.
+import { createHash } from 'node:crypto';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const PLACEHOLDER = /^const WEBGPU_BUILD = .*;$/m;
+
+export async function stampWebgpu(dir) {
+  const hash = createHash('sha256');
+  for (const f of ['webgpu.js', 'webgpu_bg.wasm']) hash.update(await readFile(join(dir, f)));
+  const build = hash.digest('hex').slice(0, 16);
+  const snippets = join(dir, 'snippets');
+  let stamped = 0;
+  for (const f of await readdir(snippets, { recursive: true })) {
+    if (!f.endsWith('.js')) continue;
+    const source = await readFile(join(snippets, f), 'utf8');
+    if (!PLACEHOLDER.test(source)) continue;
+    await writeFile(join(snippets, f), source.replace(PLACEHOLDER, `const WEBGPU_BUILD = '${build}';`));
+    stamped++;
+  }
+  if (stamped !== 1) throw new Error(`stamp-webgpu: expected one loader snippet, found ${stamped}`);
+  console.log(`stamp-webgpu: WebGPU module ${build}`);
+}
