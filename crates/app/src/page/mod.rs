@@ -234,7 +234,8 @@ pub fn App() -> impl IntoView {
         );
     });
 
-    // Start-up: pictures and backends, once.
+    // Start-up: pictures and the CPU, once.
+    let gpu_pictures = StoredValue::new(None::<Vec<Pictures>>);
     {
         let worker = worker.clone();
         spawn_local(async move {
@@ -242,14 +243,30 @@ pub fn App() -> impl IntoView {
             if let Some(p) = pictures.iter().find(|p| p.size == bounds::SIZES[0]) {
                 clip.set(Some(clip_features(&p.rgba[0], p.size)));
             }
-            // The CPU draws the first frame; the WebGPU module follows where there is one.
             worker.borrow_mut().cpu = Some(Lab::new(backend::cpu(), pictures.clone()));
+            gpu_pictures.set_value(Some(pictures));
             samples_ready.set(true);
-            gpu_ready.set(Some(WebGpu::start(&pictures).await.map(|webgpu| {
-                let adapter = webgpu.adapter.clone();
-                worker.borrow_mut().gpu = Some(Rc::new(webgpu));
-                adapter
-            })));
+        });
+    }
+    // Once the CPU has answered, the WebGPU module where there is an adapter: its
+    // download and compilation would otherwise hold up the first frame.
+    {
+        let worker = worker.clone();
+        Effect::new(move |_| {
+            if frame.with(Option::is_none) && error.with(Option::is_none) {
+                return;
+            }
+            let Some(pictures) = gpu_pictures.try_update_value(Option::take).flatten() else {
+                return;
+            };
+            let worker = worker.clone();
+            spawn_local(async move {
+                gpu_ready.set(Some(WebGpu::start(&pictures).await.map(|webgpu| {
+                    let adapter = webgpu.adapter.clone();
+                    worker.borrow_mut().gpu = Some(Rc::new(webgpu));
+                    adapter
+                })));
+            });
         });
     }
 
