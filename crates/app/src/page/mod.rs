@@ -248,8 +248,8 @@ pub fn App() -> impl IntoView {
             samples_ready.set(true);
         });
     }
-    // Once the CPU has answered, the WebGPU module where there is an adapter: its
-    // download and compilation would otherwise hold up the first frame.
+    // Once the CPU's first frame is painted, the WebGPU module where there is an
+    // adapter: its download and compilation would otherwise hold up that frame.
     {
         let worker = worker.clone();
         Effect::new(move |_| {
@@ -260,12 +260,20 @@ pub fn App() -> impl IntoView {
                 return;
             };
             let worker = worker.clone();
-            spawn_local(async move {
-                gpu_ready.set(Some(WebGpu::start(&pictures).await.map(|webgpu| {
-                    let adapter = webgpu.adapter.clone();
-                    worker.borrow_mut().gpu = Some(Rc::new(webgpu));
-                    adapter
-                })));
+            // After the next paint: the rAF callback runs before it, the timeout after.
+            request_animation_frame(move || {
+                set_timeout(
+                    move || {
+                        spawn_local(async move {
+                            gpu_ready.set(Some(WebGpu::start(&pictures).await.map(|webgpu| {
+                                let adapter = webgpu.adapter.clone();
+                                worker.borrow_mut().gpu = Some(Rc::new(webgpu));
+                                adapter
+                            })));
+                        })
+                    },
+                    std::time::Duration::ZERO,
+                )
             });
         });
     }
