@@ -5,9 +5,18 @@
 //! that, its weights would come from the GPU's unseeded generator, and one URL
 //! could show two pictures. So: build on the CPU with the seed, draw every value
 //! there, then move.
+//!
+//! burn's CPU backend keeps one generator for the whole process. Two threads that
+//! seed and draw at the same time take values from each other's stream, so a
+//! native test run gave a cached lab different weights from a fresh one. Drawing
+//! therefore takes turns.
+
+use std::sync::{Mutex, PoisonError};
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
+
+static DRAWING: Mutex<()> = Mutex::new(());
 
 struct Materialize;
 
@@ -20,9 +29,15 @@ impl ModuleVisitor for Materialize {
 
 /// `build` on burn's CPU backend seeded with `seed`, every value drawn, then moved to `device`.
 pub fn seeded<M: Module>(seed: u64, device: &Device, build: impl FnOnce(&Device) -> M) -> M {
-    let cpu = Device::flex();
-    cpu.seed(seed);
-    let module = build(&cpu);
-    module.visit(&mut Materialize);
+    let module = {
+        // A thread that panicked while drawing leaves nothing half-done that matters:
+        // the next caller seeds afresh.
+        let _turn = DRAWING.lock().unwrap_or_else(PoisonError::into_inner);
+        let cpu = Device::flex();
+        cpu.seed(seed);
+        let module = build(&cpu);
+        module.visit(&mut Materialize);
+        module
+    };
     module.to_device(device)
 }

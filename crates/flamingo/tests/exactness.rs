@@ -1,16 +1,25 @@
 //! Properties that hold exactly, whatever the weights: the closed gate is the
 //! identity, attention rows are distributions, masked weights are zero, and the
 //! CPU and GPU backends compute the same thing.
+//!
+//! Every random value here is drawn through `seeded`: the tests run on parallel
+//! threads and burn's CPU backend has one generator per process, so a bare draw in
+//! one test could take values from another test's seed.
 
-use flamingo::burn::module::Module;
+use flamingo::burn::module::{Module, Param};
 use flamingo::burn::tensor::{Device, DeviceKind, Distribution, Tensor};
 use flamingo::{
     GatedCrossAttentionBlockConfig, Interleaved, MaskRule, MaskedCrossAttentionConfig,
     PerceiverResamplerConfig, seeded,
 };
 
+/// Standard normal values, seeded by their shape.
 fn normal<const D: usize>(shape: [usize; D], device: &Device) -> Tensor<D> {
-    Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
+    let seed = shape.iter().fold(17, |h, n| h * 31 + *n as u64);
+    seeded(seed, device, |d| {
+        Param::from_tensor(Tensor::random(shape, Distribution::Normal(0.0, 1.0), d))
+    })
+    .val()
 }
 
 fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
@@ -33,11 +42,11 @@ fn locations(prompts: &[Interleaved]) -> Vec<Vec<bool>> {
 fn closed_gates_are_the_identity_bit_for_bit() {
     let device = Device::flex();
     for immediate in [true, false] {
-        let block = GatedCrossAttentionBlockConfig::new(32, 16)
+        let config = GatedCrossAttentionBlockConfig::new(32, 16)
             .with_heads(4)
             .with_dim_head(8)
-            .with_only_attend_immediate_media(immediate)
-            .init(&device);
+            .with_only_attend_immediate_media(immediate);
+        let block = seeded(1, &device, |d| config.init(d));
         let x = normal([2, 11, 32], &device);
         let media = normal([2, 3, 5, 16], &device);
         let out = block.forward(x.clone(), media.clone(), &locations(&prompts()));
@@ -67,11 +76,11 @@ fn cross_attention_rows_are_distributions_and_masked_weights_are_zero() {
     let device = Device::flex();
     let (heads, n, t_img) = (3, 4, 3);
     for rule in [MaskRule::MostRecent, MaskRule::AllPreceding] {
-        let attn = MaskedCrossAttentionConfig::new(24, 12)
+        let config = MaskedCrossAttentionConfig::new(24, 12)
             .with_heads(heads)
             .with_dim_head(8)
-            .with_only_attend_immediate_media(rule == MaskRule::MostRecent)
-            .init(&device);
+            .with_only_attend_immediate_media(rule == MaskRule::MostRecent);
+        let attn = seeded(2, &device, |d| config.init(d));
         let prompts = prompts();
         let out = attn.forward(
             normal([2, 11, 24], &device),
@@ -119,9 +128,8 @@ fn resampler_rows_are_distributions_over_patches_and_latents() {
         .with_heads(2)
         .with_dim_head(8)
         .with_num_latents(5);
-    let out = config
-        .init(&device)
-        .forward_traced(normal([2, 3, 1, 7, 16], &device));
+    let out =
+        seeded(3, &device, |d| config.init(d)).forward_traced(normal([2, 3, 1, 7, 16], &device));
     assert_eq!(out.latents.dims(), [2, 3, 5, 16]);
     assert_eq!(out.attention.len(), 3);
     for layer in out.attention {
@@ -140,12 +148,12 @@ fn resampler_rows_are_distributions_over_patches_and_latents() {
 #[test]
 fn resampler_output_has_k_tokens_whatever_the_patch_count() {
     let device = Device::flex();
-    let resampler = PerceiverResamplerConfig::new(8)
+    let config = PerceiverResamplerConfig::new(8)
         .with_depth(1)
         .with_heads(1)
         .with_dim_head(8)
-        .with_num_latents(6)
-        .init(&device);
+        .with_num_latents(6);
+    let resampler = seeded(4, &device, |d| config.init(d));
     for patches in [1, 196, 900] {
         assert_eq!(
             resampler
@@ -170,16 +178,15 @@ fn cpu_and_wgpu_agree() {
     let cpu = Device::flex();
     let gpu = Device::wgpu(DeviceKind::DefaultDevice);
     eprintln!("wgpu device: {:?}", gpu.identity());
-    cpu.seed(7);
 
-    let resampler = PerceiverResamplerConfig::new(32)
+    let config = PerceiverResamplerConfig::new(32)
         .with_depth(2)
         .with_heads(4)
         .with_dim_head(8)
         .with_num_latents(8)
         .with_max_num_frames(Some(3))
-        .with_max_num_media(Some(2))
-        .init(&cpu);
+        .with_max_num_media(Some(2));
+    let resampler = seeded(7, &cpu, |d| config.init(d));
     let x = normal([2, 2, 3, 9, 32], &cpu);
     let on_cpu = resampler.forward_traced(x.clone());
     let resampler = resampler.to_device(&gpu);
@@ -189,11 +196,10 @@ fn cpu_and_wgpu_agree() {
         assert!(max_abs_diff(&values(a), &values(b)) <= 1e-4);
     }
 
-    let block = GatedCrossAttentionBlockConfig::new(32, 24)
+    let config = GatedCrossAttentionBlockConfig::new(32, 24)
         .with_heads(4)
-        .with_dim_head(8)
-        .init(&cpu)
-        .with_gates(0.8, -1.2);
+        .with_dim_head(8);
+    let block = seeded(8, &cpu, |d| config.init(d)).with_gates(0.8, -1.2);
     let (x, media) = (normal([2, 11, 32], &cpu), normal([2, 3, 8, 24], &cpu));
     let loc = locations(&prompts());
     let on_cpu = block.forward(x.clone(), media.clone(), &loc);
@@ -220,4 +226,26 @@ fn seeded_weights_are_the_same_on_every_backend() {
     let a = values(on_cpu.forward(x.clone()));
     let b = values(on_gpu.forward(x.to_device(&gpu)));
     assert!(max_abs_diff(&a, &b) <= 1e-5, "{}", max_abs_diff(&a, &b));
+}
+
+/// Four threads drawing at once each get the weights their seed gives alone.
+#[test]
+fn seeded_weights_do_not_depend_on_other_threads() {
+    let config = PerceiverResamplerConfig::new(32)
+        .with_depth(2)
+        .with_heads(2)
+        .with_dim_head(8)
+        .with_num_latents(8);
+    let x = normal([1, 1, 1, 5, 32], &Device::flex());
+    let draw = |seed| values(seeded(seed, &Device::flex(), |d| config.init(d)).forward(x.clone()));
+    let alone: Vec<_> = (0..4).map(draw).collect();
+    std::thread::scope(|s| {
+        for (seed, expected) in alone.iter().enumerate() {
+            s.spawn(move || {
+                for _ in 0..20 {
+                    assert_eq!(&draw(seed as u64), expected, "seed {seed}");
+                }
+            });
+        }
+    });
 }
