@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { gzipSync, brotliCompressSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
-import { chromiumArgs, dist, serveDist } from '../serve-dist.mjs';
+import { chromiumArgs, dist, firstPaintProbe, serveDist } from '../serve-dist.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -31,19 +31,6 @@ const quantile = (xs, q) => {
   return s[Math.min(s.length - 1, Math.floor(q * (s.length - 1) + 0.5))];
 };
 const summary = (xs) => ({ n: xs.length, p50: quantile(xs, 0.5), p95: quantile(xs, 0.95), min: Math.min(...xs) });
-
-// Records when the first heatmap row reaches the screen, measured from navigation start.
-function firstPaintProbe() {
-  const poll = () => {
-    const c = document.getElementById('xattn-heatmap');
-    if (c && c.width > 1 && document.querySelector('#identity-diff')?.dataset.value) {
-      window.__firstHeatmap = performance.now();
-    } else {
-      requestAnimationFrame(poll);
-    }
-  };
-  requestAnimationFrame(poll);
-}
 
 async function open(webgpu, query) {
   const browser = await chromium.launch({
