@@ -1,0 +1,116 @@
+//! A heatmap on a canvas, with its legend, hover readout and downloads.
+
+use leptos::prelude::*;
+
+use super::{now_ms, report};
+use crate::heatmap::{Axis, Range};
+use crate::{canvas, download, figure};
+
+/// A heatmap canvas with its legend and range.
+#[component]
+pub(super) fn Heatmap(
+    /// `(values, rows, cols)`; redrawn on change.
+    data: Signal<(Vec<f32>, usize, usize)>,
+    /// Horizontal and vertical axes.
+    axes: Signal<(Axis, Axis)>,
+    /// Accessible description.
+    label: &'static str,
+    /// Element id of the canvas.
+    id: &'static str,
+    /// Told which row was clicked, if rows can be picked.
+    #[prop(optional)]
+    on_row: Option<Callback<usize>>,
+) -> impl IntoView {
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    let frame = NodeRef::<leptos::html::Canvas>::new();
+    let legend = NodeRef::<leptos::html::Canvas>::new();
+    let range = Memo::new(move |_| data.with(|(v, _, _)| Range::of(v)));
+    let shape = Memo::new(move |_| data.with(|(_, rows, cols)| (*rows, *cols)));
+    // Every frame derives fresh axes; a memo lets equal ones through without a redraw
+    // (drawing reads the canvas's layout size, which forces a layout).
+    let axes = Memo::new(move |_| axes.get());
+    let resized = RwSignal::new(0u32);
+    let paints = StoredValue::new(0u64);
+    let picked = StoredValue::new(None::<usize>);
+    let _ = window_event_listener(leptos::ev::resize, move |_| resized.update(|n| *n += 1));
+    Effect::new(move |_| {
+        let (values, rows, cols) = data.get();
+        if let (Some(c), Some(l)) = (canvas.get(), legend.get()) {
+            let r = range.get();
+            let start = now_ms();
+            let _ = canvas::draw_heatmap(&c, &values, rows, cols, r);
+            // For the benchmark: how long the paint took, and a counter to see that it happened.
+            paints.update_value(|n| *n += 1);
+            let _ = c.set_attribute("data-paint-ms", &format!("{:.3}", now_ms() - start));
+            let _ = c.set_attribute("data-paints", &paints.get_value().to_string());
+            let _ = canvas::draw_legend(&l, r);
+        }
+    });
+    // The axes depend on the shape only, so a gate drag repaints cells, not axes.
+    Effect::new(move |_| {
+        resized.track();
+        let (rows, cols) = shape.get();
+        if let Some(f) = frame.get() {
+            axes.with(|(x, y)| canvas::draw_axes(&f, rows, cols, x, y))
+                .unwrap_or_else(|e| web_sys::console::warn_1(&e.into()));
+        }
+    });
+    let [left, top, right, bottom] = figure::PLOT_INSETS;
+    // A canvas is a replaced element: left and right alone do not stretch it.
+    let inset = format!(
+        "left:{left}px;top:{top}px;width:calc(100% - {}px);height:calc(100% - {}px)",
+        left + right,
+        top + bottom
+    );
+    view! {
+        <figure class="heatmap">
+            <div class="plot">
+            <canvas class="axes" node_ref=frame aria-hidden="true"></canvas>
+            <canvas id=id class="cells" style=inset node_ref=canvas role="img" aria-label=label
+                tabindex=on_row.map(|_| "0") aria-keyshortcuts=on_row.map(|_| "ArrowUp ArrowDown")
+                on:click=move |ev| {
+                if let (Some(pick), Some(c)) = (on_row, canvas.get()) {
+                    let rows = data.with_untracked(|(_, rows, _)| *rows);
+                    let height = c.client_height().max(1) as f64;
+                    let row = (ev.offset_y() as f64 / height * rows as f64) as usize;
+                    if row < rows {
+                        picked.set_value(Some(row));
+                        pick.run(row);
+                    }
+                }
+            } on:keydown=move |ev| {
+                // The keyboard's way to pick a row: up and down step through them.
+                let Some(pick) = on_row else { return };
+                let rows = data.with_untracked(|(_, rows, _)| *rows);
+                let row = match (ev.key().as_str(), picked.get_value()) {
+                    ("ArrowDown", None) => 0,
+                    ("ArrowDown", Some(r)) => (r + 1).min(rows.saturating_sub(1)),
+                    ("ArrowUp", r) => r.unwrap_or(0).saturating_sub(1),
+                    _ => return,
+                };
+                ev.prevent_default();
+                if row < rows {
+                    picked.set_value(Some(row));
+                    pick.run(row);
+                }
+            }></canvas>
+            </div>
+            <figcaption>
+                <canvas class="legend" node_ref=legend aria-hidden="true"></canvas>
+                <span>{move || { let r = range.get(); format!("{:.3} … {:.3}", r.min, r.max) }}</span>
+                <span class="caveat">"Seeded random weights: the mechanics are real, the patterns are not learned."</span>
+                <span class="export">
+                    <button on:click=move |_| {
+                        if let (Some(a), Some(c)) = (frame.get_untracked(), canvas.get_untracked()) {
+                            report(download::heatmap_png(&format!("{id}.png"), &a, &c).map_err(|e| format!("{e:?}")));
+                        }
+                    }>"Download PNG"</button>
+                    <button on:click=move |_| {
+                        let svg = data.with_untracked(|(v, rows, cols)| axes.with_untracked(|(x, y)| figure::heatmap_svg(v, *rows, *cols, x, y)));
+                        report(svg.and_then(|svg| download::text(&format!("{id}.svg"), "image/svg+xml", &svg).map_err(|e| format!("{e:?}"))));
+                    }>"Download SVG"</button>
+                </span>
+            </figcaption>
+        </figure>
+    }
+}
