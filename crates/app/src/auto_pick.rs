@@ -130,9 +130,24 @@ pub fn badge(
     webgpu: Option<&Result<String, String>>,
     used: Option<Used>,
 ) -> String {
-    let named = |adapter: &str| match adapter {
-        "" => "WebGPU".to_owned(),
-        name => format!("WebGPU ({name})"),
+    // "WebGPU", then in brackets the adapter's name where the browser gives it and
+    // auto's measurement where auto chose.
+    let on_gpu = |adapter: &str, measured: Option<Measured>| {
+        let auto = measured.map(|m| {
+            format!(
+                "auto: {:.0} ms vs CPU {:.0} ms at this size",
+                m.gpu_ms, m.cpu_ms
+            )
+        });
+        let detail: Vec<String> = [(!adapter.is_empty()).then(|| adapter.to_owned()), auto]
+            .into_iter()
+            .flatten()
+            .collect();
+        if detail.is_empty() {
+            "WebGPU".to_owned()
+        } else {
+            format!("WebGPU ({})", detail.join("; "))
+        }
     };
     match (webgpu, used) {
         (Some(Err(why)), _) => format!("CPU ({why})"),
@@ -144,19 +159,7 @@ pub fn badge(
                 gpu: true,
                 measured,
             }),
-        ) => match measured {
-            Some(m) => {
-                let on = match adapter.as_str() {
-                    "" => String::new(),
-                    name => format!("{name}; "),
-                };
-                format!(
-                    "WebGPU ({on}auto: {:.0} ms vs CPU {:.0} ms at this size)",
-                    m.gpu_ms, m.cpu_ms
-                )
-            }
-            None => named(adapter),
-        },
+        ) => on_gpu(adapter, measured),
         (
             Some(Ok(_)),
             Some(Used {

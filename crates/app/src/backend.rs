@@ -5,7 +5,7 @@
 
 use flamingo::burn::tensor::Device;
 use js_sys::Uint8Array;
-use lab::{Frame, Pictures, Request};
+use lab::{Frame, NO_ADAPTER, Pictures, Request};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
@@ -63,9 +63,7 @@ impl WebGpu {
             return Err("WebGPU unavailable in this browser".to_owned());
         }
         let module = load_webgpu().await.map_err(|e| match message(e) {
-            no_adapter if no_adapter == "no GPU adapter" => {
-                "WebGPU unavailable in this browser: no GPU adapter".to_owned()
-            }
+            no_adapter if no_adapter == "no GPU adapter" => NO_ADAPTER.to_owned(),
             detail => {
                 web_sys::console::warn_1(&format!("WebGPU module failed to load: {detail}").into());
                 format!("the WebGPU module failed to load ({detail})")

@@ -12,4 +12,4 @@ pub use lab::{
     CLIP_MODEL, Clip, Frame, Lab, MAX_FRAMES, Pictures, Readouts, Request, VideoMode, clip,
     clip_features,
 };
-pub use wire::WireError;
+pub use wire::{NO_ADAPTER, WireError};

@@ -7,6 +7,10 @@ use flamingo::{Interleaved, MaskRule};
 
 use crate::lab::{Frame, Pictures, Readouts, Request};
 
+/// Why there is no WebGPU where the browser has the API but gives no adapter: the page
+/// finds that out before fetching the WebGPU module, the module when it starts.
+pub const NO_ADAPTER: &str = "WebGPU unavailable in this browser: no GPU adapter";
+
 /// Why bytes could not be read back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("malformed message between the page and the WebGPU module: {0}")]

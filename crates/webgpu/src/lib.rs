@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 
 use flamingo::burn::tensor::Device;
-use lab::{Lab, Pictures, Request};
+use lab::{Lab, NO_ADAPTER, Pictures, Request};
 use wasm_bindgen::prelude::*;
 
 thread_local! {
@@ -36,7 +36,7 @@ pub async fn start(pictures: Vec<u8>) -> Result<String, JsError> {
     let device = Device::wgpu_options().init_async().await.map_err(|e| {
         let detail = e.to_string();
         if detail.contains("No adapter") {
-            JsError::new("WebGPU unavailable in this browser: no GPU adapter")
+            JsError::new(NO_ADAPTER)
         } else {
             JsError::new(&format!("WebGPU failed to start: {detail}"))
         }
