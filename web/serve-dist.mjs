@@ -1,5 +1,5 @@
 // The built page (dist/) on a loopback port, and Chromium's flags: shared by the
-// browser tests (e2e/) and the browser benchmarks (bench/).
+// browser tests (e2e/) and the browser benchmark (bench/).
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
@@ -41,18 +41,4 @@ export function chromiumArgs(webgpu) {
   // `--use-angle=swiftshader` is not needed for it and put the page's own drawing on
   // SwiftShader too: 0.6–1 s later to the first heatmap, on either backend.
   return webgpu ? [...quiet, '--enable-unsafe-webgpu'] : quiet;
-}
-
-// Records when the first heatmap row reaches the screen, measured from navigation start
-// (an init script: it runs in the page).
-export function firstPaintProbe() {
-  const poll = () => {
-    const c = document.getElementById('xattn-heatmap');
-    if (c && c.width > 1 && document.querySelector('#identity-diff')?.dataset.value) {
-      window.__firstHeatmap = performance.now();
-    } else {
-      requestAnimationFrame(poll);
-    }
-  };
-  requestAnimationFrame(poll);
 }

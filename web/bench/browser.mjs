@@ -7,8 +7,8 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync, brotliCompressSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
-import { chromium } from 'playwright-core';
-import { chromiumArgs, dist, firstPaintProbe, serveDist } from '../serve-dist.mjs';
+import { dist, serveDist } from '../serve-dist.mjs';
+import { CONFIGS, open as openAt, sliderToPaint, summary } from './page.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -17,55 +17,9 @@ const arg = (name, fallback) => {
 const EVENTS = Number(arg('--events', 60));
 const ONLY = arg('--only', null);
 
-// The issue's configurations, as page URLs. Classroom: K 8, N 36 (224 px at patch 37), width 64,
-// depth 2, 16 tokens, 2 images. Mid: K 64, N 196, width 256 (8 × 32), depth 6.
-const CONFIGS = {
-  classroom: 'k=8&depth=2&patch=37&size=224&width=64&len=16&images=0,8&alpha=1&ff=1',
-  mid: 'k=64&depth=6&patch=16&size=224&width=256&len=32&images=0,16&alpha=1&ff=1',
-};
 const server = await serveDist();
-const origin = server.origin;
-
-const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * (s.length - 1) + 0.5))];
-};
-const summary = (xs) => ({ n: xs.length, p50: quantile(xs, 0.5), p95: quantile(xs, 0.95), min: Math.min(...xs) });
-
-async function open(webgpu, query) {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: chromiumArgs(webgpu),
-  });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.addInitScript(firstPaintProbe);
-  await page.goto(`${origin}/?${query}`);
-  await page.waitForFunction(() => window.__firstHeatmap !== undefined, null, { timeout: 300_000 });
-  await page.waitForFunction(() => document.querySelector('#identity-diff')?.dataset.query === location.search.slice(1), null, { timeout: 300_000 });
-  return { browser, page };
-}
-
-// Input event on a slider → the frame for the new value painted (the rAF after the readout changed).
-async function sliderToPaint(page, label, param, values) {
-  return page.evaluate(async ({ label, param, values }) => {
-    const input = document.querySelector(`input[type=range][aria-label="${label}"]`);
-    const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
-    const out = [];
-    for (const v of values) {
-      const start = performance.now();
-      set.call(input, String(v));
-      input.dispatchEvent(new Event('input', { bubbles: true }));
-      await new Promise((done) => {
-        // The readouts (and the heatmap, painted in the same update) answer a state with the new value.
-        // The address bar follows once the input rests, off this path.
-        const poll = () => (Number(new URLSearchParams(document.querySelector('#identity-diff').dataset.query).get(param)) === Number(v) ? done() : requestAnimationFrame(poll));
-        requestAnimationFrame(poll);
-      });
-      out.push(performance.now() - start);
-    }
-    return out;
-  }, { label, param, values });
-}
+const open = (webgpu, query) => openAt(server.origin, query, { webgpu });
+const ms = (steps) => steps.map((s) => s.ms);
 
 const results = { date: new Date().toISOString(), chromium: execFileSync('/usr/bin/chromium', ['--version']).toString().trim(), events: EVENTS, backends: {} };
 for (const [webgpu, backend] of [[false, 'cpu'], [true, 'webgpu']]) {
@@ -88,7 +42,7 @@ for (const [webgpu, backend] of [[false, 'cpu'], [true, 'webgpu']]) {
     const k0 = Number(new URL(page.url()).searchParams.get('k'));
     const ks = Array.from({ length: Math.min(EVENTS, 20) }, (_, i) => k0 + ((i % 2) ? 0 : 1));
     const k = await sliderToPaint(page, 'Latents K', 'k', ks);
-    perBackend[name] = { badge, first_heatmap_ms: navigation, webgpu_frame_ms: webgpuReady, alpha_to_paint_ms: summary(alpha), k_to_paint_ms: summary(k) };
+    perBackend[name] = { badge, first_heatmap_ms: navigation, webgpu_frame_ms: webgpuReady, alpha_to_paint_ms: summary(ms(alpha)), k_to_paint_ms: summary(ms(k)) };
     await browser.close();
   }
   // The paint alone: a 64 × 900 heatmap (480 px at patch 16), repainted by switching heads.

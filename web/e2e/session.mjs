@@ -11,10 +11,12 @@ export async function open(origin, webgpu, query = '', viewport = { width: 1280,
   const page = await browser.newPage({ viewport });
   const problems = { console: [], foreign: [] };
   const requested = [];
-  page.on('request', (r) => requested.push(r.url()));
+  page.on('request', (r) => {
+    requested.push(r.url());
+    if (!r.url().startsWith(origin) && !/^(data|blob):/.test(r.url())) problems.foreign.push(r.url());
+  });
   page.on('console', (m) => m.type() === 'error' && problems.console.push(m.text()));
   page.on('pageerror', (e) => problems.console.push(String(e)));
-  page.on('request', (r) => !r.url().startsWith(origin) && !/^(data|blob):/.test(r.url()) && problems.foreign.push(r.url()));
   await page.goto(`${origin}/${query}`);
   await page.waitForFunction(() => /\d+ patches → \d+ tokens/.test(document.querySelector('#resampler-shape')?.textContent ?? ''), null, { timeout: 120_000 });
   return { browser, page, problems, requested };

@@ -1,0 +1,67 @@
+// The built page in headless Chromium, as the browser benchmarks drive it: open it and
+// wait for its first heatmap, move a slider and time each step, summarise the times.
+import { chromium } from 'playwright-core';
+import { chromiumArgs } from '../serve-dist.mjs';
+
+// The issue's configurations, as page URLs. Classroom: K 8, N 36 (224 px at patch 37), width 64,
+// depth 2, 16 tokens, 2 images. Mid: K 64, N 196, width 256 (8 × 32), depth 6.
+export const CONFIGS = {
+  classroom: 'k=8&depth=2&patch=37&size=224&width=64&len=16&images=0,8&alpha=1&ff=1',
+  mid: 'k=64&depth=6&patch=16&size=224&width=256&len=32&images=0,16&alpha=1&ff=1',
+};
+export const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * (s.length - 1) + 0.5))];
+};
+export const summary = (xs) => ({ n: xs.length, p50: quantile(xs, 0.5), p95: quantile(xs, 0.95), min: Math.min(...xs) });
+
+// Records when the first heatmap row reaches the screen, measured from navigation start
+// (an init script: it runs in the page).
+function firstPaintProbe() {
+  const poll = () => {
+    const c = document.getElementById('xattn-heatmap');
+    if (c && c.width > 1 && document.querySelector('#identity-diff')?.dataset.value) {
+      window.__firstHeatmap = performance.now();
+    } else {
+      requestAnimationFrame(poll);
+    }
+  };
+  requestAnimationFrame(poll);
+}
+
+/** Chromium with `args` (default: `chromiumArgs(webgpu)`) on `origin/?query`, once its
+ * first heatmap is painted and its readouts answer the query. */
+export async function open(origin, query, { webgpu = false, args = chromiumArgs(webgpu) } = {}) {
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.addInitScript(firstPaintProbe);
+  await page.goto(`${origin}/?${query}`);
+  await page.waitForFunction(() => window.__firstHeatmap !== undefined, null, { timeout: 300_000 });
+  await page.waitForFunction(() => document.querySelector('#identity-diff')?.dataset.query === location.search.slice(1), null, { timeout: 300_000 });
+  return { browser, page };
+}
+
+// Input event on a slider → the frame for the new value painted (the rAF after the readout changed),
+// for each value: `{ ms, forward }`, `forward` being the page's own "last forward" readout.
+export async function sliderToPaint(page, label, param, values) {
+  return page.evaluate(async ({ label, param, values }) => {
+    const input = document.querySelector(`input[type=range][aria-label="${label}"]`);
+    const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+    const out = [];
+    for (const v of values) {
+      const start = performance.now();
+      set.call(input, String(v));
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      await new Promise((done) => {
+        // The readouts (and the heatmap, painted in the same update) answer a state with the new value.
+        // The address bar follows once the input rests, off this path.
+        const poll = () => (Number(new URLSearchParams(document.querySelector('#identity-diff').dataset.query).get(param)) === Number(v) ? done() : requestAnimationFrame(poll));
+        requestAnimationFrame(poll);
+      });
+      const ms = performance.now() - start;
+      out.push({ ms, forward: Number(/last forward ([\d.]+) ms/.exec(document.querySelector('.status').textContent)?.[1]) });
+    }
+    return out;
+  }, { label, param, values });
+}
+
