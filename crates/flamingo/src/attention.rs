@@ -17,7 +17,7 @@ use burn::tensor::{Bool, Tensor, activation::softmax};
 /// # Shapes
 /// - q: `[.., i, d]`, k and v: `[.., j, d]`, blocked: `[.., i, j]`
 /// - returns (context `[.., i, d]`, weights `[.., i, j]`)
-pub(crate) fn attend<const D: usize>(
+pub fn attend<const D: usize>(
     q: Tensor<D>,
     k: Tensor<D>,
     v: Tensor<D>,

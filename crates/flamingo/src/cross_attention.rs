@@ -218,9 +218,31 @@ pub struct GatedCrossAttentionBlockConfig {
 #[derive(Module, Debug)]
 pub struct GatedCrossAttentionBlock {
     attn: MaskedCrossAttention,
-    attn_gate: Param<Tensor<1>>,
+    /// α of the attention's gate, shape `[1]`, before its tanh.
+    pub attn_gate: Param<Tensor<1>>,
     ff: FeedForward,
-    ff_gate: Param<Tensor<1>>,
+    /// α of the feed-forward's gate, shape `[1]`, before its tanh.
+    pub ff_gate: Param<Tensor<1>>,
+}
+
+/// How a [`GatedCrossAttentionBlock`] weighs its two branches.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Gating {
+    /// Flamingo's gate, `tanh(scale·α)`: scale 1 is the block as trained, 0 closes
+    /// it exactly (the frozen LM alone), values between show the gate opening.
+    Tanh {
+        /// Multiplies α before its tanh.
+        scale: f32,
+    },
+    /// No gate at all, `y = xattn(x) + x`: the paper's ablation (Flamingo, table 3),
+    /// which disturbs the frozen LM from the first training step.
+    Ungated,
+}
+
+impl Default for Gating {
+    fn default() -> Self {
+        Gating::Tanh { scale: 1.0 }
+    }
 }
 
 impl GatedCrossAttentionBlockConfig {
@@ -279,9 +301,27 @@ impl GatedCrossAttentionBlock {
         media: Tensor<4>,
         media_locations: &[Vec<bool>],
     ) -> CrossAttentionOutput {
+        self.forward_gated(x, media, media_locations, Gating::default())
+    }
+
+    /// [`Self::forward`] with the gates weighed as `gating` says. `Tanh { scale: 1.0 }`
+    /// is `forward` bit for bit (`α·1` is `α`).
+    pub fn forward_gated(
+        &self,
+        x: Tensor<3>,
+        media: Tensor<4>,
+        media_locations: &[Vec<bool>],
+        gating: Gating,
+    ) -> CrossAttentionOutput {
+        let gate = |alpha: &Param<Tensor<1>>| -> Tensor<3> {
+            match gating {
+                Gating::Tanh { scale } => (alpha.val() * scale).tanh().unsqueeze(),
+                Gating::Ungated => alpha.val().ones_like().unsqueeze(),
+            }
+        };
         let xattn = self.attn.forward(x.clone(), media, media_locations);
-        let x = xattn.output * self.attn_gate.val().tanh().unsqueeze::<3>() + x;
-        let x = self.ff.forward(x.clone()) * self.ff_gate.val().tanh().unsqueeze::<3>() + x;
+        let x = xattn.output * gate(&self.attn_gate) + x;
+        let x = self.ff.forward(x.clone()) * gate(&self.ff_gate) + x;
         CrossAttentionOutput {
             output: x,
             weights: xattn.weights,

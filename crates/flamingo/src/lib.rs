@@ -6,6 +6,7 @@
 //! key for key. Where 2.0.1 behaves in a way a teaching tool should not copy, the
 //! module that differs says so in its docs.
 //!
+//! - [`attention`]: the scaled dot-product both blocks (and a small LM) share.
 //! - [`feed_forward`]: the LayerNorm → Linear → GELU → Linear block.
 //! - [`perceiver`]: the Perceiver resampler, N patches in, K latents out.
 //! - [`cross_attention`]: masked cross-attention and the tanh-gated block.
@@ -15,7 +16,7 @@
 //! - [`state_dict`], [`forward_case`]: PyTorch weights and test cases from safetensors.
 //! - [`seeded`]: seeded random weights, identical on every backend.
 
-mod attention;
+pub mod attention;
 pub mod cross_attention;
 pub mod feed_forward;
 pub mod forward_case;
@@ -29,7 +30,7 @@ pub mod state_dict;
 
 pub use burn;
 pub use cross_attention::{
-    CrossAttentionOutput, GatedCrossAttentionBlock, GatedCrossAttentionBlockConfig,
+    CrossAttentionOutput, GatedCrossAttentionBlock, GatedCrossAttentionBlockConfig, Gating,
     MaskedCrossAttention, MaskedCrossAttentionConfig,
 };
 pub use feed_forward::{FeedForward, FeedForwardConfig};

@@ -63,6 +63,11 @@ impl<'a> StateDict<'a> {
         Ok(Self { tensors, metadata })
     }
 
+    /// Every tensor's name.
+    pub fn names(&self) -> Vec<&str> {
+        self.tensors.names()
+    }
+
     /// The file's `__metadata__` strings.
     pub fn metadata(&self) -> &HashMap<String, String> {
         &self.metadata
@@ -175,8 +180,25 @@ impl<'a> StateDict<'a> {
 
 /// One F32 tensor as safetensors bytes, with no metadata.
 pub fn write_f32(name: &str, shape: &[usize], values: &[f32]) -> Vec<u8> {
-    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-    let view = safetensors::tensor::TensorView::new(Dtype::F32, shape.to_vec(), &bytes)
-        .expect("shape matches values");
-    safetensors::serialize([(name, view)], None).expect("a single tensor always serialises")
+    write_f32s(&[(name.to_owned(), shape.to_vec(), values.to_vec())], None)
+}
+
+/// F32 tensors `(name, shape, row-major values)` as safetensors bytes, with `__metadata__`.
+///
+/// # Panics
+/// If a tensor's values do not fill its shape, or two share a name.
+pub fn write_f32s(
+    tensors: &[(String, Vec<usize>, Vec<f32>)],
+    metadata: Option<HashMap<String, String>>,
+) -> Vec<u8> {
+    let bytes: Vec<Vec<u8>> = tensors
+        .iter()
+        .map(|(_, _, values)| values.iter().flat_map(|v| v.to_le_bytes()).collect())
+        .collect();
+    let views = tensors.iter().zip(&bytes).map(|((name, shape, _), bytes)| {
+        let view = safetensors::tensor::TensorView::new(Dtype::F32, shape.clone(), bytes)
+            .expect("shape matches values");
+        (name.as_str(), view)
+    });
+    safetensors::serialize(views, metadata).expect("distinct names serialise")
 }

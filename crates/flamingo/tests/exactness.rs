@@ -9,7 +9,7 @@
 use flamingo::burn::module::{Module, Param};
 use flamingo::burn::tensor::{Device, DeviceKind, Distribution, Tensor};
 use flamingo::{
-    GatedCrossAttentionBlockConfig, Interleaved, MaskRule, MaskedCrossAttentionConfig,
+    GatedCrossAttentionBlockConfig, Gating, Interleaved, MaskRule, MaskedCrossAttentionConfig,
     PerceiverResamplerConfig, seeded,
 };
 
@@ -69,6 +69,47 @@ fn closed_gates_are_the_identity_bit_for_bit() {
             );
         }
     }
+}
+
+#[test]
+fn the_gate_scale_multiplies_alpha_and_ungated_adds_both_branches() {
+    let device = Device::flex();
+    let config = GatedCrossAttentionBlockConfig::new(32, 16)
+        .with_heads(4)
+        .with_dim_head(8);
+    let block = seeded(3, &device, |d| config.init(d)).with_gates(0.7, -0.4);
+    let (x, media) = (normal([2, 11, 32], &device), normal([2, 3, 5, 16], &device));
+    let run = |block: &flamingo::GatedCrossAttentionBlock, gating| {
+        values(
+            block
+                .forward_gated(x.clone(), media.clone(), &locations(&prompts()), gating)
+                .output,
+        )
+    };
+    let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+
+    // Scale 1 is the block as it is; scale 0 closes it exactly, whatever α is.
+    let as_trained = values(
+        block
+            .forward(x.clone(), media.clone(), &locations(&prompts()))
+            .output,
+    );
+    assert_eq!(bits(run(&block, Gating::Tanh { scale: 1.0 })), bits(as_trained));
+    assert_eq!(
+        bits(run(&block, Gating::Tanh { scale: 0.0 })),
+        bits(values(x.clone()))
+    );
+    // Scale s on α is the block whose α was s·α.
+    let doubled = block.clone().with_gates(1.4, -0.8);
+    let a = run(&block, Gating::Tanh { scale: 2.0 });
+    let b = run(&doubled, Gating::default());
+    assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-6));
+    // Ungated is the block with tanh(α) = 1 on both branches: α = ∞ in effect.
+    let saturated = block.clone().with_gates(20.0, 20.0);
+    let a = run(&block, Gating::Ungated);
+    let b = run(&saturated, Gating::default());
+    assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-5));
+    assert_ne!(a, run(&block, Gating::default()));
 }
 
 #[test]

@@ -6,6 +6,7 @@ mod golden;
 mod install;
 mod serve;
 mod test;
+mod train;
 
 use anyhow::{Result, bail};
 use xshell::Shell;
@@ -15,6 +16,8 @@ usage: cargo xtask <command>
 
   serve                 build the page and serve it at http://127.0.0.1:8080
   test                  fmt, clippy, every test (installs what is missing)
+  train [--smoke]       train the mini-Flamingo on the CPU (assets/mini-flamingo.*);
+                        --smoke: a few steps of each stage, written to target/mini-smoke
   bench                 BENCHMARKS.md: native CPU vs PyTorch, the page in Chromium
   golden check [SEEDS]  compare `flamingo forward` with OpenFlamingo 2.0.1 in PyTorch
                         on freshly generated cases (default seeds 1 2 3)
@@ -28,6 +31,7 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("serve") => serve::run(&sh),
         Some("test") => test::run(&sh),
+        Some("train") => train::run(&sh, &args[1..]),
         Some("bench") => bench::run(&sh),
         Some("golden") => golden::run(&sh, &args[1..]),
         Some("help" | "--help" | "-h") | None => {

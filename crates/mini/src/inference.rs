@@ -1,0 +1,141 @@
+//! Greedy generation: captions and few-shot answers, with each step's probabilities.
+//!
+//! Reads results back synchronously, as burn's CPU backend allows natively and in
+//! wasm; the step logic ([`Step::from_logits`]) is separate so an async reader can use it.
+
+use burn::tensor::activation::softmax;
+use flamingo::Gating;
+
+use crate::model::{Batch, MiniFlamingo};
+use crate::scene::Picture;
+use crate::vocab::{EOC, IMAGE, episode_tokens, word};
+
+/// One generated word and the distribution it was taken from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub token: u32,
+    /// Over the whole vocabulary.
+    pub probabilities: Vec<f32>,
+}
+
+impl Step {
+    /// The most likely word of one row of probabilities (the first of equals).
+    pub fn from_probabilities(probabilities: Vec<f32>) -> Step {
+        let token = probabilities
+            .iter()
+            .enumerate()
+            .fold((0, f32::NEG_INFINITY), |best, (i, &p)| if p > best.1 { (i, p) } else { best })
+            .0 as u32;
+        Step {
+            token,
+            probabilities,
+        }
+    }
+
+    pub fn word(&self) -> &'static str {
+        word(self.token)
+    }
+
+    pub fn probability(&self) -> f32 {
+        self.probabilities[self.token as usize]
+    }
+
+    /// The `n` most likely words, most likely first.
+    pub fn top(&self, n: usize) -> Vec<(&'static str, f32)> {
+        let mut ranked: Vec<(u32, f32)> = (0..).zip(self.probabilities.iter().copied()).collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        ranked
+            .into_iter()
+            .take(n)
+            .map(|(t, p)| (word(t), p))
+            .collect()
+    }
+}
+
+/// For each sequence, the next word's distribution after its last token.
+pub fn next_words(
+    model: &MiniFlamingo,
+    sequences: &[(&[u32], &[Picture])],
+    gating: Gating,
+) -> Vec<Step> {
+    let device = model.device();
+    let batch = Batch::new(sequences, &device);
+    let logits = model.forward(&batch, gating).logits;
+    let [b, t, vocab] = logits.dims();
+    let probabilities: Vec<f32> = softmax(logits, 2)
+        .into_data()
+        .try_to_vec()
+        .expect("f32 logits");
+    (0..b)
+        .map(|i| {
+            let last = sequences[i].0.len() - 1;
+            let at = (i * t + last) * vocab;
+            Step::from_probabilities(probabilities[at..at + vocab].to_vec())
+        })
+        .collect()
+}
+
+/// Greedy continuations of several prompts in lockstep, until `<eoc>` or `max_new` words.
+pub fn generate(
+    model: &MiniFlamingo,
+    prompts: &[(Vec<u32>, Vec<Picture>)],
+    gating: Gating,
+    max_new: usize,
+) -> Vec<Vec<Step>> {
+    let mut tokens: Vec<Vec<u32>> = prompts.iter().map(|(t, _)| t.clone()).collect();
+    let mut out: Vec<Vec<Step>> = vec![Vec::new(); prompts.len()];
+    for _ in 0..max_new {
+        let open: Vec<usize> = (0..prompts.len())
+            .filter(|&i| out[i].last().is_none_or(|s| s.token != EOC))
+            .collect();
+        if open.is_empty() {
+            break;
+        }
+        let sequences: Vec<(&[u32], &[Picture])> = open
+            .iter()
+            .map(|&i| (tokens[i].as_slice(), prompts[i].1.as_slice()))
+            .collect();
+        for (&i, step) in open.iter().zip(next_words(model, &sequences, gating)) {
+            tokens[i].push(step.token);
+            out[i].push(step);
+        }
+    }
+    out
+}
+
+/// A caption of one picture: `<image>` → `a red circle <eoc>`.
+pub fn caption(model: &MiniFlamingo, picture: &Picture, gating: Gating) -> Vec<Step> {
+    generate(model, &[(vec![IMAGE], vec![picture.fit()])], gating, 6)
+        .pop()
+        .expect("one prompt")
+}
+
+/// The caption's words without `<eoc>`.
+pub fn caption_text(steps: &[Step]) -> String {
+    steps
+        .iter()
+        .filter(|s| s.token != EOC)
+        .map(Step::word)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The answer to `<image> : answer <eoc> … <image> :`, the task left unsaid.
+pub fn few_shot(
+    model: &MiniFlamingo,
+    shots: &[(Picture, u32)],
+    query: &Picture,
+    gating: Gating,
+) -> Step {
+    let answers: Vec<u32> = shots.iter().map(|(_, a)| *a).collect();
+    let tokens = episode_tokens(&answers, None);
+    let pictures: Vec<Picture> = shots
+        .iter()
+        .map(|(p, _)| p)
+        .chain([query])
+        .map(Picture::fit)
+        .collect();
+    next_words(model, &[(&tokens, &pictures)], gating)
+        .pop()
+        .expect("one sequence")
+}
