@@ -1,5 +1,8 @@
 //! `flamingo forward IN.safetensors OUT.safetensors`: run one OpenFlamingo module
 //! on burn's CPU backend, so its output can be compared with PyTorch's.
+//! `flamingo mini …`: the trained mini-Flamingo ([`mini`]).
+
+mod mini;
 
 use std::process::ExitCode;
 
@@ -11,8 +14,11 @@ use flamingo::state_dict::write_f32;
 const USAGE: &str = "usage: flamingo forward IN.safetensors OUT.safetensors";
 
 fn run(args: &[String]) -> anyhow::Result<()> {
+    if args.first().map(String::as_str) == Some("mini") {
+        return mini::run(&args[1..]);
+    }
     let [command, input, output] = args else {
-        bail!("{USAGE}")
+        bail!("{USAGE} | {}", mini::USAGE.trim_start_matches("usage: "))
     };
     if command != "forward" {
         bail!("unknown command `{command}`; {USAGE}");

@@ -94,7 +94,10 @@ fn the_gate_scale_multiplies_alpha_and_ungated_adds_both_branches() {
             .forward(x.clone(), media.clone(), &locations(&prompts()))
             .output,
     );
-    assert_eq!(bits(run(&block, Gating::Tanh { scale: 1.0 })), bits(as_trained));
+    assert_eq!(
+        bits(run(&block, Gating::Tanh { scale: 1.0 })),
+        bits(as_trained)
+    );
     assert_eq!(
         bits(run(&block, Gating::Tanh { scale: 0.0 })),
         bits(values(x.clone()))

@@ -74,7 +74,12 @@ pub fn pixels(pictures: &[Picture], device: &Device) -> Tensor<4> {
     for p in pictures {
         assert_eq!((p.width, p.height), (SIDE, SIDE), "fit the picture first");
         for c in 0..3 {
-            values.extend(p.rgb[c..].iter().step_by(3).map(|&v| v as f32 / 127.5 - 1.0));
+            values.extend(
+                p.rgb[c..]
+                    .iter()
+                    .step_by(3)
+                    .map(|&v| v as f32 / 127.5 - 1.0),
+            );
         }
     }
     Tensor::from_data(

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::inference::{generate, next_words};
 use crate::model::MiniFlamingo;
 use crate::scene::{Picture, Rng, Scene};
-use crate::vocab::{Episode, IMAGE, MAX_SHOTS, Task, colour_of, shape_of};
+use crate::vocab::{CAPTION_PROMPT, Episode, MAX_SHOTS, Task, colour_of, shape_of};
 
 /// Accuracies, as fractions in `[0, 1]`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -39,7 +39,9 @@ fn stream(seed: u64, cell: u64) -> Rng {
 /// `n` evaluation episodes of a task with `shots` shots, as `cargo xtask`, tests and the page draw them.
 pub fn episodes(seed: u64, task: Task, shots: usize, n: usize) -> Vec<Episode> {
     let mut rng = stream(seed, 1 + task as u64 * 16 + shots as u64);
-    (0..n).map(|_| Episode::sample(&mut rng, task, shots)).collect()
+    (0..n)
+        .map(|_| Episode::sample(&mut rng, task, shots))
+        .collect()
 }
 
 /// `n` scenes to caption.
@@ -76,10 +78,11 @@ pub fn caption_accuracy(model: &MiniFlamingo, scenes: &[Scene], gating: Gating) 
     for chunk in scenes.chunks(BATCH) {
         let prompts: Vec<(Vec<u32>, Vec<Picture>)> = chunk
             .iter()
-            .map(|s| (vec![IMAGE], vec![s.render()]))
+            .map(|s| (CAPTION_PROMPT.to_vec(), vec![s.render()]))
             .collect();
         for (steps, scene) in generate(model, &prompts, gating, 6).iter().zip(chunk) {
-            colour += (steps.iter().find_map(|s| colour_of(s.token)) == Some(scene.colour)) as usize;
+            colour +=
+                (steps.iter().find_map(|s| colour_of(s.token)) == Some(scene.colour)) as usize;
             shape += (steps.iter().find_map(|s| shape_of(s.token)) == Some(scene.shape)) as usize;
         }
     }
@@ -89,8 +92,7 @@ pub fn caption_accuracy(model: &MiniFlamingo, scenes: &[Scene], gating: Gating) 
 
 /// The whole evaluation: `n` captions, and `n` episodes per task and per 0–8 shots.
 pub fn evaluate(model: &MiniFlamingo, n: usize, seed: u64, gating: Gating) -> Evaluation {
-    let (caption_colour, caption_shape) =
-        caption_accuracy(model, &caption_scenes(seed, n), gating);
+    let (caption_colour, caption_shape) = caption_accuracy(model, &caption_scenes(seed, n), gating);
     let few_shot: BTreeMap<&'static str, Vec<f64>> = Task::ALL
         .iter()
         .map(|&task| {

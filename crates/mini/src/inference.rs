@@ -1,14 +1,14 @@
 //! Greedy generation: captions and few-shot answers, with each step's probabilities.
 //!
 //! Reads results back synchronously, as burn's CPU backend allows natively and in
-//! wasm; the step logic ([`Step::from_logits`]) is separate so an async reader can use it.
+//! wasm; the step logic ([`Step::from_probabilities`]) is separate so an async reader can use it.
 
 use burn::tensor::activation::softmax;
 use flamingo::Gating;
 
 use crate::model::{Batch, MiniFlamingo};
 use crate::scene::Picture;
-use crate::vocab::{EOC, IMAGE, episode_tokens, word};
+use crate::vocab::{A, CAPTION_PROMPT, EOC, IMAGE, PAD, episode_tokens, word};
 
 /// One generated word and the distribution it was taken from.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,13 +19,16 @@ pub struct Step {
 }
 
 impl Step {
-    /// The most likely word of one row of probabilities (the first of equals).
+    /// The most likely word of one row of probabilities (the first of equals) that
+    /// text may hold: never `<pad>`, and never `<image>`, which would need a picture.
     pub fn from_probabilities(probabilities: Vec<f32>) -> Step {
-        let token = probabilities
-            .iter()
-            .enumerate()
-            .fold((0, f32::NEG_INFINITY), |best, (i, &p)| if p > best.1 { (i, p) } else { best })
-            .0 as u32;
+        let token = (0..)
+            .zip(&probabilities)
+            .filter(|&(t, _)| t != PAD && t != IMAGE)
+            .fold((EOC, f32::NEG_INFINITY), |best, (t, &p)| {
+                if p > best.1 { (t, p) } else { best }
+            })
+            .0;
         Step {
             token,
             probabilities,
@@ -103,19 +106,22 @@ pub fn generate(
     out
 }
 
-/// A caption of one picture: `<image>` → `a red circle <eoc>`.
+/// The words generated after `<image> a` for one picture, `<eoc>` last if it came.
 pub fn caption(model: &MiniFlamingo, picture: &Picture, gating: Gating) -> Vec<Step> {
-    generate(model, &[(vec![IMAGE], vec![picture.fit()])], gating, 6)
-        .pop()
-        .expect("one prompt")
+    generate(
+        model,
+        &[(CAPTION_PROMPT.to_vec(), vec![picture.fit()])],
+        gating,
+        6,
+    )
+    .pop()
+    .expect("one prompt")
 }
 
-/// The caption's words without `<eoc>`.
+/// The caption as read: the prompt's `a`, then the generated words without `<eoc>`.
 pub fn caption_text(steps: &[Step]) -> String {
-    steps
-        .iter()
-        .filter(|s| s.token != EOC)
-        .map(Step::word)
+    std::iter::once(word(A))
+        .chain(steps.iter().filter(|s| s.token != EOC).map(Step::word))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -138,4 +144,22 @@ pub fn few_shot(
     next_words(model, &[(&tokens, &pictures)], gating)
         .pop()
         .expect("one sequence")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_takes_the_likeliest_word_text_may_hold() {
+        let mut p = vec![0.0; crate::vocab::WORDS.len()];
+        p[IMAGE as usize] = 0.5;
+        p[PAD as usize] = 0.2;
+        p[A as usize] = 0.2;
+        p[EOC as usize] = 0.1;
+        let step = Step::from_probabilities(p);
+        assert_eq!(step.word(), "a");
+        assert_eq!(step.probability(), 0.2);
+        assert_eq!(step.top(2), [("<image>", 0.5), ("<pad>", 0.2)]);
+    }
 }

@@ -87,7 +87,9 @@ impl LanguageModelConfig {
 
 /// `true` above the diagonal: position i may not attend to a later j.
 pub fn causal_mask(len: usize, device: &Device) -> Tensor<4, Bool> {
-    let flags = (0..len * len).map(|k| k % len > k / len).collect::<Vec<_>>();
+    let flags = (0..len * len)
+        .map(|k| k % len > k / len)
+        .collect::<Vec<_>>();
     Tensor::from_data(TensorData::new(flags, [1, 1, len, len]), device)
 }
 
@@ -146,7 +148,9 @@ impl LanguageModel {
     /// - x: `[b, T, dim]` → `[b, T, vocab]`
     pub fn logits(&self, x: Tensor<3>) -> Tensor<3> {
         let [b, t, dim] = x.dims();
-        let y = self.head.forward(self.norm.forward(x).reshape([b * t, dim]));
+        let y = self
+            .head
+            .forward(self.norm.forward(x).reshape([b * t, dim]));
         let vocab = y.dims()[1];
         y.reshape([b, t, vocab])
     }
@@ -176,9 +180,19 @@ mod tests {
         let device = Device::flex();
         let config = LanguageModelConfig::new(10, 8).with_dim(16).with_depth(2);
         let lm = seeded(4, &device, |d| config.init(d));
-        let tokens = |ids: [i64; 6]| Tensor::<2, Int>::from_data(TensorData::new(ids.to_vec(), [1, 6]), &device);
-        let a: Vec<f32> = lm.forward(tokens([1, 2, 3, 4, 5, 6])).into_data().try_to_vec().unwrap();
-        let b: Vec<f32> = lm.forward(tokens([1, 2, 3, 9, 9, 9])).into_data().try_to_vec().unwrap();
+        let tokens = |ids: [i64; 6]| {
+            Tensor::<2, Int>::from_data(TensorData::new(ids.to_vec(), [1, 6]), &device)
+        };
+        let a: Vec<f32> = lm
+            .forward(tokens([1, 2, 3, 4, 5, 6]))
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        let b: Vec<f32> = lm
+            .forward(tokens([1, 2, 3, 9, 9, 9]))
+            .into_data()
+            .try_to_vec()
+            .unwrap();
         // Positions 0–2 have the same past; they must not feel the change at 3.
         assert_eq!(a[..3 * 10], b[..3 * 10]);
         assert_ne!(a[3 * 10..4 * 10], b[3 * 10..4 * 10]);

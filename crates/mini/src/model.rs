@@ -12,6 +12,7 @@ use flamingo::{
     GatedCrossAttentionBlock, GatedCrossAttentionBlockConfig, Gating, PerceiverResampler,
     PerceiverResamplerConfig,
 };
+use serde::Serialize;
 
 use crate::encoder::{GRID, VisionEncoder, VisionEncoderConfig, pixels};
 use crate::language_model::{LanguageModel, LanguageModelConfig, causal_mask};
@@ -74,7 +75,7 @@ impl MiniFlamingoConfig {
 
     /// How many gated blocks the LM's depth and M give.
     pub fn num_blocks(&self) -> usize {
-        self.lm.depth / self.cross_attn_every
+        flamingo::params::gated_block_count(self.lm.depth, self.cross_attn_every)
     }
 
     pub fn init(&self, device: &Device) -> MiniFlamingo {
@@ -97,10 +98,26 @@ impl MiniFlamingoConfig {
     }
 }
 
+/// Parameter counts per part, as the page's calculator gives them for the real models.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Parameters {
+    pub encoder: usize,
+    pub lm: usize,
+    pub resampler: usize,
+    pub blocks: usize,
+    /// Resampler and blocks: what stage 3 trains.
+    pub trained: usize,
+    /// Encoder and LM: frozen in stage 3.
+    pub frozen: usize,
+}
+
 /// Token sequences right-padded with `<pad>` to the longest: `[b, T]`.
 pub fn token_tensor(sequences: &[Vec<u32>], device: &Device) -> Tensor<2, Int> {
     let len = sequences.iter().map(Vec::len).max().unwrap_or(0);
-    assert!((1..=MAX_LEN).contains(&len), "sequences of 1..={MAX_LEN} tokens");
+    assert!(
+        (1..=MAX_LEN).contains(&len),
+        "sequences of 1..={MAX_LEN} tokens"
+    );
     let flat = sequences
         .iter()
         .flat_map(|s| {
@@ -187,9 +204,26 @@ impl Bridge {
 }
 
 impl MiniFlamingo {
+    pub fn parameters(&self) -> Parameters {
+        let (encoder, lm) = (self.encoder.num_params(), self.lm.num_params());
+        let resampler = self.bridge.resampler.num_params();
+        let blocks = self.bridge.blocks.num_params();
+        Parameters {
+            encoder,
+            lm,
+            resampler,
+            blocks,
+            trained: resampler + blocks,
+            frozen: encoder + lm,
+        }
+    }
+
     /// Where the weights live.
     pub fn device(&self) -> Device {
-        self.devices().into_iter().next().expect("a model has parameters")
+        self.devices()
+            .into_iter()
+            .next()
+            .expect("a model has parameters")
     }
 
     /// The block inserted before LM layer `i`, if any.
@@ -223,10 +257,19 @@ impl MiniFlamingo {
         let mut index = Vec::with_capacity(batch.counts.len() * t_img);
         let mut first = 0;
         for &count in &batch.counts {
-            index.extend((0..t_img).map(|j| if j < count { (first + j) as i64 } else { n as i64 }));
+            index.extend((0..t_img).map(|j| {
+                if j < count {
+                    (first + j) as i64
+                } else {
+                    n as i64
+                }
+            }));
             first += count;
         }
-        let index = Tensor::<1, Int>::from_data(TensorData::new(index, [batch.counts.len() * t_img]), &device);
+        let index = Tensor::<1, Int>::from_data(
+            TensorData::new(index, [batch.counts.len() * t_img]),
+            &device,
+        );
         let media = rows
             .select(0, index)
             .reshape([batch.counts.len(), t_img, k, d]);
@@ -257,5 +300,34 @@ impl MiniFlamingo {
             cross_attention,
             resampler_attention,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flamingo::params;
+
+    #[test]
+    fn the_trained_part_counts_as_the_calculator_counts_it() {
+        let config = MiniFlamingoConfig::new();
+        let p = config.init(&Device::flex()).parameters();
+        assert_eq!(p.resampler as u64, params::resampler(&config.resampler()));
+        assert_eq!(
+            p.blocks as u64,
+            config.num_blocks() as u64 * params::gated_block(&config.block())
+        );
+        assert_eq!(config.num_blocks(), 2);
+        assert_eq!(
+            p.trained + p.frozen,
+            p.encoder + p.lm + p.resampler + p.blocks
+        );
+    }
+
+    #[test]
+    fn blocks_sit_before_every_second_layer() {
+        let model = MiniFlamingoConfig::new().init(&Device::flex());
+        let before: Vec<bool> = (0..4).map(|i| model.block_before(i).is_some()).collect();
+        assert_eq!(before, [false, true, false, true]);
     }
 }

@@ -394,13 +394,25 @@ mod tests {
         let rgb = (0..w * h)
             .flat_map(|i| {
                 let (x, y) = (i % w, i / w);
-                let v = if x < 16 || x >= 80 { 255 } else { ((x + y) % 2 * 100) as u8 };
+                let v = if x < 16 || x >= 80 {
+                    255
+                } else {
+                    ((x + y) % 2 * 100) as u8
+                };
                 [v, v, v]
             })
             .collect();
-        let fitted = Picture { width: w, height: h, rgb }.fit();
+        let fitted = Picture {
+            width: w,
+            height: h,
+            rgb,
+        }
+        .fit();
         assert_eq!((fitted.width, fitted.height), (32, 32));
-        assert!(fitted.rgb.iter().all(|&v| v == 50), "the crop drops the white bands");
+        assert!(
+            fitted.rgb.iter().all(|&v| v == 50),
+            "the crop drops the white bands"
+        );
 
         // 3 × 3 → 32: upsampling copies each source pixel's value.
         let small = Picture {

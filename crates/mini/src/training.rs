@@ -36,26 +36,26 @@ pub struct TrainingConfig {
     pub encoder_batch: usize,
     #[config(default = 3e-3)]
     pub encoder_lr: f64,
-    #[config(default = 1000)]
+    #[config(default = 800)]
     pub lm_steps: usize,
     #[config(default = 32)]
     pub lm_batch: usize,
     #[config(default = 2e-3)]
     pub lm_lr: f64,
-    #[config(default = 1500)]
+    #[config(default = 2000)]
     pub flamingo_steps: usize,
     #[config(default = 32)]
     pub flamingo_batch: usize,
     #[config(default = 1e-3)]
     pub flamingo_lr: f64,
     /// Steps of each ablation run (logs only).
-    #[config(default = 400)]
+    #[config(default = 300)]
     pub ablation_steps: usize,
     /// The fast-gate ablation's learning rate on α, as a multiple of the others'.
     #[config(default = 100.0)]
     pub fast_gate_lr: f64,
     /// Captions among training sequences; the rest are episodes.
-    #[config(default = 0.3)]
+    #[config(default = 0.4)]
     pub caption_share: f32,
     /// Training episodes whose task word is written.
     #[config(default = 0.5)]
@@ -198,7 +198,12 @@ impl Targets {
             let count = w.iter().sum::<f32>().max(1.0);
             (nll.clone() * weights(w.to_vec(), &device)).sum() / count
         };
-        let all: Vec<f32> = self.image.iter().zip(&self.text).map(|(a, b)| a + b).collect();
+        let all: Vec<f32> = self
+            .image
+            .iter()
+            .zip(&self.text)
+            .map(|(a, b)| a + b)
+            .collect();
         let image = scalar(mean(&self.image).detach());
         let text = scalar(mean(&self.text).detach());
         (mean(&all), image, text)
@@ -258,7 +263,11 @@ pub fn train_encoder(
             .convert::<i64>()
             .try_to_vec()
             .expect("indices");
-        guess.iter().zip(&truth).filter(|(g, t)| **g == **t as i64).count() as f64
+        guess
+            .iter()
+            .zip(&truth)
+            .filter(|(g, t)| **g == **t as i64)
+            .count() as f64
             / truth.len() as f64
     };
     let acc = [
@@ -281,7 +290,10 @@ fn colour_ids(scenes: &[Scene]) -> Vec<u32> {
 
 fn shape_ids(scenes: &[Scene]) -> Vec<u32> {
     let first = shape_token(Shape::ALL[0]);
-    scenes.iter().map(|s| shape_token(s.shape) - first).collect()
+    scenes
+        .iter()
+        .map(|s| shape_token(s.shape) - first)
+        .collect()
 }
 
 fn mix(config: &TrainingConfig) -> Mix {
@@ -302,7 +314,10 @@ pub fn train_lm(
     let mut rng = Rng::new(config.seed ^ 3);
     let start = Instant::now();
     let steps = config.lm_steps;
-    progress(&Progress::Stage { name: "2 language model", steps });
+    progress(&Progress::Stage {
+        name: "2 language model",
+        steps,
+    });
     let mut loss_value = f64::NAN;
     for step in 0..steps {
         let sequences: Vec<Vec<u32>> = (0..config.lm_batch)
@@ -444,9 +459,8 @@ pub fn train(
 ) -> Trained {
     let (encoder, encoder_record, encoder_accuracy) = train_encoder(config, device, progress);
     let (lm, lm_record) = train_lm(config, device, progress);
-    let mut stage3 = |variant, name| {
-        train_flamingo(config, &encoder, &lm, variant, device, progress, name)
-    };
+    let mut stage3 =
+        |variant, name| train_flamingo(config, &encoder, &lm, variant, device, progress, name);
     let (model, flamingo, log) = stage3(config.trained(), "3 flamingo");
     let (_, record, ungated_log) = stage3(config.ungated(), "ablation: no tanh gate");
     let ungated = (record, ungated_log);

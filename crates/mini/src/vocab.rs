@@ -1,6 +1,8 @@
 //! The mini-Flamingo's words and the two kinds of text it reads: captions and few-shot episodes.
 //!
-//! - Caption: `<image> a red circle <eoc>`.
+//! - Caption: `<image> a red circle <eoc>`, generated from the prompt `<image> a`
+//!   ([`CAPTION_PROMPT`]): after `<image>` alone, an episode's `:` is as likely as a
+//!   caption, so the prompt says which, as Flamingo's "<image> A photo of" does.
 //! - Episode: shots `<image> : red <eoc>`, then the query `<image> :`, whose answer is
 //!   the next word. The task (colour or shape) is only in the shots' answers; training
 //!   sometimes names it (`<image> colour : red <eoc>`), evaluation never does.
@@ -21,6 +23,9 @@ pub const A: u32 = 4;
 const FIRST_COLOUR: u32 = 5;
 const FIRST_SHAPE: u32 = 11;
 const FIRST_TASK: u32 = 15;
+
+/// What a caption is generated from: `<image> a`.
+pub const CAPTION_PROMPT: [u32; 2] = [IMAGE, A];
 
 /// Longest sequence the language model is built for: eight named shots and a query.
 pub const MAX_LEN: usize = 48;
@@ -117,14 +122,6 @@ pub struct Prompt {
 }
 
 impl Prompt {
-    /// `<image>`: what a caption is generated from.
-    pub fn caption_prompt(scene: Scene) -> Prompt {
-        Prompt {
-            tokens: vec![IMAGE],
-            scenes: vec![scene],
-        }
-    }
-
     /// `<image> a red circle <eoc>`: the whole caption, for training.
     pub fn caption(scene: Scene) -> Prompt {
         Prompt {
@@ -200,7 +197,12 @@ mod tests {
             Prompt::caption(red_circle.clone()).text(),
             "<image> a red circle <eoc>"
         );
-        let hidden = Prompt::episode(Task::Shape, &[red_circle.clone()], blue_cross.clone(), false);
+        let hidden = Prompt::episode(
+            Task::Shape,
+            &[red_circle.clone()],
+            blue_cross.clone(),
+            false,
+        );
         assert_eq!(hidden.text(), "<image> : circle <eoc> <image> :");
         assert_eq!(hidden.scenes.len(), 2);
         assert_eq!(hidden.media_locations().iter().filter(|&&m| m).count(), 2);

@@ -47,7 +47,8 @@ impl ModuleVisitor for Collect {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         let data = param.val().into_data();
         let values = data.try_to_vec::<f32>().expect("f32 parameters");
-        self.tensors.push((self.path.key(), data.shape().to_vec(), values));
+        self.tensors
+            .push((self.path.key(), data.shape().to_vec(), values));
     }
 }
 
@@ -96,7 +97,10 @@ pub fn save(model: &MiniFlamingo, config: &MiniFlamingoConfig) -> Vec<u8> {
 
 /// A model from [`save`]'s bytes: its configuration, then every parameter by name.
 /// Nothing is drawn at random, so this is the same on every device.
-pub fn load(bytes: &[u8], device: &Device) -> Result<(MiniFlamingo, MiniFlamingoConfig), LoadError> {
+pub fn load(
+    bytes: &[u8],
+    device: &Device,
+) -> Result<(MiniFlamingo, MiniFlamingoConfig), LoadError> {
     let weights = StateDict::parse(bytes)?;
     let json = weights
         .metadata()
@@ -124,4 +128,3 @@ pub fn load(bytes: &[u8], device: &Device) -> Result<(MiniFlamingo, MiniFlamingo
     }
     Ok((model, config))
 }
-

@@ -62,7 +62,10 @@ fn a_few_steps_of_each_stage_train_only_what_they_should() {
     assert!(log[0].gates.iter().flatten().all(|&g| g == 0.0));
     assert!(log[3].gates.iter().flatten().all(|&g| g != 0.0));
     // With the gates at 0, stage 3 starts exactly where the LM is: its first loss is the LM's.
-    assert!(log.iter().all(|e| e.loss.is_finite() && e.loss_image.is_finite()));
+    assert!(
+        log.iter()
+            .all(|e| e.loss.is_finite() && e.loss_image.is_finite())
+    );
 
     // Weights round trip: the same logits from the file as from memory.
     let model = model.valid();
@@ -85,13 +88,25 @@ fn without_the_tanh_gate_the_language_model_is_disturbed_from_step_zero() {
             gate_lr: 1.0,
             steps: 0,
         };
-        let (_, _, log) =
-            train_flamingo(&config, &encoder, &lm, variant, &device, &mut |_: &Progress| {}, "x");
+        let (_, _, log) = train_flamingo(
+            &config,
+            &encoder,
+            &lm,
+            variant,
+            &device,
+            &mut |_: &Progress| {},
+            "x",
+        );
         log[0].clone()
     };
     let (gated, ungated) = (run(Gating::default()), run(Gating::Ungated));
     // Same data, same weights: only the gate differs, and only the ungated run moves.
-    assert!(gated.loss != ungated.loss, "{} vs {}", gated.loss, ungated.loss);
+    assert!(
+        gated.loss != ungated.loss,
+        "{} vs {}",
+        gated.loss,
+        ungated.loss
+    );
 }
 
 #[test]
@@ -100,6 +115,8 @@ fn a_damaged_weights_file_is_refused_with_a_message() {
     let model = config.init(&Device::flex());
     let bytes = weights::save(&model, &config);
     assert!(weights::load(&bytes[..bytes.len() / 2], &Device::flex()).is_err());
-    let err = weights::load(b"not safetensors", &Device::flex()).err().unwrap();
+    let err = weights::load(b"not safetensors", &Device::flex())
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("safetensors"), "{err}");
 }

@@ -9,6 +9,10 @@ pub fn run(sh: &Shell, args: &[String]) -> Result<()> {
     let smoke = args.iter().any(|a| a == "--smoke");
     let out = if smoke { "target/mini-smoke" } else { "assets" };
     cmd!(sh, "cargo build -p mini --bin train").run()?;
-    cmd!(sh, "cargo run --quiet -p mini --bin train -- {out} {args...}").run()?;
+    cmd!(
+        sh,
+        "cargo run --quiet -p mini --bin train -- {out} {args...}"
+    )
+    .run()?;
     Ok(())
 }

@@ -101,6 +101,7 @@ fn main() -> anyhow::Result<()> {
         "config": serde_json::from_str::<serde_json::Value>(&config.to_string())?,
         "machine": format!("{} CPU threads, burn {} CPU backend (flex)", std::thread::available_parallelism().map_or(1, |n| n.get()), "0.22.1"),
         "seconds": { "training": training_seconds, "evaluation": eval_seconds },
+        "parameters": trained.model.parameters(),
         "stages": {
             "encoder": record(&trained.encoder),
             "encoder_accuracy": { "colour": trained.encoder_accuracy[0], "shape": trained.encoder_accuracy[1] },

@@ -1,0 +1,119 @@
+//! The shipped weights (`assets/mini-flamingo.safetensors`): what `cargo xtask train`
+//! wrote, checked against the thresholds with a fast seeded evaluation, and the
+//! exact identity of the closed gates with the frozen language model.
+
+use std::sync::OnceLock;
+
+use burn::tensor::Device;
+use mini::evaluate::{caption_accuracy, caption_scenes, episodes, few_shot_accuracy};
+use mini::inference::{caption, caption_text};
+use mini::model::Batch;
+use mini::scene::{Colour, Picture, Rng, Scene, Shape};
+use mini::vocab::{Prompt, Task};
+use mini::{Gating, MiniFlamingo, weights};
+
+const PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../assets/mini-flamingo.safetensors"
+);
+
+/// Episodes per cell: small enough for a test, seeded so the count is the same each run.
+const N: usize = 60;
+const SEED: u64 = 11;
+
+fn model() -> &'static MiniFlamingo {
+    static MODEL: OnceLock<MiniFlamingo> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let bytes = std::fs::read(PATH).expect("the shipped weights");
+        weights::load(&bytes, &Device::flex()).expect("they load").0
+    })
+}
+
+fn mean_over_tasks(shots: usize, gating: Gating) -> f64 {
+    Task::ALL
+        .iter()
+        .map(|&t| few_shot_accuracy(model(), &episodes(SEED, t, shots, N), gating))
+        .sum::<f64>()
+        / Task::ALL.len() as f64
+}
+
+#[test]
+fn the_weights_file_is_small() {
+    let bytes = std::fs::metadata(PATH).unwrap().len();
+    // Raw f32 under 2 MB, so gzip is too.
+    assert!(bytes <= 2_000_000, "{bytes} bytes");
+}
+
+#[test]
+fn captions_name_colour_and_shape() {
+    let (colour, shape) = caption_accuracy(model(), &caption_scenes(SEED, N), Gating::default());
+    assert!(colour >= 0.95, "colour {colour}");
+    assert!(shape >= 0.95, "shape {shape}");
+}
+
+#[test]
+fn few_shot_accuracy_grows_from_ambiguous_to_certain() {
+    let at = |shots| mean_over_tasks(shots, Gating::default());
+    let (zero, two, four, eight) = (at(0), at(2), at(4), at(8));
+    assert!(zero <= 0.65, "0 shots: {zero}");
+    assert!(two >= 0.9, "2 shots: {two}");
+    assert!(four >= 0.95, "4 shots: {four}");
+    assert!(eight >= 0.95, "8 shots: {eight}");
+}
+
+#[test]
+fn with_the_gates_closed_the_pictures_do_not_matter() {
+    let closed = Gating::Tanh { scale: 0.0 };
+    // Chance is 1/6 for colour and 1/4 for shape: about 0.21 over both tasks.
+    let four = mean_over_tasks(4, closed);
+    assert!(four <= 0.35, "4 shots at scale 0: {four}");
+    let mut rng = Rng::new(3);
+    let captions: Vec<String> = [
+        (Shape::Circle, Colour::Red),
+        (Shape::Triangle, Colour::Blue),
+        (Shape::Cross, Colour::Yellow),
+    ]
+    .into_iter()
+    .map(|(s, c)| {
+        let picture = Scene::with(&mut rng, s, c).render();
+        caption_text(&caption(model(), &picture, closed))
+    })
+    .collect();
+    assert!(captions.iter().all(|c| *c == captions[0]), "{captions:?}");
+}
+
+#[test]
+fn at_scale_zero_every_logit_is_the_language_models_bit_for_bit() {
+    let model = model();
+    let mut rng = Rng::new(5);
+    let shots: Vec<Scene> = (0..3).map(|_| Scene::sample(&mut rng)).collect();
+    let prompts = [
+        Prompt::caption(Scene::sample(&mut rng)),
+        Prompt::episode(Task::Colour, &shots, Scene::sample(&mut rng), false),
+    ];
+    let pictures: Vec<Vec<Picture>> = prompts
+        .iter()
+        .map(|p| p.scenes.iter().map(Scene::render).collect())
+        .collect();
+    let sequences: Vec<(&[u32], &[Picture])> = prompts
+        .iter()
+        .zip(&pictures)
+        .map(|(p, pics)| (p.tokens.as_slice(), pics.as_slice()))
+        .collect();
+    let batch = Batch::new(&sequences, &Device::flex());
+    let bits = |t: burn::tensor::Tensor<3>| -> Vec<u32> {
+        t.into_data()
+            .try_to_vec::<f32>()
+            .unwrap()
+            .into_iter()
+            .map(f32::to_bits)
+            .collect()
+    };
+    let lm_alone = bits(model.lm.forward(batch.tokens.clone()));
+    let closed = bits(model.forward(&batch, Gating::Tanh { scale: 0.0 }).logits);
+    assert_eq!(lm_alone.len(), closed.len());
+    assert!(lm_alone == closed, "scale 0 must be the LM exactly");
+    // As trained, the pictures change the logits.
+    let open = bits(model.forward(&batch, Gating::default()).logits);
+    assert!(open != lm_alone);
+}
