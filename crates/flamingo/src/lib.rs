@@ -15,6 +15,7 @@
 //! - [`lineage`]: which Flamingo elements a model's config shows.
 //! - [`state_dict`], [`forward_case`]: PyTorch weights and test cases from safetensors.
 //! - [`seeded`]: seeded random weights, identical on every backend.
+//! - [`rng`]: a seeded generator for inputs (stand-in pictures, drawn scenes), identical everywhere.
 
 pub mod attention;
 pub mod cross_attention;
@@ -25,6 +26,7 @@ pub mod lineage;
 mod linear;
 pub mod params;
 pub mod perceiver;
+pub mod rng;
 mod seeded;
 pub mod state_dict;
 
@@ -39,4 +41,5 @@ pub use perceiver::{
     MediaKeys, PerceiverAttention, PerceiverAttentionConfig, PerceiverResampler,
     PerceiverResamplerConfig, ResamplerOutput,
 };
+pub use rng::Rng;
 pub use seeded::seeded;

@@ -228,7 +228,8 @@ impl MiniFlamingo {
 
     /// The block inserted before LM layer `i`, if any.
     fn block_before(&self, i: usize) -> Option<&GatedCrossAttentionBlock> {
-        ((i + 1) % self.cross_attn_every == 0)
+        (i + 1)
+            .is_multiple_of(self.cross_attn_every)
             .then(|| self.bridge.blocks.get((i + 1) / self.cross_attn_every - 1))
             .flatten()
     }

@@ -8,56 +8,15 @@
 //! ±20; every channel of every pixel jittered by ±6. A picture of another size is
 //! centre-cropped to a square and area-averaged to 32 × 32 ([`Picture::fit`]).
 //!
-//! The generator is pure and seeded by [`Rng`], so the trainer, the tests, the CLI
+//! The generator is pure and seeded by the core's [`Rng`] (SplitMix64), so the trainer, the tests, the CLI
 //! and the page draw the same scene from the same seed on every platform.
 
 use std::fmt;
 
+pub use flamingo::Rng;
+
 /// Side of the square picture the model sees.
 pub const SIDE: usize = 32;
-
-/// SplitMix64: a tiny generator whose stream is the same on every platform.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`, from the top 24 bits (exact in f32).
-    pub fn unit(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
-    }
-
-    /// Uniform in `0..n`.
-    pub fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() >> 32) * n as u64 >> 32) as usize
-    }
-
-    /// Uniform integer in `lo..=hi`.
-    pub fn between(&mut self, lo: i32, hi: i32) -> i32 {
-        lo + self.below((hi - lo + 1) as usize) as i32
-    }
-
-    /// `true` with probability `p`.
-    pub fn chance(&mut self, p: f32) -> bool {
-        self.unit() < p
-    }
-
-    /// A generator for a sub-stream, so drawing more from one stream never shifts another.
-    pub fn fork(&mut self) -> Rng {
-        Rng(self.next_u64())
-    }
-}
 
 /// The four shapes, in vocabulary order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -394,7 +353,7 @@ mod tests {
         let rgb = (0..w * h)
             .flat_map(|i| {
                 let (x, y) = (i % w, i / w);
-                let v = if x < 16 || x >= 80 {
+                let v = if !(16..80).contains(&x) {
                     255
                 } else {
                     ((x + y) % 2 * 100) as u8

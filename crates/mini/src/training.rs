@@ -217,41 +217,28 @@ pub fn train_encoder(
     progress: &mut dyn FnMut(&Progress),
 ) -> (VisionEncoder, StageRecord, [f64; 2]) {
     let dim = config.model.encoder.dim;
-    let mut model = seeded(config.seed, device, |d| Heads {
+    let model = seeded(config.seed, device, |d| Heads {
         encoder: config.model.encoder.init(d),
         colour: LinearConfig::new(dim, Colour::ALL.len()).init(d),
         shape: LinearConfig::new(dim, Shape::ALL.len()).init(d),
     })
     .train();
-    let mut optim = AdamConfig::new().init();
     let mut rng = Rng::new(config.seed ^ 1);
-    let start = Instant::now();
-    let steps = config.encoder_steps;
-    progress(&Progress::Stage {
-        name: "1 encoder",
-        steps,
-    });
-    let mut loss_value = f64::NAN;
-    for step in 0..steps {
-        let scenes: Vec<Scene> = (0..config.encoder_batch)
-            .map(|_| Scene::sample(&mut rng))
-            .collect();
-        let [colour, shape] = model.forward(pixels(&render(&scenes), device));
-        let loss = picked(colour, &colour_ids(&scenes)).neg().mean()
-            + picked(shape, &shape_ids(&scenes)).neg().mean();
-        loss_value = scalar(loss.clone().detach());
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optim.step(decayed(config.encoder_lr, step, steps), model, grads);
-        progress(&Progress::Step {
-            step: step + 1,
-            loss: loss_value,
-        });
-    }
-    let record = StageRecord {
-        steps,
-        seconds: start.elapsed().as_secs_f64(),
-        final_loss: loss_value,
-    };
+    let (model, record) = stage(
+        "1 encoder",
+        config.encoder_steps,
+        config.encoder_lr,
+        model,
+        progress,
+        |model| {
+            let scenes: Vec<Scene> = (0..config.encoder_batch)
+                .map(|_| Scene::sample(&mut rng))
+                .collect();
+            let [colour, shape] = model.forward(pixels(&render(&scenes), device));
+            picked(colour, &colour_ids(&scenes)).neg().mean()
+                + picked(shape, &shape_ids(&scenes)).neg().mean()
+        },
+    );
     // Accuracy on scenes the encoder never saw.
     let scenes: Vec<Scene> = (0..500).map(|_| Scene::sample(&mut rng)).collect();
     let heads = model.valid();
@@ -309,26 +296,44 @@ pub fn train_lm(
     device: &Device,
     progress: &mut dyn FnMut(&Progress),
 ) -> (LanguageModel, StageRecord) {
-    let mut lm = seeded(config.seed ^ 2, device, |d| config.model.lm.init(d)).train();
-    let mut optim = AdamConfig::new().init();
+    let lm = seeded(config.seed ^ 2, device, |d| config.model.lm.init(d)).train();
     let mut rng = Rng::new(config.seed ^ 3);
+    stage(
+        "2 language model",
+        config.lm_steps,
+        config.lm_lr,
+        lm,
+        progress,
+        |lm| {
+            let sequences: Vec<Vec<u32>> = (0..config.lm_batch)
+                .map(|_| example(&mut rng, mix(config)).tokens)
+                .collect();
+            let tokens = token_tensor(&sequences, device);
+            let targets = Targets::new(&sequences, tokens.dims()[1]);
+            targets.losses(lm.forward(tokens)).0
+        },
+    )
+}
+
+/// Adam on every parameter of `model` for `steps` steps of `loss`, the rate decaying;
+/// reports each step.
+fn stage<M: Module>(
+    name: &'static str,
+    steps: usize,
+    lr: f64,
+    mut model: M,
+    progress: &mut dyn FnMut(&Progress),
+    mut loss: impl FnMut(&M) -> Tensor<1>,
+) -> (M, StageRecord) {
+    let mut optim = AdamConfig::new().init();
     let start = Instant::now();
-    let steps = config.lm_steps;
-    progress(&Progress::Stage {
-        name: "2 language model",
-        steps,
-    });
+    progress(&Progress::Stage { name, steps });
     let mut loss_value = f64::NAN;
     for step in 0..steps {
-        let sequences: Vec<Vec<u32>> = (0..config.lm_batch)
-            .map(|_| example(&mut rng, mix(config)).tokens)
-            .collect();
-        let tokens = token_tensor(&sequences, device);
-        let targets = Targets::new(&sequences, tokens.dims()[1]);
-        let (loss, _, _) = targets.losses(lm.forward(tokens));
+        let loss = loss(&model);
         loss_value = scalar(loss.clone().detach());
-        let grads = GradientsParams::from_grads(loss.backward(), &lm);
-        lm = optim.step(decayed(config.lm_lr, step, steps), lm, grads);
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(decayed(lr, step, steps), model, grads);
         progress(&Progress::Step {
             step: step + 1,
             loss: loss_value,
@@ -339,7 +344,7 @@ pub fn train_lm(
         seconds: start.elapsed().as_secs_f64(),
         final_loss: loss_value,
     };
-    (lm, record)
+    (model, record)
 }
 
 /// Stage 3: a fresh bridge between the frozen encoder and LM, trained alone.

@@ -199,7 +199,7 @@ mod tests {
         );
         let hidden = Prompt::episode(
             Task::Shape,
-            &[red_circle.clone()],
+            std::slice::from_ref(&red_circle),
             blue_cross.clone(),
             false,
         );
