@@ -95,6 +95,16 @@ pub struct StageRecord {
     pub final_loss: f64,
 }
 
+impl StageRecord {
+    fn since(start: Instant, steps: usize, final_loss: f64) -> StageRecord {
+        StageRecord {
+            steps,
+            seconds: start.elapsed().as_secs_f64(),
+            final_loss,
+        }
+    }
+}
+
 /// A whole training run: the model and its record.
 pub struct Trained {
     pub model: MiniFlamingo,
@@ -339,12 +349,7 @@ fn stage<M: Module>(
             loss: loss_value,
         });
     }
-    let record = StageRecord {
-        steps,
-        seconds: start.elapsed().as_secs_f64(),
-        final_loss: loss_value,
-    };
-    (model, record)
+    (model, StageRecord::since(start, steps, loss_value))
 }
 
 /// Stage 3: a fresh bridge between the frozen encoder and LM, trained alone.
@@ -419,12 +424,7 @@ pub fn train_flamingo(
             loss: loss_value,
         });
     }
-    let record = StageRecord {
-        steps,
-        seconds: start.elapsed().as_secs_f64(),
-        final_loss: loss_value,
-    };
-    (model, record, log)
+    (model, StageRecord::since(start, steps, loss_value), log)
 }
 
 impl TrainingConfig {
