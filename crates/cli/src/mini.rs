@@ -70,14 +70,9 @@ fn step_json(step: &Step) -> Value {
 fn gates_json(model: &MiniFlamingo, scale: f32) -> Value {
     let gates = model
         .bridge
-        .blocks
-        .iter()
-        .map(|b| {
-            let g = |p: &flamingo::burn::module::Param<flamingo::burn::tensor::Tensor<1>>| {
-                (p.val() * scale).tanh().into_scalar::<f32>()
-            };
-            json!({ "attn": g(&b.attn_gate), "ff": g(&b.ff_gate) })
-        })
+        .gates(gating(scale))
+        .into_iter()
+        .map(|[attn, ff]| json!({ "attn": attn.into_scalar::<f32>(), "ff": ff.into_scalar::<f32>() }))
         .collect::<Vec<_>>();
     Value::Array(gates)
 }

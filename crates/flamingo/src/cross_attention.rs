@@ -239,6 +239,16 @@ pub enum Gating {
     Ungated,
 }
 
+impl Gating {
+    /// What a branch is multiplied by, for a gate whose parameter is `alpha` (`[1]`).
+    pub fn weight(self, alpha: Tensor<1>) -> Tensor<1> {
+        match self {
+            Gating::Tanh { scale } => (alpha * scale).tanh(),
+            Gating::Ungated => alpha.ones_like(),
+        }
+    }
+}
+
 impl Default for Gating {
     fn default() -> Self {
         Gating::Tanh { scale: 1.0 }
@@ -313,12 +323,8 @@ impl GatedCrossAttentionBlock {
         media_locations: &[Vec<bool>],
         gating: Gating,
     ) -> CrossAttentionOutput {
-        let gate = |alpha: &Param<Tensor<1>>| -> Tensor<3> {
-            match gating {
-                Gating::Tanh { scale } => (alpha.val() * scale).tanh().unsqueeze(),
-                Gating::Ungated => alpha.val().ones_like().unsqueeze(),
-            }
-        };
+        let gate =
+            |alpha: &Param<Tensor<1>>| -> Tensor<3> { gating.weight(alpha.val()).unsqueeze() };
         let xattn = self.attn.forward(x.clone(), media, media_locations);
         let x = xattn.output * gate(&self.attn_gate) + x;
         let x = self.ff.forward(x.clone()) * gate(&self.ff_gate) + x;

@@ -54,10 +54,7 @@ pub fn caption_scenes(seed: u64, n: usize) -> Vec<Scene> {
 pub fn few_shot_accuracy(model: &MiniFlamingo, episodes: &[Episode], gating: Gating) -> f64 {
     let mut correct = 0;
     for chunk in episodes.chunks(BATCH) {
-        let pictures: Vec<Vec<Picture>> = chunk
-            .iter()
-            .map(|e| e.prompt.scenes.iter().map(Scene::render).collect())
-            .collect();
+        let pictures: Vec<Vec<Picture>> = chunk.iter().map(|e| e.prompt.pictures()).collect();
         let sequences: Vec<(&[u32], &[Picture])> = chunk
             .iter()
             .zip(&pictures)

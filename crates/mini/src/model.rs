@@ -194,11 +194,12 @@ impl Bridge {
             .collect()
     }
 
-    /// `[tanh(attn_gate), tanh(ff_gate)]` of every block, as trained (scale 1).
-    pub fn gates(&self) -> Vec<[Tensor<1>; 2]> {
+    /// What each block's attention and feed-forward are multiplied by under `gating`:
+    /// `[tanh(scale·attn_gate), tanh(scale·ff_gate)]` for tanh gates.
+    pub fn gates(&self, gating: Gating) -> Vec<[Tensor<1>; 2]> {
         self.blocks
             .iter()
-            .map(|b| [b.attn_gate.val().tanh(), b.ff_gate.val().tanh()])
+            .map(|b| [b.attn_gate.val(), b.ff_gate.val()].map(|alpha| gating.weight(alpha)))
             .collect()
     }
 }

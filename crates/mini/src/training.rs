@@ -383,7 +383,7 @@ pub fn train_flamingo(
         let prompts: Vec<Prompt> = (0..config.flamingo_batch)
             .map(|_| example(&mut rng, mix(config)))
             .collect();
-        let pictures: Vec<Vec<_>> = prompts.iter().map(|p| render(&p.scenes)).collect();
+        let pictures: Vec<Vec<_>> = prompts.iter().map(Prompt::pictures).collect();
         let sequences: Vec<(&[u32], &[crate::scene::Picture])> = prompts
             .iter()
             .zip(&pictures)
@@ -401,9 +401,10 @@ pub fn train_flamingo(
                 loss: loss_value,
                 loss_image,
                 loss_text,
+                // α through its tanh, for every variant (the ungated run's α never moves).
                 gates: model
                     .bridge
-                    .gates()
+                    .gates(Gating::default())
                     .into_iter()
                     .map(|g| g.map(|t| scalar(t.detach())))
                     .collect(),

@@ -7,7 +7,7 @@
 //!   the next word. The task (colour or shape) is only in the shots' answers; training
 //!   sometimes names it (`<image> colour : red <eoc>`), evaluation never does.
 
-use crate::scene::{Colour, Rng, Scene, Shape};
+use crate::scene::{Colour, Picture, Rng, Scene, Shape};
 
 /// Every word, by id. Image markers are plain tokens to the language model.
 pub const WORDS: [&str; 17] = [
@@ -146,6 +146,11 @@ impl Prompt {
             tokens: episode_tokens(&answers, named.then_some(task)),
             scenes,
         }
+    }
+
+    /// The scenes drawn, one picture per `<image>`.
+    pub fn pictures(&self) -> Vec<Picture> {
+        self.scenes.iter().map(Scene::render).collect()
     }
 
     pub fn text(&self) -> String {

@@ -91,10 +91,7 @@ fn at_scale_zero_every_logit_is_the_language_models_bit_for_bit() {
         Prompt::caption(Scene::sample(&mut rng)),
         Prompt::episode(Task::Colour, &shots, Scene::sample(&mut rng), false),
     ];
-    let pictures: Vec<Vec<Picture>> = prompts
-        .iter()
-        .map(|p| p.scenes.iter().map(Scene::render).collect())
-        .collect();
+    let pictures: Vec<Vec<Picture>> = prompts.iter().map(Prompt::pictures).collect();
     let sequences: Vec<(&[u32], &[Picture])> = prompts
         .iter()
         .zip(&pictures)
