@@ -1,5 +1,6 @@
 // Browser benchmark of the built page (dist/): slider input → heatmap painted,
-// navigation → first heatmap, the heatmap paint alone, and the bundle's size.
+// navigation → first heatmap, the heatmap paint alone, the trained model
+// (web/bench/trained.mjs), and the bundle's size.
 // Prints one JSON object. Run by `cargo xtask bench`; not a test.
 //
 //   node bench/browser.mjs [--events N] [--only cpu|webgpu]
@@ -9,6 +10,7 @@ import { gzipSync, brotliCompressSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { dist, serveDist } from '../serve-dist.mjs';
 import { CONFIGS, open as openAt, sliderToPaint, summary } from './page.mjs';
+import { trainedBench } from './trained.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -66,6 +68,9 @@ for (const [webgpu, backend] of [[false, 'cpu'], [true, 'webgpu']]) {
   perBackend.paint_64x900 = { rows: paints.rows, cols: paints.cols, ms: summary(paints.ms) };
   await browser.close();
 }
+
+// The trained mini-Flamingo runs on the CPU whatever the backend choice.
+if (!ONLY || ONLY === 'cpu') results.trained = await trainedBench(server.origin, EVENTS);
 
 // Every shipped file of a kind counts, per module: the page's (wasm-bindgen's glue, its
 // snippets, the service worker), which every visit loads, and the WebGPU module, which

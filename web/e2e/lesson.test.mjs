@@ -36,7 +36,9 @@ test('the tour: a link to step 3 sets its state; arrows and buttons move through
   await page.locator('body').press('ArrowRight');
   await page.waitForFunction(() => new URL(location.href).searchParams.get('tour') === '4');
   assert.equal(query(page).get('preset'), 'few-shot');
-  assert.ok(await page.locator('#few-shot.tour-focus').count());
+  assert.ok(await page.locator('#few-shot-live.tour-focus').count());
+  // The step shows the curve measured in the browser, not a promise of one.
+  await page.waitForFunction(() => document.querySelectorAll('#shots-accuracy tbody tr').length === 9, null, { timeout: 180_000 });
   assert.equal(await page.locator('#sequence.tour-focus').count(), 0);
   await page.locator('body').press('ArrowRight');
   assert.equal(query(page).get('tour'), '4', 'the last step stays');
@@ -48,6 +50,10 @@ test('the tour: a link to step 3 sets its state; arrows and buttons move through
   const check = page.locator('#identity-check');
   assert.equal(await check.getAttribute('data-identical'), await check.getAttribute('data-values'));
   assert.match(await check.textContent(), /bit for bit in all \d+ values/);
+  assert.equal(query(page).get('scale'), '0');
+  await page.waitForFunction(() => (document.querySelector('#caption-text')?.dataset.answers ?? '').endsWith('|0'), null, { timeout: 60_000 });
+  assert.equal((await text(page, '#lm-identical')).trim(), 'identical');
+  assert.ok(await page.locator('#trained.tour-focus').count(), 'the trained model is highlighted');
 
   await page.getByRole('button', { name: 'Next →' }).click();
   await page.waitForFunction(() => /^900 patches → 64 tokens$/.test(document.querySelector('#resampler-shape').textContent), null, { timeout: 60_000 });
@@ -177,11 +183,14 @@ async function download(page, figure, name) {
 for (const [panel, figures] of [
   ['gate and video', ['#gate .tanh-figure', '#gate figure.heatmap', '#video figure.heatmap']],
   ['resampler', ['#resampler figure.heatmap', '#resampler .sample-figure']],
+  ['trained model', ['#trained figure:has(#caption-bars)', '#trained figure:has(#logit-lens)', '#trained figure:has(#trained-xattn-1)']],
+  ['few-shot and gate schedule', ['#few-shot-live figure:has(#shots-figure)', '#gate-schedule figure:has(#gate-schedule-gates)', '#gate-schedule figure:has(#gate-schedule-losses)']],
 ]) {
   test(`every figure exports a valid PNG and SVG: ${panel}`, async () => {
     const { browser, page, problems } = await open('?k=8&patch=28');
     await settled(page);
     await page.waitForFunction(() => /visual tokens/.test(document.querySelector('#video-tokens').textContent));
+    await page.waitForFunction(() => document.querySelector('#caption-text')?.dataset.answers && /At step 0/.test(document.querySelector('#gate-outcome').textContent), null, { timeout: 60_000 });
     const svgs = {};
     for (const figure of figures) {
       const png = await download(page, figure, 'Download PNG');
@@ -197,12 +206,21 @@ for (const [panel, figures] of [
       assert.equal(svgs['#resampler figure.heatmap'].match(/<rect /g).length, 8 * 64 + 2);
       assert.equal(svgs['#resampler .sample-figure'].match(/<rect /g).length, 8 * 8 + 2);
     }
+    if (panel === 'trained model') {
+      // Tokens × 8 visual tokens, plus background and frame.
+      const cells = svgs['#trained figure:has(#trained-xattn-1)'].match(/<rect /g).length - 2;
+      assert.ok(cells > 0 && cells % 8 === 0, `${cells} cells`);
+      assert.match(svgs['#trained figure:has(#logit-lens)'], /gated block/);
+    }
+    if (panel === 'few-shot and gate schedule') {
+      assert.match(svgs['#gate-schedule figure:has(#gate-schedule-losses)'], /no tanh gate/);
+    }
     assert.deepEqual(problems, { console: [], foreign: [] });
     await browser.close();
   });
 }
 
-test('offline: after one visit the page reloads and computes with no network', async () => {
+test('offline: after one visit the page reloads, computes and captions with no network', async () => {
   // Its own server, stopped before the reload: nothing can answer but the cache.
   const own = await serveDist();
   const { browser, page } = await openPage(own.origin, false);
@@ -218,6 +236,8 @@ test('offline: after one visit the page reloads and computes with no network', a
   await page.reload();
   await page.waitForFunction(() => /\d+ patches → \d+ tokens/.test(document.querySelector('#resampler-shape')?.textContent ?? ''), null, { timeout: 120_000 });
   assert.ok(Number(await page.locator('#resampler-heatmap').getAttribute('data-paints')) >= 1);
+  // The trained weights came from the cache too.
+  await page.waitForFunction(() => document.querySelector('#caption-text')?.dataset.answers, null, { timeout: 60_000 });
   await page.context().setOffline(false);
   await browser.close();
 });

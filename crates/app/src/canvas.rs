@@ -128,20 +128,47 @@ pub fn draw_tanh(canvas: HtmlCanvasElement, alpha: f32) -> Result<(), String> {
     root.present().map_err(|e| e.to_string())
 }
 
-/// A loaded picture drawn at `size × size` and read back as RGBA.
-pub fn pixels(image: &HtmlImageElement, size: usize) -> Result<Vec<u8>, JsValue> {
-    let ctx = context(&offscreen(size, size)?)?;
+/// A loaded picture drawn at `width × height` and read back as RGBA.
+pub fn pixels(image: &HtmlImageElement, width: usize, height: usize) -> Result<Vec<u8>, JsValue> {
+    let ctx = context(&offscreen(width, height)?)?;
     ctx.draw_image_with_html_image_element_and_dw_and_dh(
         image,
         0.0,
         0.0,
-        size as f64,
-        size as f64,
+        width as f64,
+        height as f64,
     )?;
     Ok(ctx
-        .get_image_data(0.0, 0.0, size as f64, size as f64)?
+        .get_image_data(0.0, 0.0, width as f64, height as f64)?
         .data()
         .0)
+}
+
+/// An RGB picture at one canvas pixel per picture pixel; CSS sizes it.
+pub fn draw_rgb(canvas: &HtmlCanvasElement, picture: &mini::scene::Picture) -> Result<(), JsValue> {
+    let (w, h) = (picture.width as u32, picture.height as u32);
+    if (canvas.width(), canvas.height()) != (w, h) {
+        canvas.set_width(w);
+        canvas.set_height(h);
+    }
+    let rgba: Vec<u8> = picture
+        .rgb
+        .chunks_exact(3)
+        .flat_map(|p| [p[0], p[1], p[2], 255])
+        .collect();
+    let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), w, h)?;
+    context(canvas)?.put_image_data(&image, 0.0, 0.0)
+}
+
+/// A plotters figure on a canvas of fixed pixel size (CSS may scale it down).
+pub fn draw_figure(
+    canvas: HtmlCanvasElement,
+    draw: impl FnOnce(&DrawingArea<CanvasBackend, plotters::coord::Shift>) -> Result<(), String>,
+) -> Result<(), String> {
+    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("canvas unavailable")?;
+    let root = backend.into_drawing_area();
+    draw(&root)?;
+    root.present().map_err(|e| e.to_string())
 }
 
 /// Loads `src` and waits until it has decoded.

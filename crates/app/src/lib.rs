@@ -1,5 +1,5 @@
-//! The Flamingo Explainer page: panels that compute with `crates/flamingo` in the
-//! browser, and the lesson around them (tour, exercises, calculator, lineage). Pure
+//! The Flamingo Explainer page: the trained mini-Flamingo (`crates/mini`), panels
+//! that compute with `crates/flamingo` in the browser, and the lesson around them (tour, exercises, calculator, lineage). Pure
 //! logic (URL state, tour steps, scheduling, colouring, prompts, batches, figures)
 //! sits in plain modules tested natively; the components only draw it.
 
@@ -12,9 +12,11 @@ pub mod batch;
 pub mod few_shot;
 pub mod figure;
 pub mod heatmap;
+pub mod schedule;
 pub mod scheduler;
 pub mod sequence;
 pub mod tour;
+pub mod trained_figures;
 pub mod url_state;
 
 #[cfg(target_arch = "wasm32")]
@@ -23,6 +25,8 @@ mod backend;
 mod canvas;
 #[cfg(target_arch = "wasm32")]
 mod download;
+#[cfg(target_arch = "wasm32")]
+mod fetch;
 #[cfg(target_arch = "wasm32")]
 mod page;
 

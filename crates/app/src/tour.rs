@@ -20,8 +20,8 @@ pub struct Step {
 pub const STEPS: [Step; 4] = [
     Step {
         title: "A closed gate keeps the language model exact",
-        panel: "gate",
-        text: "Both gates are at 0, and tanh(0) = 0, so the new block multiplies its cross-attention by zero and adds nothing to x. The check below compares every output value with the language model's and finds them equal bit for bit. Now drag \"Gate alpha\": visual information flows in smoothly, and because it is added to x, text is never overwritten.",
+        panel: "trained",
+        text: "The gate scale is 0, so every gate is tanh(0) = 0: each gated block multiplies what it read from the picture by zero and adds nothing. \"Same as the frozen language model alone?\" compares every logit with the language model's own and reads identical, and any two pictures get the same caption, the language model's guess. Now drag \"Gate scale\" towards 1: the picture flows in, added to what the text already had, and the caption starts to describe it.",
     },
     Step {
         title: "The resampler turns N patches into K tokens",
@@ -35,8 +35,8 @@ pub const STEPS: [Step; 4] = [
     },
     Step {
         title: "A few-shot prompt is examples, then a question",
-        panel: "few-shot",
-        text: "Few-shot prompting puts worked examples in the prompt: image, answer, end of chunk, repeated, then the query image with its answer left open. No weight changes; the frozen language model continues the pattern. Change the number of examples and see the sequence and its mask grow.",
+        panel: "few-shot-live",
+        text: "Few-shot prompting puts worked examples in the prompt: image, answer, end of chunk, repeated, then the query image with its answer left open. No weight changes; the model continues the pattern. The curve below is measured now, in your browser, over seeded episodes: with no example the trained model cannot tell which task is meant, and with one it can. Change the shots to see an episode and its mask grow.",
     },
 ];
 
@@ -45,6 +45,7 @@ pub fn apply(step: usize, s: &mut UrlState) {
     s.tour = step;
     match step {
         1 => {
+            s.scale = 0.0;
             s.alpha = 0.0;
             s.ff = 0.0;
             Preset::Single.apply(s);
@@ -91,7 +92,7 @@ mod tests {
             s
         };
         let one = at(1);
-        assert_eq!((one.alpha, one.ff, one.tour), (0.0, 0.0, 1));
+        assert_eq!((one.scale, one.alpha, one.ff, one.tour), (0.0, 0.0, 0.0, 1));
         let two = at(2);
         let n = lab::stand_in::grid(two.size, two.patch).pow(2);
         assert_eq!((n, two.k), (900, 64), "900 patches, 64 latents");

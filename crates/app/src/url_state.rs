@@ -4,6 +4,7 @@
 //! ignored, and each such repair comes back as a notice the page shows.
 
 use flamingo::MaskRule;
+use mini::vocab::Task;
 
 /// Which backend computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -82,6 +83,14 @@ pub struct UrlState {
     pub tour: usize,
     /// Large type and high contrast, for a projector.
     pub projector: bool,
+    /// The trained model's sample scene, by its seed.
+    pub scene: u64,
+    /// The trained model's gate scale: every learned α is multiplied by it before its tanh.
+    pub scale: f32,
+    /// The live few-shot episode: its task, shots and seed.
+    pub task: Task,
+    pub shots: usize,
+    pub episode: u64,
 }
 
 impl Default for UrlState {
@@ -101,6 +110,11 @@ impl Default for UrlState {
             preset: None,
             tour: 0,
             projector: false,
+            scene: 1,
+            scale: 1.0,
+            task: Task::Colour,
+            shots: 4,
+            episode: 1,
         }
     }
 }
@@ -210,6 +224,25 @@ impl UrlState {
                     "cpu" => s.backend = BackendChoice::Cpu,
                     _ => ignored(key, value, &mut notices),
                 },
+                "scale" => match value.parse::<f32>() {
+                    Ok(v) if v.is_finite() => {
+                        s.scale = clamp_notice(key, v, bounds::SCALE, &mut notices)
+                    }
+                    _ => ignored(key, value, &mut notices),
+                },
+                "shots" => match value.parse::<usize>() {
+                    Ok(v) => s.shots = clamp_notice(key, v, bounds::SHOTS, &mut notices),
+                    Err(_) => ignored(key, value, &mut notices),
+                },
+                "scene" | "episode" => match value.parse::<u64>() {
+                    Ok(v) if key == "scene" => s.scene = v,
+                    Ok(v) => s.episode = v,
+                    Err(_) => ignored(key, value, &mut notices),
+                },
+                "task" => match Task::ALL.into_iter().find(|t| t.word() == value) {
+                    Some(t) => s.task = t,
+                    None => ignored(key, value, &mut notices),
+                },
                 "tour" => match value.parse::<usize>() {
                     Ok(v) => {
                         s.tour = clamp_notice(key, v, (0, crate::tour::STEPS.len()), &mut notices)
@@ -282,6 +315,14 @@ impl UrlState {
                 BackendChoice::Cpu => "cpu",
             },
         );
+        q.push_str(&format!(
+            "&scene={}&scale={}&task={}&shots={}&episode={}",
+            self.scene,
+            self.scale,
+            self.task.word(),
+            self.shots,
+            self.episode
+        ));
         // Under a tour step "none" must be written: the step may set a preset.
         match self.preset {
             Some(p) => q.push_str(&format!("&preset={}", p.name())),
@@ -343,6 +384,11 @@ mod tests {
             preset: Some(Preset::FewShot),
             tour: 2,
             projector: true,
+            scene: 12345678901,
+            scale: 0.35,
+            task: Task::Shape,
+            shots: 0,
+            episode: 7,
         };
         let (parsed, notices) = UrlState::parse(&format!("?{}", state.to_query()));
         assert_eq!(parsed, state);
@@ -351,20 +397,22 @@ mod tests {
 
     #[test]
     fn out_of_range_values_are_clamped_with_a_notice() {
-        let (s, notices) =
-            UrlState::parse("alpha=9&k=0&depth=99&patch=2&len=1000&size=500&width=300");
+        let (s, notices) = UrlState::parse(
+            "alpha=9&k=0&depth=99&patch=2&len=1000&size=500&width=300&scale=-1&shots=20",
+        );
         assert_eq!(
             (s.alpha, s.k, s.depth, s.patch, s.len, s.size, s.width),
             (4.0, 1, 6, 8, 48, 480, 256)
         );
-        assert_eq!(notices.len(), 7, "{notices:?}");
+        assert_eq!((s.scale, s.shots), (0.0, 8));
+        assert_eq!(notices.len(), 9, "{notices:?}");
         assert!(notices[0].contains("alpha=9"));
     }
 
     #[test]
     fn malformed_values_are_ignored_with_a_notice() {
         let (s, notices) = UrlState::parse(
-            "alpha=NaN&ff=abc&k=-3&mode=sideways&backend=tpu&preset=nope&zzz=1&images=1,x,99&size=big&tour=x&view=tiny",
+            "alpha=NaN&ff=abc&k=-3&mode=sideways&backend=tpu&preset=nope&zzz=1&images=1,x,99&size=big&tour=x&view=tiny&scale=inf&scene=-1&task=size&episode=x",
         );
         let d = UrlState::default();
         assert_eq!(
@@ -373,7 +421,11 @@ mod tests {
         );
         assert_eq!(s.images, vec![1]);
         assert_eq!((s.tour, s.projector), (0, false));
-        assert_eq!(notices.len(), 12, "{notices:?}");
+        assert_eq!(
+            (s.scale, s.scene, s.task, s.episode),
+            (d.scale, d.scene, d.task, d.episode)
+        );
+        assert_eq!(notices.len(), 16, "{notices:?}");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use flamingo::burn::tensor::Device;
 use mini::evaluate::evaluate;
-use mini::inference::{Step, caption, caption_text, few_shot};
+use mini::inference::{Step, caption, caption_text, few_shot, resolved};
 use mini::scene::Picture;
 use mini::vocab::{WORDS, depends_on_image};
 use mini::{Gating, MiniFlamingo, weights};
@@ -46,12 +46,12 @@ pub fn load_picture(path: &Path) -> anyhow::Result<Picture> {
     }
     let decoded = image::load_from_memory(&bytes)
         .with_context(|| format!("image {name} cannot be decoded"))?
-        .to_rgb8();
-    Ok(Picture {
-        width: decoded.width() as usize,
-        height: decoded.height() as usize,
-        rgb: decoded.into_raw(),
-    })
+        .to_rgba8();
+    Ok(Picture::from_rgba(
+        decoded.width() as usize,
+        decoded.height() as usize,
+        decoded.as_raw(),
+    ))
 }
 
 fn gating(scale: f32) -> Gating {
@@ -183,7 +183,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         ["caption", image] => {
             let picture = load_picture(Path::new(image))?;
             let model = model()?;
-            let steps = caption(&model, &picture, gating(scale));
+            let steps = resolved(caption(&model, &picture, gating(scale)));
             json!({
                 "caption": caption_text(&steps),
                 "scale": scale,
@@ -194,7 +194,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         ["few-shot", episode] => {
             let (shots, query) = load_episode(Path::new(episode))?;
             let model = model()?;
-            let step = few_shot(&model, &shots, &query, gating(scale));
+            let step = resolved(few_shot(&model, &shots, &query, gating(scale)));
             let mut out = step_json(&step);
             out["answer"] = json!(step.word());
             out["shots"] = json!(shots.len());
@@ -207,8 +207,8 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             json!({
                 "episodes": n,
                 "seed": seed,
-                "scale_1": evaluate(&model, n, seed, gating(1.0)),
-                "scale_0": evaluate(&model, n, seed, gating(0.0)),
+                "scale_1": resolved(evaluate(&model, n, seed, gating(1.0))),
+                "scale_0": resolved(evaluate(&model, n, seed, gating(0.0))),
             })
         }
         _ => bail!("{USAGE}"),

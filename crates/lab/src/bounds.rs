@@ -2,6 +2,10 @@
 
 /// Gate parameters before tanh.
 pub const GATE: (f32, f32) = (-4.0, 4.0);
+/// The trained model's gate scale, which multiplies every learned α before its tanh.
+pub const SCALE: (f32, f32) = (0.0, 2.0);
+/// Shots of a few-shot episode.
+pub const SHOTS: (usize, usize) = (0, 8);
 /// Latents K.
 pub const K: (usize, usize) = (1, 128);
 /// Resampler depth.

@@ -468,19 +468,9 @@ fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
 
 #[cfg(test)]
 mod tests {
-    use std::pin::pin;
-    use std::task::{Context, Poll, Waker};
+    use mini::inference::resolved;
 
     use super::*;
-
-    /// burn's CPU backend answers a readback at once; no executor needed.
-    fn ready<F: Future>(f: F) -> F::Output {
-        let mut f = pin!(f);
-        match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(v) => v,
-            Poll::Pending => panic!("a CPU readback was not ready"),
-        }
-    }
 
     fn lab() -> Lab {
         let size = bounds::SIZES[0];
@@ -516,7 +506,7 @@ mod tests {
 
     #[test]
     fn a_frame_has_the_shapes_the_page_draws() {
-        let frame = ready(lab().run(&request(8, 1.0))).unwrap();
+        let frame = resolved(lab().run(&request(8, 1.0))).unwrap();
         assert_eq!((frame.grid, frame.patches, frame.k), (4, 16, 8));
         assert_eq!(frame.resampler_attention.len(), 8 * 16);
         assert_eq!((frame.tokens, frame.images), (6, 2));
@@ -531,10 +521,10 @@ mod tests {
 
     #[test]
     fn closed_gates_give_the_language_model_bit_for_bit() {
-        let frame = ready(lab().run(&request(8, 0.0))).unwrap();
+        let frame = resolved(lab().run(&request(8, 0.0))).unwrap();
         let r = frame.readouts;
         assert_eq!((r.identical, r.max_diff), (r.values, 0.0));
-        let open = ready(lab().run(&request(8, 1.0))).unwrap().readouts;
+        let open = resolved(lab().run(&request(8, 1.0))).unwrap().readouts;
         assert!(open.max_diff > 0.0 && open.identical < open.values);
     }
 
@@ -544,8 +534,8 @@ mod tests {
     fn cached_results_equal_a_fresh_labs() {
         let mut warm = lab();
         for r in [request(12, 1.0), request(5, 1.0), request(5, -2.0)] {
-            let cached = ready(warm.run(&r)).unwrap();
-            let fresh = ready(lab().run(&r)).unwrap();
+            let cached = resolved(warm.run(&r)).unwrap();
+            let fresh = resolved(lab().run(&r)).unwrap();
             assert_eq!(cached, fresh, "k {} alpha {}", r.k, r.alpha);
         }
         let shallow = Request {
@@ -554,8 +544,8 @@ mod tests {
             ..request(5, 1.0)
         };
         assert_eq!(
-            ready(warm.run(&shallow)).unwrap(),
-            ready(lab().run(&shallow)).unwrap()
+            resolved(warm.run(&shallow)).unwrap(),
+            resolved(lab().run(&shallow)).unwrap()
         );
     }
 
@@ -565,7 +555,7 @@ mod tests {
             size: bounds::SIZES[1],
             ..request(8, 1.0)
         };
-        let e = ready(lab().run(&r)).unwrap_err();
+        let e = resolved(lab().run(&r)).unwrap_err();
         assert!(e.contains("no 480 px pictures"), "{e}");
     }
 }

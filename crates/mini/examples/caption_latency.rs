@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use burn::tensor::Device;
-use mini::inference::caption;
+use mini::inference::{caption, resolved};
 use mini::scene::{Rng, Scene};
 use mini::{Gating, weights};
 
@@ -27,7 +27,7 @@ fn main() {
         .enumerate()
         .filter_map(|(i, p)| {
             let start = Instant::now();
-            caption(&model, p, Gating::default());
+            resolved(caption(&model, p, Gating::default()));
             (i >= 10).then(|| start.elapsed().as_secs_f64() * 1e3)
         })
         .collect();

@@ -1,8 +1,13 @@
 //! Greedy generation: captions and few-shot answers, with each step's probabilities.
 //!
-//! Reads results back synchronously, as burn's CPU backend allows natively and in
-//! wasm; the step logic ([`Step::from_probabilities`]) is separate so an async reader can use it.
+//! Results are read back asynchronously, as a browser requires; native callers on
+//! the CPU, whose readbacks are ready at once, wait with [`resolved`].
 
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use burn::tensor::Tensor;
 use burn::tensor::activation::softmax;
 use flamingo::Gating;
 
@@ -55,8 +60,28 @@ impl Step {
     }
 }
 
+/// The value of a future that needs no waiting: a readback from burn's CPU backend.
+///
+/// # Panics
+/// If the future is not ready at once (a GPU readback).
+pub fn resolved<F: Future>(future: F) -> F::Output {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(v) => v,
+        Poll::Pending => panic!("a readback was not ready: only the CPU backend answers at once"),
+    }
+}
+
+/// A tensor's values, in order.
+pub async fn read<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data_async()
+        .await
+        .expect("a readback of a live tensor")
+        .try_to_vec()
+        .expect("f32 values")
+}
+
 /// For each sequence, the next word's distribution after its last token.
-pub fn next_words(
+pub async fn next_words(
     model: &MiniFlamingo,
     sequences: &[(&[u32], &[Picture])],
     gating: Gating,
@@ -65,10 +90,7 @@ pub fn next_words(
     let batch = Batch::new(sequences, &device);
     let logits = model.forward(&batch, gating).logits;
     let [b, t, vocab] = logits.dims();
-    let probabilities: Vec<f32> = softmax(logits, 2)
-        .into_data()
-        .try_to_vec()
-        .expect("f32 logits");
+    let probabilities = read(softmax(logits, 2)).await;
     (0..b)
         .map(|i| {
             let last = sequences[i].0.len() - 1;
@@ -79,7 +101,7 @@ pub fn next_words(
 }
 
 /// Greedy continuations of several prompts in lockstep, until `<eoc>` or `max_new` words.
-pub fn generate(
+pub async fn generate(
     model: &MiniFlamingo,
     prompts: &[(Vec<u32>, Vec<Picture>)],
     gating: Gating,
@@ -98,7 +120,7 @@ pub fn generate(
             .iter()
             .map(|&i| (tokens[i].as_slice(), prompts[i].1.as_slice()))
             .collect();
-        for (&i, step) in open.iter().zip(next_words(model, &sequences, gating)) {
+        for (&i, step) in open.iter().zip(next_words(model, &sequences, gating).await) {
             tokens[i].push(step.token);
             out[i].push(step);
         }
@@ -106,14 +128,18 @@ pub fn generate(
     out
 }
 
+/// The most words a caption gets: "colour shape <eoc>" needs three.
+pub const CAPTION_WORDS: usize = 6;
+
 /// The words generated after `<image> a` for one picture, `<eoc>` last if it came.
-pub fn caption(model: &MiniFlamingo, picture: &Picture, gating: Gating) -> Vec<Step> {
+pub async fn caption(model: &MiniFlamingo, picture: &Picture, gating: Gating) -> Vec<Step> {
     generate(
         model,
         &[(CAPTION_PROMPT.to_vec(), vec![picture.fit()])],
         gating,
-        6,
+        CAPTION_WORDS,
     )
+    .await
     .pop()
     .expect("one prompt")
 }
@@ -127,7 +153,7 @@ pub fn caption_text(steps: &[Step]) -> String {
 }
 
 /// The answer to `<image> : answer <eoc> … <image> :`, the task left unsaid.
-pub fn few_shot(
+pub async fn few_shot(
     model: &MiniFlamingo,
     shots: &[(Picture, u32)],
     query: &Picture,
@@ -142,6 +168,7 @@ pub fn few_shot(
         .map(Picture::fit)
         .collect();
     next_words(model, &[(&tokens, &pictures)], gating)
+        .await
         .pop()
         .expect("one sequence")
 }

@@ -10,13 +10,15 @@
 //! - [`vocab`]: words, captions and few-shot episodes.
 //! - [`encoder`], [`language_model`], [`model`]: the modules and the Flamingo wiring.
 //! - [`inference`], [`evaluate`]: greedy generation and seeded accuracies.
-//! - [`weights`]: the shipped safetensors file; [`training`] (native only): the three stages.
+//! - [`weights`]: the shipped safetensors file; [`training`] (native only): the three stages;
+//!   [`log`]: the record they leave.
 
 pub mod data;
 pub mod encoder;
 pub mod evaluate;
 pub mod inference;
 pub mod language_model;
+pub mod log;
 pub mod model;
 pub mod scene;
 #[cfg(not(target_arch = "wasm32"))]

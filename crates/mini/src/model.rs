@@ -281,6 +281,16 @@ impl MiniFlamingo {
     /// The Flamingo forward.
     pub fn forward(&self, batch: &Batch, gating: Gating) -> Output {
         let (media, resampler_attention) = self.media(batch);
+        Output {
+            resampler_attention,
+            ..self.decode(batch, media, gating)
+        }
+    }
+
+    /// The language model and its gated blocks reading visual tokens already made:
+    /// the page keeps a picture's media while the gate scale moves. The output's
+    /// `resampler_attention` is empty.
+    pub fn decode(&self, batch: &Batch, media: Tensor<4>, gating: Gating) -> Output {
         let locations = batch.media_locations();
         let t = batch.tokens.dims()[1];
         let blocked = causal_mask(t, &batch.tokens.device());
@@ -300,8 +310,13 @@ impl MiniFlamingo {
             logits: self.lm.logits(x),
             hidden,
             cross_attention,
-            resampler_attention,
+            resampler_attention: Vec::new(),
         }
+    }
+
+    /// Whether a gated block sits before LM layer `i`: where the logit lens marks one.
+    pub fn has_block_before(&self, i: usize) -> bool {
+        self.block_before(i).is_some()
     }
 }
 

@@ -217,6 +217,24 @@ pub struct Picture {
 }
 
 impl Picture {
+    /// A picture from RGBA bytes, as a browser's canvas or an image decoder gives
+    /// them, laid on white: a transparent pixel looks white on the page, and the
+    /// model should see what the student sees.
+    ///
+    /// # Panics
+    /// If `rgba` does not hold `width · height · 4` bytes.
+    pub fn from_rgba(width: usize, height: usize, rgba: &[u8]) -> Picture {
+        assert_eq!(rgba.len(), width * height * 4, "RGBA bytes");
+        let rgb = rgba
+            .chunks_exact(4)
+            .flat_map(|p| {
+                let a = p[3] as u32;
+                [0, 1, 2].map(|c| ((p[c] as u32 * a + 255 * (255 - a) + 127) / 255) as u8)
+            })
+            .collect();
+        Picture { width, height, rgb }
+    }
+
     /// What the model sees of any picture: the centred square, area-averaged to 32 × 32.
     /// A 32 × 32 picture comes back unchanged.
     ///
@@ -279,6 +297,13 @@ fn spans(from: usize, to: usize) -> Vec<Vec<(usize, f64)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rgba_lies_on_white() {
+        let rgba = [10, 200, 30, 255, 0, 0, 0, 0, 255, 0, 0, 128];
+        let p = Picture::from_rgba(3, 1, &rgba);
+        assert_eq!(p.rgb, [10, 200, 30, 255, 255, 255, 255, 127, 127]);
+    }
 
     #[test]
     fn the_same_seed_draws_the_same_scene() {

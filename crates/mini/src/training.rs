@@ -14,11 +14,11 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use flamingo::{Gating, seeded};
-use serde::Serialize;
 
 use crate::data::{Mix, example, targets};
 use crate::encoder::{VisionEncoder, pixels};
 use crate::language_model::LanguageModel;
+pub use crate::log::{LogEntry, StageRecord};
 use crate::model::{Batch, MiniFlamingo, MiniFlamingoConfig, token_tensor};
 use crate::scene::{Colour, Rng, Scene, Shape};
 use crate::vocab::{Prompt, depends_on_image, shape_token};
@@ -71,28 +71,6 @@ pub enum Progress {
     Stage { name: &'static str, steps: usize },
     /// A step of the current stage ended with this loss.
     Step { step: usize, loss: f64 },
-}
-
-/// One logged step of a Flamingo-stage run.
-#[derive(Debug, Clone, Serialize)]
-pub struct LogEntry {
-    pub step: usize,
-    /// Mean over every predicted token.
-    pub loss: f64,
-    /// Over tokens the picture decides (colour and shape words).
-    pub loss_image: f64,
-    /// Over tokens the text alone decides (markers, `a`, `:`, `<eoc>`, task words).
-    pub loss_text: f64,
-    /// `[tanh(attn_gate), tanh(ff_gate)]` per block.
-    pub gates: Vec<[f64; 2]>,
-}
-
-/// How long a stage took and where it ended.
-#[derive(Debug, Clone, Serialize)]
-pub struct StageRecord {
-    pub steps: usize,
-    pub seconds: f64,
-    pub final_loss: f64,
 }
 
 impl StageRecord {

@@ -189,6 +189,23 @@ fn tables(all: &Value) -> String {
         let e = &b["backends"][backend]["paint_64x900"]["ms"];
         out += &format!("| {backend} | {} / {} |\n", ms(&e["p50"]), ms(&e["p95"]));
     }
+    let t = &b["trained"];
+    let m = &t["measure_100"];
+    out += &format!(
+        "\n| trained mini-Flamingo (CPU) | p50 | p95 |\n|---|---:|---:|\n\
+         | gate scale → caption, bars and #lm-identical painted, ms | {} | {} |\n\
+         | of which the caption's computation, ms | {} | {} |\n\n\
+         Navigation → first caption: {} ms. \"Measure\", 100 episodes per task and number of shots (1,800): {} s, \
+         longest gap between frames meanwhile {} ms; accuracy by shots {}.\n",
+        ms(&t["scale_to_paint_ms"]["p50"]),
+        ms(&t["scale_to_paint_ms"]["p95"]),
+        ms(&t["caption_compute_ms"]["p50"]),
+        ms(&t["caption_compute_ms"]["p95"]),
+        ms(&t["first_caption_ms"]),
+        ms(&m["seconds"]),
+        ms(&m["longest_frame_gap_ms"]),
+        m["accuracy"]
+    );
     out += "\n| module | file | raw bytes | gzip | brotli |\n|---|---|---:|---:|---:|\n";
     for (module, when) in [
         ("page", "every visit"),

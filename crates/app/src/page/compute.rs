@@ -141,7 +141,7 @@ pub(super) async fn load_pictures(error: RwSignal<Option<String>>) -> Vec<Pictur
         .map(|size| {
             let mut rgba: Vec<Vec<u8>> = images
                 .iter()
-                .filter_map(|img| canvas::pixels(img, size).ok())
+                .filter_map(|img| canvas::pixels(img, size, size).ok())
                 .collect();
             if rgba.is_empty() {
                 rgba.push(vec![128; size * size * 4]);

@@ -20,7 +20,12 @@ pub(super) fn Heatmap(
     /// Told which row was clicked, if rows can be picked.
     #[prop(optional)]
     on_row: Option<Callback<usize>>,
+    /// Where the weights come from; the mechanics panels' are seeded and random.
+    #[prop(optional)]
+    caveat: Option<&'static str>,
 ) -> impl IntoView {
+    let caveat = caveat
+        .unwrap_or("Seeded random weights: the mechanics are real, the patterns are not learned.");
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let frame = NodeRef::<leptos::html::Canvas>::new();
     let legend = NodeRef::<leptos::html::Canvas>::new();
@@ -98,7 +103,7 @@ pub(super) fn Heatmap(
             <figcaption>
                 <canvas class="legend" node_ref=legend aria-hidden="true"></canvas>
                 <span>{move || { let r = range.get(); format!("{:.3} … {:.3}", r.min, r.max) }}</span>
-                <span class="caveat">"Seeded random weights: the mechanics are real, the patterns are not learned."</span>
+                <span class="caveat">{caveat}</span>
                 <span class="export">
                     <button on:click=move |_| {
                         if let (Some(a), Some(c)) = (frame.get_untracked(), canvas.get_untracked()) {

@@ -7,12 +7,15 @@ mod comparison;
 mod compute;
 mod controls;
 mod exercises;
+mod few_shot_live;
 mod gate;
+mod gate_schedule;
 mod heatmap_view;
 mod lineage;
 mod resampler;
 mod sequence;
 mod tour;
+mod trained;
 mod video;
 
 use std::cell::RefCell;
@@ -74,6 +77,8 @@ pub fn App() -> impl IntoView {
         measured_classes,
     };
     let gpu_ready = RwSignal::new(None::<Result<String, String>>);
+    let trained_model: trained::Model = Rc::new(RefCell::new(None));
+    let trained_loaded = RwSignal::new(None::<Result<(), String>>);
     let samples_ready = RwSignal::new(false);
     let clip = RwSignal::new(None::<(Vec<f32>, usize)>);
     Effect::new(move |_| {
@@ -148,6 +153,19 @@ pub fn App() -> impl IntoView {
         });
     }
 
+    // The trained model's weights are their own file, fetched once the first frame is painted.
+    {
+        let model = trained_model.clone();
+        let started = StoredValue::new(false);
+        Effect::new(move |_| {
+            if started.get_value() || (frame.with(Option::is_none) && error.with(Option::is_none)) {
+                return;
+            }
+            started.set_value(true);
+            trained::load(model.clone(), trained_loaded);
+        });
+    }
+
     let badge = Memo::new(move |_| {
         badge(
             state.with(|s| s.backend),
@@ -219,13 +237,17 @@ pub fn App() -> impl IntoView {
                 <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
             </Show>
             <p class="honest">
-                "About the weights: no trained Flamingo is loaded. Every weight is random from a fixed seed, "
-                "patch features are a fixed projection of pixel colours and positions standing in for a vision "
-                "encoder, and words get seeded embeddings. The mechanics are real; the learned patterns are not."
+                "About the weights: the first three sections run a small mini-Flamingo trained in Rust on drawn scenes, a toy of the mechanism. "
+                "The mechanics panels after them use random weights from a fixed seed at any size you choose: patch features are a fixed projection "
+                "of pixel colours and positions standing in for a vision encoder, and words get seeded embeddings. There the mechanics are real; "
+                "the learned patterns are not."
             </p>
         </header>
         <tour::Tour state=state />
         <main>
+            <trained::TrainedPanel state=state model=trained_model.clone() loaded=trained_loaded />
+            <few_shot_live::FewShotLive state=state model=trained_model loaded=trained_loaded />
+            <gate_schedule::GateSchedule loaded=trained_loaded />
             <GatePanel state=state frame=frame frame_query=frame_query />
             <ResamplerPanel state=state frame=frame layer=layer head=head />
             <SequencePanel state=state />

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use mini::evaluate::evaluate;
+use mini::inference::resolved;
 use mini::training::{LogEntry, Progress, StageRecord, TrainingConfig, train};
 use mini::{Gating, weights};
 use serde_json::json;
@@ -89,7 +90,14 @@ fn main() -> anyhow::Result<()> {
 
     eprintln!("evaluating: {episodes} episodes per task and number of shots, at scale 1 and 0");
     let eval_start = Instant::now();
-    let at_scale = |scale| evaluate(&trained.model, episodes, 0, Gating::Tanh { scale });
+    let at_scale = |scale| {
+        resolved(evaluate(
+            &trained.model,
+            episodes,
+            0,
+            Gating::Tanh { scale },
+        ))
+    };
     let (scale1, scale0) = (at_scale(1.0), at_scale(0.0));
     let eval_seconds = eval_start.elapsed().as_secs_f64();
 

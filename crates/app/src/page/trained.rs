@@ -1,0 +1,467 @@
+//! The trained mini-Flamingo: a picture (a sample scene or the student's own), the
+//! gate-scale slider, the caption word by word with what each step chose from, the
+//! check against the frozen language model alone, where the model looks, and the
+//! logit lens.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::{Heatmap, Slider, now_ms, report};
+use crate::heatmap::Axis;
+use crate::trained_figures::{self as figures, StepFigure, TOP};
+use crate::url_state::UrlState;
+use crate::{canvas, download, fetch};
+use lab::picture_file;
+use lab::trained::{Caption, GRID, Trained};
+use mini::scene::{Picture, Rng, Scene};
+use mini::vocab::word;
+
+/// Where the weights are: their own file, so the page's first frame does not wait for them.
+pub(super) const WEIGHTS: &str = "assets/mini-flamingo.safetensors";
+
+/// Pictures with more pixels are scaled down by the browser before the model's own
+/// fitting: the page keeps a few megabytes per picture, not hundreds.
+const DRAWN_PIXELS: f64 = 4_194_304.0;
+
+/// The model, once its weights have arrived, shared by this panel and the few-shot one.
+pub(super) type Model = Rc<RefCell<Option<Trained>>>;
+
+/// What the panel is looking at.
+#[derive(Clone, PartialEq)]
+struct Given {
+    picture: Picture,
+    /// "scene 7" or the file's name.
+    name: String,
+    /// Identifies the picture in the page's test hooks.
+    key: String,
+}
+
+/// Reads, vets and decodes a picture file; every refusal is a sentence for the student.
+async fn read_picture(file: web_sys::File) -> Result<Picture, String> {
+    let bytes = fetch::file(&file).await?;
+    let header = picture_file::inspect(&bytes)?;
+    let url = web_sys::Url::create_object_url_with_blob(&file)
+        .map_err(|_| "The page could not open this file.".to_owned())?;
+    let image = canvas::load_image(&url).await;
+    let _ = web_sys::Url::revoke_object_url(&url);
+    let image = image.map_err(|_| {
+        format!(
+            "This {} file is damaged: the browser could not decode it.",
+            header.format.name()
+        )
+    })?;
+    let (w, h) = (image.natural_width() as f64, image.natural_height() as f64);
+    if w < 1.0 || h < 1.0 {
+        return Err("This picture has no pixels.".into());
+    }
+    let shrink = (DRAWN_PIXELS / (w * h)).sqrt().min(1.0);
+    let (dw, dh) = (
+        (w * shrink).round().max(1.0) as usize,
+        (h * shrink).round().max(1.0) as usize,
+    );
+    let rgba = canvas::pixels(&image, dw, dh)
+        .map_err(|_| "The browser would not hand over this picture's pixels.".to_owned())?;
+    Ok(Picture::from_rgba(dw, dh, &rgba))
+}
+
+fn scene_picture(seed: u64) -> Given {
+    let scene = Scene::sample(&mut Rng::new(seed));
+    Given {
+        picture: scene.render(),
+        name: format!(
+            "scene {seed}: {} {}",
+            scene.colour.word(),
+            scene.shape.word()
+        ),
+        key: format!("scene:{seed}"),
+    }
+}
+
+fn steps_of(caption: &Caption) -> Vec<StepFigure> {
+    caption
+        .words
+        .iter()
+        .map(|w| StepFigure {
+            word: w.step.word().to_owned(),
+            top: w
+                .step
+                .top(TOP)
+                .into_iter()
+                .map(|(word, p)| (word.to_owned(), p))
+                .collect(),
+            lens: w.lens.clone(),
+        })
+        .collect()
+}
+
+/// The `<eoc>` that ends a caption is a word the model chose, shown as such.
+fn shown(token: u32) -> &'static str {
+    word(token)
+}
+
+#[component]
+pub(super) fn TrainedPanel(
+    state: RwSignal<UrlState>,
+    model: Model,
+    /// Set once the weights have loaded (or failed to).
+    loaded: RwSignal<Option<Result<(), String>>>,
+) -> impl IntoView {
+    let own = RwSignal::new(None::<Given>);
+    let given = Memo::new(move |_| {
+        own.get()
+            .unwrap_or_else(|| scene_picture(state.with(|s| s.scene)))
+    });
+    let message = RwSignal::new(None::<String>);
+    // The picture the model has seen, by key: the caption waits for it.
+    let seen = RwSignal::new(None::<String>);
+    let caption = RwSignal::new(None::<Caption>);
+    // What the shown caption answers: the picture's key and the scale.
+    let answered = RwSignal::new(String::new());
+    let compute_ms = RwSignal::new(0.0f64);
+    let hovered = RwSignal::new(None::<usize>);
+
+    let given_canvas = NodeRef::<leptos::html::Canvas>::new();
+    let seen_canvas = NodeRef::<leptos::html::Canvas>::new();
+    let reach_picture = NodeRef::<leptos::html::Canvas>::new();
+    let reach_overlay = NodeRef::<leptos::html::Canvas>::new();
+    let bars = NodeRef::<leptos::html::Canvas>::new();
+    let lens = NodeRef::<leptos::html::Canvas>::new();
+
+    // A new picture: draw it, and let the model look at it once.
+    {
+        let model = model.clone();
+        Effect::new(move |_| {
+            let g = given.get();
+            if let Some(c) = given_canvas.get() {
+                let _ = canvas::draw_rgb(&c, &g.picture);
+            }
+            if loaded.with(|l| !matches!(l, Some(Ok(())))) {
+                return;
+            }
+            let model = model.clone();
+            spawn_local(async move {
+                let Some(trained) = model.borrow_mut().take() else {
+                    return;
+                };
+                let mut trained = trained;
+                trained.see(&g.picture).await;
+                if let (Some(c), Some(fitted)) = (seen_canvas.get_untracked(), trained.fitted()) {
+                    let _ = canvas::draw_rgb(&c, fitted);
+                }
+                *model.borrow_mut() = Some(trained);
+                seen.set(Some(g.key));
+            });
+        });
+    }
+    // The caption follows the seen picture and the scale.
+    {
+        let model = model.clone();
+        Effect::new(move |_| {
+            let Some(key) = seen.get() else { return };
+            let scale = state.with(|s| s.scale);
+            let model = model.clone();
+            spawn_local(async move {
+                let start = now_ms();
+                let result = match model.borrow().as_ref() {
+                    Some(trained) => trained.caption(scale).await,
+                    None => return,
+                };
+                match result {
+                    Ok(c) => {
+                        caption.set(Some(c));
+                        answered.set(format!("{key}|{scale}"));
+                        compute_ms.set(now_ms() - start);
+                    }
+                    Err(e) => message.set(Some(e)),
+                }
+            });
+        });
+    }
+    let figures_data = Memo::new(move |_| caption.with(|c| c.as_ref().map(steps_of)));
+    Effect::new(move |_| {
+        figures_data.with(|steps| {
+            let Some(steps) = steps else { return };
+            if let Some(c) = bars.get() {
+                report(canvas::draw_figure(c, |r| figures::bars(r, steps, 1.0)));
+            }
+            let blocks = caption.with_untracked(|c| {
+                c.as_ref()
+                    .map(|c| c.blocks_before.clone())
+                    .unwrap_or_default()
+            });
+            if let Some(c) = lens.get() {
+                report(canvas::draw_figure(c, |r| figures::lens(r, steps, &blocks)));
+            }
+        })
+    });
+    // The patches a hovered word reaches.
+    let model_reach = model.clone();
+    Effect::new(move |_| {
+        let word = hovered.get();
+        let reach = caption.with(|c| c.as_ref().zip(word).map(|(c, w)| c.reach(w)));
+        if let Some(o) = reach_overlay.get() {
+            let _ = canvas::draw_patch_overlay(&o, GRID, reach.as_deref());
+        }
+        seen.track();
+        if let Some(p) = reach_picture.get()
+            && let Some(fitted) = model_reach.borrow().as_ref().and_then(Trained::fitted)
+        {
+            let _ = canvas::draw_rgb(&p, fitted);
+        }
+    });
+
+    // Drop and paste bring a picture too.
+    let take = move |file: web_sys::File| {
+        let name = file.name();
+        spawn_local(async move {
+            match read_picture(file).await {
+                Ok(picture) => {
+                    message.set(Some(format!(
+                        "Your picture, {} × {} pixels, stays on this computer: the model runs in this page.",
+                        picture.width, picture.height
+                    )));
+                    let n = own.with_untracked(|o| o.as_ref().map_or(0, |g| g.key.len()));
+                    own.set(Some(Given {
+                        picture,
+                        key: format!("own:{name}:{n}:{}", now_ms()),
+                        name,
+                    }));
+                }
+                Err(e) => message.set(Some(e)),
+            }
+        });
+    };
+    let _paste = window_event_listener(leptos::ev::paste, move |ev| {
+        if let Some(file) = ev
+            .clipboard_data()
+            .and_then(|d| d.files())
+            .and_then(|f| f.get(0))
+        {
+            ev.prevent_default();
+            take(file);
+        }
+    });
+
+    let latents = Memo::new(move |_| {
+        caption.with(|c| {
+            c.as_ref()
+                .map(|c| c.latent_attention.clone())
+                .unwrap_or_default()
+        })
+    });
+    let cross = move |block: usize| {
+        Signal::derive(move || {
+            caption.with(|c| {
+                c.as_ref()
+                    .and_then(|c| {
+                        c.cross_attention
+                            .get(block)
+                            .map(|v| (v.clone(), c.tokens.len(), c.k()))
+                    })
+                    .unwrap_or_default()
+            })
+        })
+    };
+    let cross_axes = Signal::derive(move || {
+        caption.with(|c| {
+            let (tokens, k) = c
+                .as_ref()
+                .map_or((Vec::new(), 8), |c| (c.tokens.clone(), c.k()));
+            (
+                Axis::counting("visual token (latent)", k, 1),
+                Axis {
+                    title: "input token".into(),
+                    ticks: tokens
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &t)| (i, shown(t).to_owned()))
+                        .collect(),
+                },
+            )
+        })
+    });
+    let model_latents = model.clone();
+    const TRAINED: &str =
+        "Trained weights (the shipped mini-Flamingo): these patterns were learned.";
+
+    view! {
+        <section id="trained" aria-labelledby="trained-title">
+            <h2 id="trained-title">"A trained mini-Flamingo: drag the gate and watch it see"</h2>
+            <p class="honest">
+                "This model was trained in Rust on this project's own drawn scenes (one coloured shape on a plain background, 32 × 32 pixels): "
+                "a small vision encoder and a 4-layer language model were trained first and then frozen; only the Perceiver resampler and "
+                "two gated cross-attention blocks (124,100 weights) learned to join them, in about 17 minutes on two CPU cores. "
+                "It names the colour and shape of a drawn scene (colour 1.000, shape 0.990 on 200 fresh scenes). "
+                "It is a toy of Flamingo's mechanism, with a 17-word vocabulary, not a model of Flamingo's quality."
+            </p>
+            <Show when=move || loaded.with(|l| matches!(l, Some(Err(_))))>
+                <p class="error" role="alert">{move || loaded.get().and_then(Result::err).unwrap_or_default()}</p>
+            </Show>
+            <div class="trained-grid">
+                <div class="picture-side">
+                    <div class="pictures">
+                        <figure>
+                            <canvas id="given-picture" class="picture" node_ref=given_canvas role="img" aria-label=move || format!("the picture as given: {}", given.with(|g| g.name.clone()))></canvas>
+                            <figcaption>"as given"</figcaption>
+                        </figure>
+                        <figure>
+                            <canvas id="seen-picture" class="picture" width="32" height="32" node_ref=seen_canvas role="img" aria-label="the 32 × 32 pixels the model sees"></canvas>
+                            <figcaption>"what the model sees: 32 × 32"</figcaption>
+                        </figure>
+                    </div>
+                    <p class="picture-name">{move || given.with(|g| g.name.clone())}</p>
+                    <div class="picture-controls"
+                        on:dragover=move |ev: web_sys::DragEvent| ev.prevent_default()
+                        on:drop=move |ev: web_sys::DragEvent| {
+                            ev.prevent_default();
+                            if let Some(file) = ev.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0)) {
+                                take(file);
+                            }
+                        }>
+                        <button on:click=move |_| {
+                            own.set(None);
+                            message.set(None);
+                            let seed = (js_sys::Math::random() * 1e9) as u64;
+                            state.update(|s| s.scene = seed);
+                        }>"New scene"</button>
+                        <label class="file">"Your picture: "
+                            <input type="file" accept="image/*" aria-label="Your image" on:change=move |ev| {
+                                let input: web_sys::HtmlInputElement = event_target(&ev);
+                                if let Some(file) = input.files().and_then(|f| f.get(0)) {
+                                    take(file);
+                                }
+                                input.set_value("");
+                            } />
+                        </label>
+                        <p class="drop-hint">"…or drop a picture here, or paste one. It never leaves your computer: the model runs in this page."</p>
+                    </div>
+                    <p id="picture-message" role="status">{move || message.get().unwrap_or_default()}</p>
+                </div>
+                <div class="model-side">
+                    <Slider label="Gate scale" min=0.0 max=2.0 step=0.05 value=Signal::derive(move || state.with(|s| s.scale as f64)) set=move |v| state.update(|s| s.scale = v as f32) />
+                    <p class="note">"Multiplies every learned α before its tanh: 0 closes every gate, 1 is the model as trained, 2 opens them further."</p>
+                    <p id="trained-gates">{move || caption.with(|c| c.as_ref().map(|c| {
+                        c.gates.iter().enumerate().map(|(b, g)| format!("block {}: tanh(attention gate) = {:.4}, tanh(feed-forward gate) = {:.4}", b + 1, g[0], g[1])).collect::<Vec<_>>().join(" · ")
+                    }).unwrap_or_else(|| "…".into()))}</p>
+                    <p class="caption-line">"Caption: "
+                        <output id="caption-text" data-answers=move || answered.get() data-ms=move || format!("{:.3}", compute_ms.get())>
+                            {move || caption.with(|c| c.as_ref().map(|c| c.text.clone())).unwrap_or_else(|| if loaded.get().is_none() { "loading the trained weights…".into() } else { "…".into() })}
+                        </output>
+                    </p>
+                    <p>"Same as the frozen language model alone? "
+                        <output id="lm-identical" data-identical=move || caption.with(|c| c.as_ref().map(|c| c.lm_identical().to_string())) data-max-delta=move || caption.with(|c| c.as_ref().map(|c| c.max_delta.to_string()))>
+                            {move || caption.with(|c| c.as_ref().map(|c| if c.lm_identical() {
+                                "identical".to_owned()
+                            } else {
+                                format!("differs: max |Δlogit| = {:.3e} ({} of {} logits equal)", c.max_delta, c.identical, c.logits)
+                            }).unwrap_or_else(|| "…".into()))}
+                        </output>
+                    </p>
+                    <p class="note">"Compared each time, logit by logit as 32-bit patterns, over every position of the caption's last forward."</p>
+                    <figure class="plot-figure">
+                        <canvas id="caption-bars" node_ref=bars width="640" height="160" role="img" aria-label="for each generated word, the likeliest words at that step and their probabilities"></canvas>
+                        <figcaption class="export">
+                            <span>"Each step's likeliest next words (greedy decoding takes the top one)."</span>
+                            <button on:click=move |_| { if let Some(c) = bars.get_untracked() { report(download::png("caption-bars.png", &c).map_err(|e| format!("{e:?}"))); } }>"Download PNG"</button>
+                            <button on:click=move |_| {
+                                let steps = figures_data.get_untracked().unwrap_or_default();
+                                report(figures::svg((640, 160), |r| figures::bars(r, &steps, 1.0)).and_then(|svg| download::text("caption-bars.svg", "image/svg+xml", &svg).map_err(|e| format!("{e:?}"))));
+                            }>"Download SVG"</button>
+                        </figcaption>
+                    </figure>
+                </div>
+            </div>
+
+            <h3>"Where the trained model looks"</h3>
+            <p>"Each of the K = 8 latents' attention over the 8 × 8 patches (the resampler's last layer, mean over heads), laid over the picture:"</p>
+            <div class="latents" id="latent-overlays">
+                {move || {
+                    let rows = latents.get();
+                    (0..rows.len() / (GRID * GRID)).map(|k| {
+                        let row = rows[k * GRID * GRID..(k + 1) * GRID * GRID].to_vec();
+                        let picture = NodeRef::<leptos::html::Canvas>::new();
+                        let layer = NodeRef::<leptos::html::Canvas>::new();
+                        let model = model_latents.clone();
+                        Effect::new(move |_| {
+                            if let (Some(p), Some(l)) = (picture.get(), layer.get()) {
+                                if let Some(fitted) = model.borrow().as_ref().and_then(Trained::fitted) {
+                                    let _ = canvas::draw_rgb(&p, fitted);
+                                }
+                                let _ = canvas::draw_patch_overlay(&l, GRID, Some(&row));
+                            }
+                        });
+                        view! {
+                            <figure class="latent">
+                                <div class="stack">
+                                    <canvas class="picture" node_ref=picture role="img" aria-label=format!("latent {}'s attention over the patches", k + 1)></canvas>
+                                    <canvas class="overlay" node_ref=layer aria-hidden="true"></canvas>
+                                </div>
+                                <figcaption>{format!("latent {}", k + 1)}</figcaption>
+                            </figure>
+                        }
+                    }).collect_view()
+                }}
+            </div>
+            <div class="reach">
+                <div class="stack reach-stack">
+                    <canvas class="picture" node_ref=reach_picture role="img" aria-label="the patches the chosen caption word reaches"></canvas>
+                    <canvas id="reach-overlay" class="overlay" node_ref=reach_overlay aria-hidden="true"></canvas>
+                </div>
+                <div>
+                    <p>"Point at or tab to a generated word to light up the patches it reaches:"</p>
+                    <p class="words" id="caption-words">
+                        {move || caption.with(|c| c.as_ref().map(|c| c.words.iter().enumerate().map(|(i, w)| {
+                            let text = w.step.word();
+                            view! {
+                                <button class="word" aria-pressed=move || (hovered.get() == Some(i)).to_string()
+                                    on:mouseenter=move |_| hovered.set(Some(i)) on:focus=move |_| hovered.set(Some(i))
+                                    on:mouseleave=move |_| hovered.set(None) on:blur=move |_| hovered.set(None)>{text}</button>
+                            }
+                        }).collect_view()))}
+                    </p>
+                    <p class="note">"An approximation: the word's attention over the 8 visual tokens (mean over heads and both blocks) times each latent's attention over the patches. It leaves out the residual paths, the resampler's first layer and feed-forwards, and what the latents read from one another."</p>
+                </div>
+            </div>
+            <div class="heatmaps-pair">
+                <div>
+                    <h4>"Block 1: input tokens × visual tokens"</h4>
+                    <Heatmap data=cross(0) axes=cross_axes label="block 1's cross-attention of each input token to each visual token" id="trained-xattn-1" caveat=TRAINED />
+                </div>
+                <div>
+                    <h4>"Block 2: input tokens × visual tokens"</h4>
+                    <Heatmap data=cross(1) axes=cross_axes label="block 2's cross-attention of each input token to each visual token" id="trained-xattn-2" caveat=TRAINED />
+                </div>
+            </div>
+
+            <h3>"Logit lens: where the picture's information enters"</h3>
+            <p>"Each generated word's probability read out after every language-model layer (through the final norm and output head). The frozen layers alone cannot know the colour; watch the probability jump after a gated block."</p>
+            <figure class="plot-figure">
+                <canvas id="logit-lens" node_ref=lens width="640" height="300" role="img" aria-label="probability of each generated word after each language-model layer"></canvas>
+                <figcaption class="export">
+                    <button on:click=move |_| { if let Some(c) = lens.get_untracked() { report(download::png("logit-lens.png", &c).map_err(|e| format!("{e:?}"))); } }>"Download PNG"</button>
+                    <button on:click=move |_| {
+                        let steps = figures_data.get_untracked().unwrap_or_default();
+                        let blocks = caption.with_untracked(|c| c.as_ref().map(|c| c.blocks_before.clone()).unwrap_or_default());
+                        report(figures::svg((640, 300), |r| figures::lens(r, &steps, &blocks)).and_then(|svg| download::text("logit-lens.svg", "image/svg+xml", &svg).map_err(|e| format!("{e:?}"))));
+                    }>"Download SVG"</button>
+                </figcaption>
+            </figure>
+        </section>
+    }
+}
+
+/// Fetches the weights after the first frame and builds the model on the CPU.
+pub(super) fn load(model: Model, loaded: RwSignal<Option<Result<(), String>>>) {
+    spawn_local(async move {
+        let result = fetch::bytes(WEIGHTS).await.and_then(|bytes| {
+            Trained::load(&bytes, &crate::backend::cpu())
+                .map_err(|e| format!("the trained weights could not be read: {e}"))
+        });
+        loaded.set(Some(result.map(|t| {
+            *model.borrow_mut() = Some(t);
+        })));
+    });
+}

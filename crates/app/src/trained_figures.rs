@@ -1,0 +1,304 @@
+//! The trained model's figures, drawn with plotters on any backend (the canvas on
+//! screen, SVG for "Download SVG"): what each caption step chose from, the logit
+//! lens, and few-shot accuracy against the number of shots.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// One generated word: the word, the likeliest words at its step with their
+/// probabilities (most likely first), and its probability after each LM layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepFigure {
+    pub word: String,
+    pub top: Vec<(String, f32)>,
+    pub lens: Vec<f32>,
+}
+
+/// Words shown per step in the bars.
+pub const TOP: usize = 4;
+
+fn err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> String {
+    e.to_string()
+}
+
+/// Lines of the figures, in a palette that stays apart for colour-blind readers.
+const LINES: [RGBColor; 6] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
+    RGBColor(230, 159, 0),
+];
+
+/// For each step, its likeliest next words as horizontal bars; the chosen word's bar dark.
+pub fn bars<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    steps: &[StepFigure],
+    scale: f64,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(err)?;
+    let (w, h) = root.dim_in_pixel();
+    let n = steps.len().max(1);
+    let col = w as f64 / n as f64;
+    let size = 12.0 * scale;
+    let ink = BLACK.mix(0.8);
+    let font = ("sans-serif", size).into_font().color(&ink);
+    let head = (22.0 * scale) as i32;
+    let row = ((h as f64 - head as f64) / TOP as f64).max(1.0);
+    for (i, step) in steps.iter().enumerate() {
+        let x0 = (i as f64 * col) as i32;
+        let title = format!("step {}: {}", i + 1, step.word);
+        root.draw(&Text::new(
+            title,
+            (x0 + 4, 4),
+            font.clone().pos(Pos::new(HPos::Left, VPos::Top)),
+        ))
+        .map_err(err)?;
+        let label_w = (64.0 * scale) as i32;
+        let bar_max = (col - label_w as f64 - 44.0 * scale).max(4.0);
+        for (j, (word, p)) in step.top.iter().take(TOP).enumerate() {
+            let y = head + (j as f64 * row) as i32;
+            let mid = y + (row / 2.0) as i32;
+            root.draw(&Text::new(
+                word.as_str(),
+                (x0 + label_w - 4, mid),
+                font.clone().pos(Pos::new(HPos::Right, VPos::Center)),
+            ))
+            .map_err(err)?;
+            let bx = x0 + label_w;
+            let len = (p.clamp(0.0, 1.0) as f64 * bar_max) as i32;
+            let colour = if *word == step.word {
+                LINES[0]
+            } else {
+                LINES[4]
+            };
+            let pad = (row * 0.18) as i32;
+            root.draw(&Rectangle::new(
+                [(bx, y + pad), (bx + len.max(1), y + row as i32 - pad)],
+                colour.filled(),
+            ))
+            .map_err(err)?;
+            root.draw(&Text::new(
+                format!("{p:.2}"),
+                (bx + len + 4, mid),
+                font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
+            ))
+            .map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
+/// Each generated word's probability after every LM layer, the layers with a gated
+/// block before them marked: where the picture's information enters.
+pub fn lens<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    steps: &[StepFigure],
+    blocks_before: &[bool],
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(err)?;
+    let layers = blocks_before.len().max(1);
+    let mut chart = ChartBuilder::on(root)
+        .margin(8)
+        .x_label_area_size(40)
+        .y_label_area_size(52)
+        .build_cartesian_2d(0.5f64..layers as f64 + 0.5, 0f64..1.05)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("after LM layer")
+        .y_desc("probability of the word")
+        .x_labels(layers)
+        .x_label_formatter(&|x| format!("{}", x.round() as i64))
+        .y_labels(6)
+        .disable_x_mesh()
+        .draw()
+        .map_err(err)?;
+    for (i, _) in blocks_before.iter().enumerate().filter(|(_, b)| **b) {
+        // The block sits between layer i and layer i + 1 (1-based: before layer i + 1).
+        let x = i as f64 + 0.5;
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(x, 0.0), (x, 1.05)],
+                6,
+                4,
+                BLACK.mix(0.5).stroke_width(1),
+            ))
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                "gated block",
+                (x + 0.03, 1.02),
+                ("sans-serif", 12).into_font().color(&BLACK.mix(0.6)),
+            )))
+            .map_err(err)?;
+    }
+    for (i, step) in steps.iter().enumerate() {
+        let colour = LINES[i % LINES.len()];
+        let points: Vec<(f64, f64)> = step
+            .lens
+            .iter()
+            .enumerate()
+            .map(|(l, &p)| (l as f64 + 1.0, p as f64))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
+            .map_err(err)?
+            .label(format!("{}. {}", i + 1, step.word))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
+        chart
+            .draw_series(
+                points
+                    .into_iter()
+                    .map(|p| Circle::new(p, 3, colour.filled())),
+            )
+            .map_err(err)?;
+    }
+    if !steps.is_empty() {
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Accuracy per number of shots: each task and their mean, where measured.
+pub fn accuracy<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    measured: &[Option<([f64; 2], f64)>],
+    tasks: [&str; 2],
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(err)?;
+    let last = measured.len().saturating_sub(1).max(1) as f64;
+    let mut chart = ChartBuilder::on(root)
+        .margin(8)
+        .x_label_area_size(40)
+        .y_label_area_size(52)
+        .build_cartesian_2d(-0.3f64..last + 0.3, 0f64..1.05)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("shots (examples in the prompt)")
+        .y_desc("accuracy")
+        .x_labels(measured.len().max(2))
+        .x_label_formatter(&|x| format!("{}", x.round() as i64))
+        .y_labels(6)
+        .draw()
+        .map_err(err)?;
+    let series = |pick: &dyn Fn(&([f64; 2], f64)) -> f64| -> Vec<(f64, f64)> {
+        measured
+            .iter()
+            .enumerate()
+            .filter_map(|(k, m)| m.as_ref().map(|m| (k as f64, pick(m))))
+            .collect()
+    };
+    let lines: [(String, Vec<(f64, f64)>, RGBColor, u32); 3] = [
+        (
+            format!("{} task", tasks[0]),
+            series(&|m| m.0[0]),
+            LINES[1],
+            1,
+        ),
+        (
+            format!("{} task", tasks[1]),
+            series(&|m| m.0[1]),
+            LINES[2],
+            1,
+        ),
+        ("mean of both".into(), series(&|m| m.1), LINES[0], 3),
+    ];
+    for (name, points, colour, width) in lines {
+        chart
+            .draw_series(LineSeries::new(points.clone(), colour.stroke_width(width)))
+            .map_err(err)?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
+        chart
+            .draw_series(
+                points
+                    .into_iter()
+                    .map(|p| Circle::new(p, 3, colour.filled())),
+            )
+            .map_err(err)?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+/// A figure drawn by `draw` as an SVG document of `size`.
+pub fn svg(
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> Result<(), String>,
+) -> Result<String, String> {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
+        draw(&root)?;
+        root.present().map_err(err)?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn steps() -> Vec<StepFigure> {
+        vec![
+            StepFigure {
+                word: "blue".into(),
+                top: vec![("blue".into(), 0.9), ("red".into(), 0.05)],
+                lens: vec![0.1, 0.2, 0.6, 0.9],
+            },
+            StepFigure {
+                word: "triangle".into(),
+                top: vec![("triangle".into(), 0.8), ("square".into(), 0.1)],
+                lens: vec![0.05, 0.3, 0.5, 0.8],
+            },
+        ]
+    }
+
+    #[test]
+    fn bars_draw_one_rect_per_word_with_its_probability() {
+        let out = svg((640, 200), |r| bars(r, &steps(), 1.0)).unwrap();
+        // The background and four bars.
+        assert_eq!(out.matches("<rect").count(), 1 + 4, "{out}");
+        for text in ["step 1: blue", "step 2: triangle", "0.90", "0.10", "square"] {
+            assert!(out.contains(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_lens_has_a_line_per_word_and_marks_the_blocks() {
+        let out = svg((640, 320), |r| {
+            lens(r, &steps(), &[false, true, false, true])
+        })
+        .unwrap();
+        assert_eq!(out.matches("gated block").count(), 2);
+        assert!(out.contains("1. blue") && out.contains("2. triangle"));
+        assert!(out.matches("<polyline").count() >= 2);
+    }
+
+    #[test]
+    fn accuracy_plots_only_what_was_measured() {
+        let mut measured = vec![None; 9];
+        measured[0] = Some(([0.9, 0.1], 0.5));
+        measured[1] = Some(([1.0, 0.98], 0.99));
+        let out = svg((640, 320), |r| accuracy(r, &measured, ["colour", "shape"])).unwrap();
+        assert!(out.contains("colour task") && out.contains("mean of both"));
+        // Two measured points per line, three lines.
+        assert_eq!(out.matches("<circle").count(), 6, "{out}");
+    }
+}

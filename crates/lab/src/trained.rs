@@ -1,0 +1,473 @@
+//! The trained mini-Flamingo as the page shows it: a picture's visual tokens kept
+//! while the gate scale moves, the caption generated word by word with what each
+//! step chose from, the check against the frozen language model alone, where the
+//! model looked, and a logit lens.
+//!
+//! Generation is `mini`'s own greedy step on the same forward the CLI runs, so the
+//! page's captions are the CLI's captions, bit for bit (a test holds them equal).
+
+use flamingo::burn::tensor::activation::softmax;
+use flamingo::burn::tensor::{Device, Tensor};
+use mini::evaluate::{episodes, few_shot_correct};
+use mini::inference::{CAPTION_WORDS, Step, caption_text, next_words, read};
+use mini::model::Batch;
+use mini::scene::Picture;
+use mini::vocab::{CAPTION_PROMPT, EOC, Episode, MAX_SHOTS, Prompt, Task, WORDS};
+use mini::{Gating, MiniFlamingo, weights};
+
+/// Patches per side of the encoder's grid.
+pub const GRID: usize = mini::encoder::GRID;
+
+/// The shipped model on one device, and the picture it is looking at.
+pub struct Trained {
+    model: MiniFlamingo,
+    seen: Option<Seen>,
+}
+
+/// What depends on the picture alone: moving the gate scale reuses it.
+struct Seen {
+    fitted: Picture,
+    /// `[1, 1, K, dim]`.
+    media: Tensor<4>,
+    /// `[K × 64]`.
+    latent_attention: Vec<f32>,
+}
+
+/// One generated word.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Word {
+    pub step: Step,
+    /// The probability of this word read after each LM layer (the logit lens); the
+    /// last layer's is the model's own.
+    pub lens: Vec<f32>,
+}
+
+/// A caption and everything the page draws about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Caption {
+    /// The generated words, `<eoc>` last if it came.
+    pub words: Vec<Word>,
+    /// As read: "a blue triangle".
+    pub text: String,
+    /// `[tanh(scale·attn_gate), tanh(scale·ff_gate)]` per block.
+    pub gates: Vec<[f32; 2]>,
+    /// The last forward's input: the prompt and every generated word that was fed back.
+    pub tokens: Vec<u32>,
+    /// Logits of that forward equal to the frozen LM's alone, bit for bit, and how many there are.
+    pub identical: usize,
+    pub logits: usize,
+    /// The largest |Δlogit| against the LM alone.
+    pub max_delta: f32,
+    /// Per block, `[tokens × K]`: each token's attention over the visual tokens, mean over heads.
+    pub cross_attention: Vec<Vec<f32>>,
+    /// `[K × 64]`: each latent's attention over the patches in the resampler's last layer,
+    /// mean over heads (the rest of each row goes to the latents themselves).
+    pub latent_attention: Vec<f32>,
+    /// Per LM layer, whether a gated block sits before it.
+    pub blocks_before: Vec<bool>,
+}
+
+impl Trained {
+    /// The model from the shipped weights file, on `device`.
+    ///
+    /// # Errors
+    /// When the bytes are not such a file.
+    pub fn load(bytes: &[u8], device: &Device) -> Result<Trained, String> {
+        let (model, _) = weights::load(bytes, device).map_err(|e| e.to_string())?;
+        Ok(Trained { model, seen: None })
+    }
+
+    pub fn model(&self) -> &MiniFlamingo {
+        &self.model
+    }
+
+    /// Looks at a picture: fits it to 32 × 32, encodes and resamples it once.
+    pub async fn see(&mut self, picture: &Picture) {
+        let fitted = picture.fit();
+        let batch = Batch::new(
+            &[(CAPTION_PROMPT.as_slice(), std::slice::from_ref(&fitted))],
+            &self.model.device(),
+        );
+        let (media, attention) = self.model.media(&batch);
+        let last = attention.last().expect("a resampler has layers").clone();
+        let [_, heads, _, k, keys] = last.dims();
+        let mean = read(last.sum_dim(1).reshape([k, keys]) / heads as f32).await;
+        let patches = GRID * GRID;
+        let latent_attention = mean
+            .chunks(keys)
+            .flat_map(|row| row[..patches].iter().copied())
+            .collect();
+        self.seen = Some(Seen {
+            fitted,
+            media,
+            latent_attention,
+        });
+    }
+
+    /// The picture as the model sees it, once one was given.
+    pub fn fitted(&self) -> Option<&Picture> {
+        self.seen.as_ref().map(|s| &s.fitted)
+    }
+
+    /// The greedy caption at gate scale `scale`, with its readouts.
+    ///
+    /// # Errors
+    /// Before a picture was seen.
+    pub async fn caption(&self, scale: f32) -> Result<Caption, String> {
+        let seen = self.seen.as_ref().ok_or("no picture yet")?;
+        let (model, device) = (&self.model, self.model.device());
+        let gating = Gating::Tanh { scale };
+        let pictures = std::slice::from_ref(&seen.fitted);
+        let vocab = WORDS.len();
+        let mut tokens = CAPTION_PROMPT.to_vec();
+        let mut words = Vec::new();
+        let mut last = None;
+        for _ in 0..CAPTION_WORDS {
+            let batch = Batch::new(&[(tokens.as_slice(), pictures)], &device);
+            let out = model.decode(&batch, seen.media.clone(), gating);
+            let t = tokens.len();
+            let at_end = |x: &Tensor<3>| x.clone().slice([0..1, t - 1..t]);
+            let step = Step::from_probabilities(read(softmax(at_end(&out.logits), 2)).await);
+            let lens_hidden = Tensor::cat(out.hidden.iter().map(at_end).collect(), 0);
+            let lens = read(softmax(model.lm.logits(lens_hidden), 2)).await;
+            let token = step.token;
+            words.push(Word {
+                lens: lens.chunks(vocab).map(|row| row[token as usize]).collect(),
+                step,
+            });
+            last = Some((batch, out, tokens.clone()));
+            if token == EOC {
+                break;
+            }
+            tokens.push(token);
+        }
+        let (batch, out, tokens) = last.expect("at least one step");
+        let flamingo = read(out.logits).await;
+        let alone = read(model.lm.forward(batch.tokens)).await;
+        let identical = flamingo
+            .iter()
+            .zip(&alone)
+            .filter(|(a, b)| a.to_bits() == b.to_bits())
+            .count();
+        let max_delta = flamingo
+            .iter()
+            .zip(&alone)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        let mut cross_attention = Vec::with_capacity(out.cross_attention.len());
+        for weights in out.cross_attention {
+            let [_, heads, t, v] = weights.dims();
+            cross_attention.push(read(weights.sum_dim(1).reshape([t, v]) / heads as f32).await);
+        }
+        let gates = model.bridge.gates(gating);
+        let gate_values = read(Tensor::cat(gates.into_iter().flatten().collect(), 0)).await;
+        Ok(Caption {
+            text: caption_text(&words.iter().map(|w| w.step.clone()).collect::<Vec<_>>()),
+            words,
+            gates: gate_values.chunks(2).map(|g| [g[0], g[1]]).collect(),
+            tokens,
+            identical,
+            logits: flamingo.len(),
+            max_delta,
+            cross_attention,
+            latent_attention: seen.latent_attention.clone(),
+            blocks_before: (0..model.lm.depth())
+                .map(|i| model.has_block_before(i))
+                .collect(),
+        })
+    }
+}
+
+impl Trained {
+    /// The answer to a few-shot episode, with its distribution.
+    pub async fn answer(&self, prompt: &Prompt, scale: f32) -> Step {
+        let pictures = prompt.pictures();
+        next_words(
+            &self.model,
+            &[(prompt.tokens.as_slice(), pictures.as_slice())],
+            Gating::Tanh { scale },
+        )
+        .await
+        .pop()
+        .expect("one sequence")
+    }
+
+    /// How many of a piece's episodes are answered right.
+    pub async fn count(&self, piece: &Piece, scale: f32) -> usize {
+        few_shot_correct(&self.model, &piece.episodes, Gating::Tanh { scale }).await
+    }
+}
+
+/// Episodes measured in one go: small enough that the page keeps drawing between pieces.
+pub const PIECE: usize = 10;
+
+/// Some episodes of one task and number of shots.
+#[derive(Debug, Clone)]
+pub struct Piece {
+    pub task: Task,
+    pub shots: usize,
+    pub episodes: Vec<Episode>,
+}
+
+/// "Measure": `n` seeded episodes per task and per number of shots, 0 to 8, the same
+/// episodes `flamingo mini eval` draws for the seed, counted piece by piece.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measurement {
+    pub n: usize,
+    pub seed: u64,
+    /// Per number of shots, per task (in `Task::ALL` order): (correct, counted).
+    counts: Vec<[(usize, usize); 2]>,
+}
+
+impl Measurement {
+    pub fn new(n: usize, seed: u64) -> Measurement {
+        Measurement {
+            n,
+            seed,
+            counts: vec![[(0, 0); 2]; MAX_SHOTS + 1],
+        }
+    }
+
+    /// Every piece, fewest shots first, so the curve fills from the left.
+    pub fn pieces(&self) -> Vec<Piece> {
+        let mut out = Vec::new();
+        for shots in 0..=MAX_SHOTS {
+            for task in Task::ALL {
+                for chunk in episodes(self.seed, task, shots, self.n).chunks(PIECE) {
+                    out.push(Piece {
+                        task,
+                        shots,
+                        episodes: chunk.to_vec(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    pub fn add(&mut self, piece: &Piece, correct: usize) {
+        let task = Task::ALL
+            .iter()
+            .position(|&t| t == piece.task)
+            .expect("a task");
+        let cell = &mut self.counts[piece.shots][task];
+        cell.0 += correct;
+        cell.1 += piece.episodes.len();
+    }
+
+    /// Episodes counted, of all there are.
+    pub fn progress(&self) -> (usize, usize) {
+        let done = self.counts.iter().flatten().map(|c| c.1).sum();
+        (done, self.n * Task::ALL.len() * (MAX_SHOTS + 1))
+    }
+
+    /// Per number of shots, once both tasks are counted: the accuracy of each task and their mean.
+    pub fn accuracy(&self) -> Vec<Option<([f64; 2], f64)>> {
+        self.counts
+            .iter()
+            .map(|cells| {
+                cells.iter().all(|c| c.1 == self.n && self.n > 0).then(|| {
+                    let per = cells.map(|(right, all)| right as f64 / all as f64);
+                    (per, (per[0] + per[1]) / 2.0)
+                })
+            })
+            .collect()
+    }
+}
+
+impl Caption {
+    /// Every logit equals the frozen LM's alone.
+    pub fn lm_identical(&self) -> bool {
+        self.identical == self.logits
+    }
+
+    /// Visual tokens per image.
+    pub fn k(&self) -> usize {
+        self.latent_attention.len() / (GRID * GRID)
+    }
+
+    /// The position whose output chose generated word `word`: the prompt's last
+    /// token chose the first.
+    pub fn position_of(word: usize) -> usize {
+        CAPTION_PROMPT.len() - 1 + word
+    }
+
+    /// Which patches generated word `word` reaches, `[64]`: its position's attention
+    /// over the visual tokens (mean over heads and blocks) times each latent's
+    /// attention over the patches. An approximation: it ignores the residual paths,
+    /// the resampler's earlier layer, its feed-forwards and the latents' attention
+    /// to one another.
+    pub fn reach(&self, word: usize) -> Vec<f32> {
+        let k = self.k();
+        let p = Self::position_of(word);
+        let patches = GRID * GRID;
+        let mut out = vec![0.0; patches];
+        let blocks = self.cross_attention.len().max(1) as f32;
+        for block in &self.cross_attention {
+            let Some(row) = block.get(p * k..(p + 1) * k) else {
+                continue;
+            };
+            for (latent, &w) in row.iter().enumerate() {
+                let to_patches = &self.latent_attention[latent * patches..(latent + 1) * patches];
+                for (o, &a) in out.iter_mut().zip(to_patches) {
+                    *o += w * a / blocks;
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::OnceLock;
+
+    use mini::inference::{caption, resolved};
+    use mini::scene::{Colour, Rng, Scene, Shape};
+
+    use super::*;
+
+    const WEIGHTS: &[u8] = include_bytes!("../../../assets/mini-flamingo.safetensors");
+
+    fn scene(shape: Shape, colour: Colour, seed: u64) -> Picture {
+        Scene::with(&mut Rng::new(seed), shape, colour).render()
+    }
+
+    fn looking_at(picture: &Picture) -> Trained {
+        let mut trained = Trained::load(WEIGHTS, &Device::flex()).unwrap();
+        resolved(trained.see(picture));
+        trained
+    }
+
+    fn blue_triangle() -> &'static Picture {
+        static P: OnceLock<Picture> = OnceLock::new();
+        P.get_or_init(|| scene(Shape::Triangle, Colour::Blue, 3))
+    }
+
+    #[test]
+    fn the_page_captions_as_the_cli_does_bit_for_bit() {
+        let trained = looking_at(blue_triangle());
+        for scale in [0.0, 0.5, 1.0, 2.0] {
+            let page = resolved(trained.caption(scale)).unwrap();
+            let cli = resolved(caption(
+                trained.model(),
+                blue_triangle(),
+                Gating::Tanh { scale },
+            ));
+            let steps: Vec<Step> = page.words.iter().map(|w| w.step.clone()).collect();
+            assert_eq!(steps.len(), cli.len());
+            for (a, b) in steps.iter().zip(&cli) {
+                assert_eq!(a.token, b.token);
+                let bits = |s: &Step| {
+                    s.probabilities
+                        .iter()
+                        .map(|p| p.to_bits())
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(bits(a), bits(b), "scale {scale}");
+            }
+        }
+        let open = resolved(trained.caption(1.0)).unwrap();
+        assert_eq!(open.text, "a blue triangle");
+    }
+
+    #[test]
+    fn a_closed_gate_is_the_language_model_and_an_open_one_is_not() {
+        let trained = looking_at(blue_triangle());
+        let closed = resolved(trained.caption(0.0)).unwrap();
+        assert!(
+            closed.lm_identical(),
+            "{} of {}",
+            closed.identical,
+            closed.logits
+        );
+        assert_eq!(closed.max_delta, 0.0);
+        assert_eq!(closed.gates, vec![[0.0, 0.0]; 2]);
+        let other = looking_at(&scene(Shape::Circle, Colour::Red, 9));
+        assert_eq!(resolved(other.caption(0.0)).unwrap().text, closed.text);
+
+        let open = resolved(trained.caption(1.0)).unwrap();
+        assert!(!open.lm_identical() && open.max_delta > 0.0);
+        assert_eq!(open.logits, open.tokens.len() * WORDS.len());
+        assert_ne!(resolved(other.caption(1.0)).unwrap().text, open.text);
+    }
+
+    #[test]
+    fn the_lens_ends_at_the_models_own_probability() {
+        let caption = resolved(looking_at(blue_triangle()).caption(1.0)).unwrap();
+        assert_eq!(caption.blocks_before, [false, true, false, true]);
+        for word in &caption.words {
+            assert_eq!(word.lens.len(), 4);
+            let last = *word.lens.last().unwrap();
+            assert!(
+                (last - word.step.probability()).abs() < 1e-5,
+                "{last} vs {}",
+                word.step.probability()
+            );
+            assert!(word.lens.iter().all(|p| (0.0..=1.0).contains(p)));
+        }
+    }
+
+    #[test]
+    fn attention_rows_and_the_reach_of_a_word() {
+        let caption = resolved(looking_at(blue_triangle()).caption(1.0)).unwrap();
+        let k = caption.k();
+        assert_eq!(k, 8);
+        for row in caption.latent_attention.chunks(GRID * GRID) {
+            let share: f32 = row.iter().sum();
+            assert!(share > 0.0 && share <= 1.0 + 1e-5, "{share}");
+        }
+        for block in &caption.cross_attention {
+            assert_eq!(block.len(), caption.tokens.len() * k);
+            for row in block.chunks(k) {
+                assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+            }
+        }
+        // The reach of a word is a mixture of latents' patch rows, so it sums to at
+        // most one and at least the smallest latent's patch share.
+        for w in 0..caption.words.len() {
+            let reach = caption.reach(w);
+            let total: f32 = reach.iter().sum();
+            assert!(total > 0.0 && total <= 1.0 + 1e-5, "{total}");
+        }
+        assert!(caption.reach(99).iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn measuring_piece_by_piece_counts_what_the_evaluation_counts() {
+        let trained = looking_at(blue_triangle());
+        let mut m = Measurement::new(12, 5);
+        let pieces = m.pieces();
+        assert_eq!(pieces.len(), 9 * 2 * 2, "12 episodes make two pieces");
+        for piece in &pieces {
+            if piece.shots <= 1 {
+                m.add(piece, resolved(trained.count(piece, 1.0)));
+            }
+        }
+        assert_eq!(m.progress(), (2 * 2 * 12, 9 * 2 * 12));
+        let accuracy = m.accuracy();
+        assert!(accuracy[2..].iter().all(Option::is_none));
+        for shots in 0..=1 {
+            let (per, mean) = accuracy[shots].unwrap();
+            for (i, task) in Task::ALL.into_iter().enumerate() {
+                let whole = resolved(mini::evaluate::few_shot_accuracy(
+                    trained.model(),
+                    &episodes(5, task, shots, 12),
+                    Gating::default(),
+                ));
+                assert_eq!(per[i], whole, "{task:?} at {shots} shots");
+            }
+            assert_eq!(mean, (per[0] + per[1]) / 2.0);
+        }
+        let first = &pieces[0].episodes[0];
+        let step = resolved(trained.answer(&first.prompt, 1.0));
+        assert_eq!(step.probabilities.len(), WORDS.len());
+    }
+
+    #[test]
+    fn nothing_to_caption_before_a_picture() {
+        let trained = Trained::load(WEIGHTS, &Device::flex()).unwrap();
+        assert!(resolved(trained.caption(1.0)).is_err());
+        assert!(Trained::load(b"not weights", &Device::flex()).is_err());
+    }
+}

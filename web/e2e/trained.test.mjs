@@ -1,0 +1,196 @@
+// The trained mini-Flamingo on the page, in Chromium: captions of a drawn picture,
+// the gate scale against the frozen language model, bad pictures, and "Measure".
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { deflateSync } from 'node:zlib';
+import { serveDist } from '../serve-dist.mjs';
+import { open as openPage } from './session.mjs';
+
+let server, origin;
+before(async () => {
+  server = await serveDist();
+  origin = server.origin;
+});
+after(() => server.close());
+
+const open = (query, webgpu = false) => openPage(origin, webgpu, query);
+
+const crcTable = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+const crc32 = (bytes) => {
+  let c = 0xffffffff;
+  for (const b of bytes) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+};
+const chunk = (type, data) => {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, 'ascii');
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([Buffer.from(type, 'ascii'), data])), 0);
+  return Buffer.concat([head, data, crc]);
+};
+const ihdr = (w, h) => {
+  const d = Buffer.alloc(13);
+  d.writeUInt32BE(w, 0);
+  d.writeUInt32BE(h, 4);
+  d[8] = 8; // bit depth
+  d[9] = 2; // RGB
+  return chunk('IHDR', d);
+};
+const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** A PNG drawn here, not by the page's generator: a blue triangle on light grey. */
+function blueTriangle(side = 128) {
+  const rows = [];
+  const inside = (x, y) => {
+    // Apex at the top centre, base near the bottom: about 60 % of the side.
+    const top = side * 0.2, bottom = side * 0.8, half = side * 0.32;
+    if (y < top || y > bottom) return false;
+    const t = (y - top) / (bottom - top);
+    return Math.abs(x - side / 2) <= t * half;
+  };
+  for (let y = 0; y < side; y++) {
+    const row = Buffer.alloc(1 + side * 3);
+    for (let x = 0; x < side; x++) {
+      const [r, g, b] = inside(x + 0.5, y + 0.5) ? [40, 80, 220] : [225, 225, 225];
+      row.set([r, g, b], 1 + x * 3);
+    }
+    rows.push(row);
+  }
+  return Buffer.concat([SIGNATURE, ihdr(side, side), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** Waits for the caption computed for the picture `key` (any if omitted) at `scale`. */
+async function captionAt(page, scale, key) {
+  await page.waitForFunction(
+    ([scale, key]) => {
+      const a = document.querySelector('#caption-text')?.dataset.answers ?? '';
+      const [k, s] = a.split('|');
+      return s === String(scale) && (key === undefined ? true : key === 'own' ? k.startsWith('own:') : k === key);
+    },
+    [scale, key],
+    { timeout: 60_000 },
+  );
+  return {
+    text: (await page.locator('#caption-text').textContent()).trim(),
+    identical: await page.locator('#lm-identical').getAttribute('data-identical'),
+    readout: (await page.locator('#lm-identical').textContent()).trim(),
+    key: (await page.locator('#caption-text').getAttribute('data-answers')).split('|')[0],
+  };
+}
+
+const upload = (page, name, buffer, mimeType = 'image/png') =>
+  page.getByLabel('Your image').setInputFiles({ name, mimeType, buffer });
+
+for (const webgpu of [false, true]) {
+  test(`a drawn blue triangle is captioned "blue triangle" (${webgpu ? 'WebGPU present' : 'CPU'})`, async () => {
+    const { browser, page, problems } = await open('?scene=1&scale=1', webgpu);
+    await captionAt(page, 1, 'scene:1');
+    await upload(page, 'triangle.png', blueTriangle());
+    const c = await captionAt(page, 1, 'own');
+    assert.match(c.text, /\bblue\b/);
+    assert.match(c.text, /\btriangle\b/);
+    assert.equal(c.identical, 'false');
+    assert.match(await page.locator('#picture-message').textContent(), /stays on this computer/);
+    // The bars and the lens are drawn for each generated word.
+    assert.ok((await page.locator('#caption-words .word').count()) >= 2);
+    assert.deepEqual(problems, { console: [], foreign: [] });
+    await browser.close();
+  });
+}
+
+test('at scale 0 the model is the language model: identical logits, one caption for two pictures; at scale 1 they differ', async () => {
+  const captions = {};
+  for (const scale of [0, 1]) {
+    const { browser, page, problems } = await open(`?scene=1&scale=${scale}`);
+    const scene = await captionAt(page, scale, 'scene:1');
+    await upload(page, 'triangle.png', blueTriangle());
+    const own = await captionAt(page, scale, 'own');
+    captions[scale] = [scene, own];
+    if (scale === 0) {
+      assert.equal(scene.readout, 'identical');
+      assert.equal(own.readout, 'identical');
+      assert.equal(own.identical, 'true');
+      assert.match(await page.locator('#trained-gates').textContent(), /block 1: tanh\(attention gate\) = 0\.0000/);
+    } else {
+      assert.match(own.readout, /^differs: max \|Δlogit\| = /);
+    }
+    assert.deepEqual(problems, { console: [], foreign: [] });
+    await browser.close();
+  }
+  const sceneName = captions[1][0].text;
+  assert.equal(captions[0][0].text, captions[0][1].text, 'closed gates: the same caption for both pictures');
+  assert.notEqual(captions[1][0].text, captions[1][1].text, `open gates: ${sceneName} vs the blue triangle`);
+});
+
+test('the gate-scale slider recaptions, and the tanh readout follows it', async () => {
+  const { browser, page } = await open('?scene=1&scale=1');
+  await captionAt(page, 1, 'scene:1');
+  const slider = page.getByRole('slider', { name: 'Gate scale' });
+  await slider.focus();
+  await slider.press('Home');
+  const closed = await captionAt(page, 0, 'scene:1');
+  assert.equal(closed.readout, 'identical');
+  await slider.press('End');
+  const wide = await captionAt(page, 2, 'scene:1');
+  assert.equal(wide.identical, 'false');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('scale') === '2');
+  await browser.close();
+});
+
+test('bad pictures get a message and the previous picture and caption stay', async () => {
+  const { browser, page, problems } = await open('?scene=3&scale=1');
+  const before = await captionAt(page, 1, 'scene:3');
+  const huge = Buffer.concat([SIGNATURE, ihdr(20000, 20000), chunk('IEND', Buffer.alloc(0))]);
+  const cases = [
+    ['notes.png', Buffer.from('These are my notes, not a picture.\n'), /not a picture|starts like text/],
+    ['empty.png', Buffer.alloc(0), /empty/],
+    ['huge.png', huge, /20000 × 20000/],
+  ];
+  for (const [name, bytes, message] of cases) {
+    await upload(page, name, bytes);
+    await page.waitForFunction((re) => new RegExp(re).test(document.querySelector('#picture-message').textContent), message.source, { timeout: 30_000 });
+    const after = await captionAt(page, 1, 'scene:3');
+    assert.equal(after.text, before.text, name);
+    assert.match(await page.locator('.picture-name').textContent(), /^scene 3/);
+  }
+  assert.equal(new URL(page.url()).searchParams.get('scene'), '3');
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});
+
+test('Measure fills the accuracy table: ambiguous at 0 shots, learned by 4', async () => {
+  const { browser, page, problems } = await open('?scale=1');
+  await captionAt(page, 1);
+  const start = Date.now();
+  await page.getByRole('button', { name: 'Measure' }).click();
+  // The page keeps answering while it measures.
+  await page.waitForFunction(() => Number(document.querySelector('#measure-progress').value) > 0, null, { timeout: 60_000 });
+  const alive = await page.evaluate(() => new Promise((resolve) => {
+    const t = performance.now();
+    requestAnimationFrame(() => resolve(performance.now() - t));
+  }));
+  assert.ok(alive < 1000, `a frame came ${alive} ms later`);
+  await page.waitForFunction(() => document.querySelectorAll('#shots-accuracy tbody tr').length === 9, null, { timeout: 180_000 });
+  const rows = await page.locator('#shots-accuracy tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => [Number(tr.dataset.shots), Number(tr.dataset.accuracy)]));
+  const at = Object.fromEntries(rows);
+  console.log(`Measure (100 episodes per cell): ${((Date.now() - start) / 1000).toFixed(1)} s; accuracy by shots ${JSON.stringify(at)}`);
+  assert.ok(at[0] <= 0.75, `0 shots: ${at[0]}`);
+  assert.ok(at[4] >= 0.9, `4 shots: ${at[4]}`);
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});
+
+test('the gate schedule draws from the training record and states the outcome', async () => {
+  const { browser, page, problems } = await open('');
+  await page.waitForFunction(() => /At step 0/.test(document.querySelector('#gate-outcome')?.textContent ?? ''), null, { timeout: 60_000 });
+  const outcome = await page.locator('#gate-outcome').textContent();
+  assert.match(outcome, /0\.52\d vs 0\.52\d/);
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});
