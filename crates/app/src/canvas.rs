@@ -122,10 +122,7 @@ pub fn draw_legend(canvas: &HtmlCanvasElement, range: Range) -> Result<(), JsVal
 
 /// `y = tanh(x)` over the gate's range, with the current gate marked.
 pub fn draw_tanh(canvas: HtmlCanvasElement, alpha: f32) -> Result<(), String> {
-    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("canvas unavailable")?;
-    let root = backend.into_drawing_area();
-    figure::tanh(&root, alpha)?;
-    root.present().map_err(|e| e.to_string())
+    draw_figure(canvas, |root| figure::tanh(root, alpha))
 }
 
 /// A loaded picture drawn at `width × height` and read back as RGBA.

@@ -191,29 +191,24 @@ pub fn accuracy<DB: DrawingBackend>(
         .y_labels(6)
         .draw()
         .map_err(err)?;
-    let series = |pick: &dyn Fn(&([f64; 2], f64)) -> f64| -> Vec<(f64, f64)> {
+    // Lines 0 and 1 are the tasks, 2 their mean.
+    let series = |line: usize| -> Vec<(f64, f64)> {
         measured
             .iter()
             .enumerate()
-            .filter_map(|(k, m)| m.as_ref().map(|m| (k as f64, pick(m))))
+            .filter_map(|(k, m)| {
+                m.map(|(per, mean)| (k as f64, if line < 2 { per[line] } else { mean }))
+            })
             .collect()
     };
-    let lines: [(String, Vec<(f64, f64)>, RGBColor, u32); 3] = [
-        (
-            format!("{} task", tasks[0]),
-            series(&|m| m.0[0]),
-            LINES[1],
-            1,
-        ),
-        (
-            format!("{} task", tasks[1]),
-            series(&|m| m.0[1]),
-            LINES[2],
-            1,
-        ),
-        ("mean of both".into(), series(&|m| m.1), LINES[0], 3),
+    let names = [
+        format!("{} task", tasks[0]),
+        format!("{} task", tasks[1]),
+        "mean of both".into(),
     ];
-    for (name, points, colour, width) in lines {
+    let styles = [(LINES[1], 1), (LINES[2], 1), (LINES[0], 3)];
+    for (line, (name, (colour, width))) in names.into_iter().zip(styles).enumerate() {
+        let points = series(line);
         chart
             .draw_series(LineSeries::new(points.clone(), colour.stroke_width(width)))
             .map_err(err)?

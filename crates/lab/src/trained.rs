@@ -447,8 +447,8 @@ mod tests {
         assert_eq!(m.progress(), (2 * 2 * 12, 9 * 2 * 12));
         let accuracy = m.accuracy();
         assert!(accuracy[2..].iter().all(Option::is_none));
-        for shots in 0..=1 {
-            let (per, mean) = accuracy[shots].unwrap();
+        for (shots, cell) in accuracy.iter().enumerate().take(2) {
+            let (per, mean) = cell.unwrap();
             for (i, task) in Task::ALL.into_iter().enumerate() {
                 let whole = resolved(mini::evaluate::few_shot_accuracy(
                     trained.model(),

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen_futures::JsFuture;
 
-use super::trained::Model;
+use super::trained::{Model, with_model};
 use super::{Slider, now_ms, report};
 use crate::trained_figures as figures;
 use crate::url_state::UrlState;
@@ -47,22 +47,23 @@ pub(super) fn FewShotLive(
     loaded: RwSignal<Option<Result<(), String>>>,
 ) -> impl IntoView {
     let episode = Memo::new(move |_| state.with(episode_of));
+    let scale = Memo::new(move |_| state.with(|s| s.scale));
     let answer = RwSignal::new(None::<Step>);
     {
         let model = model.clone();
         Effect::new(move |_| {
             let e = episode.get();
-            let scale = state.with(|s| s.scale);
+            let scale = scale.get();
             if loaded.with(|l| !matches!(l, Some(Ok(())))) {
                 return;
             }
             let model = model.clone();
             spawn_local(async move {
-                let step = match model.borrow().as_ref() {
-                    Some(t) => t.answer(&e.prompt, scale).await,
-                    None => return,
-                };
-                answer.set(Some(step));
+                if let Some(step) =
+                    with_model(&model, async |t| t.answer(&e.prompt, scale).await).await
+                {
+                    answer.set(Some(step));
+                }
             });
         });
     }
@@ -90,9 +91,10 @@ pub(super) fn FewShotLive(
                 measurement.set(Some(m.clone()));
                 let mut slice = now_ms();
                 for piece in m.pieces() {
-                    let correct = match model.borrow().as_ref() {
-                        Some(t) => t.count(&piece, scale).await,
-                        None => break,
+                    let Some(correct) =
+                        with_model(&model, async |t| t.count(&piece, scale).await).await
+                    else {
+                        break;
                     };
                     m.add(&piece, correct);
                     if now_ms() - slice > SLICE_MS {

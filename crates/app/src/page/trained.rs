@@ -29,6 +29,18 @@ const DRAWN_PIXELS: f64 = 4_194_304.0;
 /// The model, once its weights have arrived, shared by this panel and the few-shot one.
 pub(super) type Model = Rc<RefCell<Option<Trained>>>;
 
+/// Runs `work` on the model taken out of its cell and puts it back, so no borrow
+/// lives across an await; `None` before the weights have arrived.
+pub(super) async fn with_model<T>(
+    model: &Model,
+    work: impl AsyncFnOnce(&mut Trained) -> T,
+) -> Option<T> {
+    let mut trained = model.borrow_mut().take()?;
+    let out = work(&mut trained).await;
+    *model.borrow_mut() = Some(trained);
+    Some(out)
+}
+
 /// What the panel is looking at.
 #[derive(Clone, PartialEq)]
 struct Given {
@@ -114,6 +126,9 @@ pub(super) fn TrainedPanel(
         own.get()
             .unwrap_or_else(|| scene_picture(state.with(|s| s.scene)))
     });
+    // A memo: the mechanics panels' sliders change the state too, and must not recaption.
+    let scale = Memo::new(move |_| state.with(|s| s.scale));
+    // (In the gate readout, `+ 0.0` shows tanh(0 · α) for a negative α, which is −0, as 0.)
     let message = RwSignal::new(None::<String>);
     // The picture the model has seen, by key: the caption waits for it.
     let seen = RwSignal::new(None::<String>);
@@ -122,6 +137,8 @@ pub(super) fn TrainedPanel(
     let answered = RwSignal::new(String::new());
     let compute_ms = RwSignal::new(0.0f64);
     let hovered = RwSignal::new(None::<usize>);
+    // The 32 × 32 the model saw, for the pictures under the overlays.
+    let fitted = RwSignal::new(None::<Picture>);
 
     let given_canvas = NodeRef::<leptos::html::Canvas>::new();
     let seen_canvas = NodeRef::<leptos::html::Canvas>::new();
@@ -143,16 +160,19 @@ pub(super) fn TrainedPanel(
             }
             let model = model.clone();
             spawn_local(async move {
-                let Some(trained) = model.borrow_mut().take() else {
-                    return;
-                };
-                let mut trained = trained;
-                trained.see(&g.picture).await;
-                if let (Some(c), Some(fitted)) = (seen_canvas.get_untracked(), trained.fitted()) {
-                    let _ = canvas::draw_rgb(&c, fitted);
+                let seen_picture = with_model(&model, async |trained| {
+                    trained.see(&g.picture).await;
+                    trained.fitted().cloned()
+                })
+                .await
+                .flatten();
+                if let (Some(c), Some(f)) = (seen_canvas.get_untracked(), &seen_picture) {
+                    let _ = canvas::draw_rgb(&c, f);
                 }
-                *model.borrow_mut() = Some(trained);
-                seen.set(Some(g.key));
+                if seen_picture.is_some() {
+                    fitted.set(seen_picture);
+                    seen.set(Some(g.key));
+                }
             });
         });
     }
@@ -161,13 +181,13 @@ pub(super) fn TrainedPanel(
         let model = model.clone();
         Effect::new(move |_| {
             let Some(key) = seen.get() else { return };
-            let scale = state.with(|s| s.scale);
+            let scale = scale.get();
             let model = model.clone();
             spawn_local(async move {
                 let start = now_ms();
-                let result = match model.borrow().as_ref() {
-                    Some(trained) => trained.caption(scale).await,
-                    None => return,
+                let Some(result) = with_model(&model, async |t| t.caption(scale).await).await
+                else {
+                    return;
                 };
                 match result {
                     Ok(c) => {
@@ -198,18 +218,16 @@ pub(super) fn TrainedPanel(
         })
     });
     // The patches a hovered word reaches.
-    let model_reach = model.clone();
     Effect::new(move |_| {
         let word = hovered.get();
         let reach = caption.with(|c| c.as_ref().zip(word).map(|(c, w)| c.reach(w)));
         if let Some(o) = reach_overlay.get() {
             let _ = canvas::draw_patch_overlay(&o, GRID, reach.as_deref());
         }
-        seen.track();
         if let Some(p) = reach_picture.get()
-            && let Some(fitted) = model_reach.borrow().as_ref().and_then(Trained::fitted)
+            && let Some(f) = fitted.get()
         {
-            let _ = canvas::draw_rgb(&p, fitted);
+            let _ = canvas::draw_rgb(&p, &f);
         }
     });
 
@@ -283,7 +301,6 @@ pub(super) fn TrainedPanel(
             )
         })
     });
-    let model_latents = model.clone();
     const TRAINED: &str =
         "Trained weights (the shipped mini-Flamingo): these patterns were learned.";
 
@@ -344,7 +361,7 @@ pub(super) fn TrainedPanel(
                     <Slider label="Gate scale" min=0.0 max=2.0 step=0.05 value=Signal::derive(move || state.with(|s| s.scale as f64)) set=move |v| state.update(|s| s.scale = v as f32) />
                     <p class="note">"Multiplies every learned α before its tanh: 0 closes every gate, 1 is the model as trained, 2 opens them further."</p>
                     <p id="trained-gates">{move || caption.with(|c| c.as_ref().map(|c| {
-                        c.gates.iter().enumerate().map(|(b, g)| format!("block {}: tanh(attention gate) = {:.4}, tanh(feed-forward gate) = {:.4}", b + 1, g[0], g[1])).collect::<Vec<_>>().join(" · ")
+                        c.gates.iter().enumerate().map(|(b, g)| format!("block {}: tanh(attention gate) = {:.4}, tanh(feed-forward gate) = {:.4}", b + 1, g[0] + 0.0, g[1] + 0.0)).collect::<Vec<_>>().join(" · ")
                     }).unwrap_or_else(|| "…".into()))}</p>
                     <p class="caption-line">"Caption: "
                         <output id="caption-text" data-answers=move || answered.get() data-ms=move || format!("{:.3}", compute_ms.get())>
@@ -384,11 +401,10 @@ pub(super) fn TrainedPanel(
                         let row = rows[k * GRID * GRID..(k + 1) * GRID * GRID].to_vec();
                         let picture = NodeRef::<leptos::html::Canvas>::new();
                         let layer = NodeRef::<leptos::html::Canvas>::new();
-                        let model = model_latents.clone();
                         Effect::new(move |_| {
                             if let (Some(p), Some(l)) = (picture.get(), layer.get()) {
-                                if let Some(fitted) = model.borrow().as_ref().and_then(Trained::fitted) {
-                                    let _ = canvas::draw_rgb(&p, fitted);
+                                if let Some(f) = fitted.get() {
+                                    let _ = canvas::draw_rgb(&p, &f);
                                 }
                                 let _ = canvas::draw_patch_overlay(&l, GRID, Some(&row));
                             }
