@@ -120,13 +120,13 @@ test('moving an image redraws #mask-table exactly as the rule says', async () =>
 });
 
 test('the URL round-trips, and malformed URLs keep the page alive', async () => {
-  const query = 'alpha=-2.5&ff=0.75&k=12&depth=3&patch=32&size=224&width=64&len=14&images=0,4,8,12&mode=all&backend=cpu&preset=few-shot';
+  const query = 'alpha=-2.5&ff=0.75&k=12&depth=3&patch=32&size=224&width=64&len=14&images=0,4,8,12&mode=all&backend=cpu&scene=5&scale=0.35&task=shape&shots=2&episode=9&preset=few-shot';
   let { browser, page, problems } = await open(false, `?${query}`);
   assert.equal(await page.evaluate(() => location.search.slice(1)), query);
   assert.match(await text(page, '#resampler-shape'), /^49 patches → 12 tokens$/);
   await browser.close();
 
-  ({ browser, page, problems } = await open(false, '?alpha=banana&k=99999&depth=-1&patch=&images=x,1,,999&mode=%%%&backend=tpu', { width: 390, height: 844 }));
+  ({ browser, page, problems } = await open(false, '?alpha=banana&k=99999&depth=-1&patch=&images=x,1,,999&mode=%%%&backend=tpu&scale=NaN&shots=99&task=size&scene=-4', { width: 390, height: 844 }));
   assert.match(await text(page, '.notice'), /repaired/);
   assert.match(await text(page, '#resampler-shape'), /→ 128 tokens$/);
   await page.screenshot({ path: join(shots, 'repaired-390.png'), fullPage: true });

@@ -179,7 +179,7 @@ pub(super) fn FewShotLive(
             </p>
             <details>
                 <summary>"The episode's mask: which image each token sees"</summary>
-                <table id="few-shot-mask" class="mask-grid">
+                <table id="few-shot-live-mask" class="mask-grid">
                     {move || episode.with(|e| {
                         let locations = e.prompt.media_locations();
                         let images = locations.iter().filter(|&&l| l).count();
