@@ -10,8 +10,24 @@ use crate::heatmap::{Axis, Range, colour};
 /// Where the cells sit inside a heatmap's axes, in CSS pixels: left, top, right, bottom.
 pub const PLOT_INSETS: [u32; 4] = [56, 8, 12, 42];
 
-fn err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> String {
+/// A plotters drawing error as the page reports it.
+pub fn err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> String {
     e.to_string()
+}
+
+/// A figure drawn by `draw` as an SVG document of `size`: every "Download SVG" is the
+/// figure's own drawing function on this backend.
+pub fn svg(
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> Result<(), String>,
+) -> Result<String, String> {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
+        draw(&root)?;
+        root.present().map_err(err)?;
+    }
+    Ok(out)
 }
 
 /// Frame, ticks and titles around a `rows × cols` heatmap whose cells fill the area
@@ -160,13 +176,7 @@ pub fn heatmap_svg(
 
 /// The tanh plot as an SVG document.
 pub fn tanh_svg(alpha: f32) -> Result<String, String> {
-    let mut out = String::new();
-    {
-        let root = SVGBackend::with_string(&mut out, (360, 220)).into_drawing_area();
-        tanh(&root, alpha)?;
-        root.present().map_err(err)?;
-    }
-    Ok(out)
+    svg((360, 220), |root| tanh(root, alpha))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use plotters::style::full_palette::{
 };
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::figure::{err, svg};
 use mini::log::{LogEntry, Runs};
 
 /// Size of a downloaded figure: wide enough for the key beside the axes.
@@ -40,10 +41,6 @@ type Area<DB> = DrawingArea<DB, Shift>;
 /// One of a log entry's losses.
 type Field = fn(&LogEntry) -> f64;
 type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
-
-fn err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> String {
-    e.to_string()
-}
 
 /// A tick label with `decimals` places; never "-0.0", which reads as another number.
 fn tick(v: f64, decimals: usize) -> String {
@@ -187,26 +184,14 @@ pub fn losses<DB: DrawingBackend>(
     key(&side, &entries)
 }
 
-fn svg(
-    draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> Result<(), String>,
-) -> Result<String, String> {
-    let mut out = String::new();
-    {
-        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
-        draw(&root)?;
-        root.present().map_err(err)?;
-    }
-    Ok(out)
-}
-
 /// The gate figure as an SVG document.
 pub fn gates_svg(log: &[LogEntry]) -> Result<String, String> {
-    svg(|root| gates(root, log))
+    svg(SIZE, |root| gates(root, log))
 }
 
 /// The loss figure as an SVG document.
 pub fn losses_svg(runs: &Runs) -> Result<String, String> {
-    svg(|root| losses(root, runs))
+    svg(SIZE, |root| losses(root, runs))
 }
 
 /// One run's numbers; NaN where its log has no step to measure.

@@ -6,6 +6,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::figure::err;
+pub use crate::figure::svg;
+
 /// One generated word: the word, the likeliest words at its step with their
 /// probabilities (most likely first), and its probability after each LM layer.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,10 +20,6 @@ pub struct StepFigure {
 
 /// Words shown per step in the bars.
 pub const TOP: usize = 4;
-
-fn err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> String {
-    e.to_string()
-}
 
 /// Lines of the figures, in a palette that stays apart for colour-blind readers.
 const LINES: [RGBColor; 6] = [
@@ -230,20 +229,6 @@ pub fn accuracy<DB: DrawingBackend>(
         .draw()
         .map_err(err)?;
     Ok(())
-}
-
-/// A figure drawn by `draw` as an SVG document of `size`.
-pub fn svg(
-    size: (u32, u32),
-    draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> Result<(), String>,
-) -> Result<String, String> {
-    let mut out = String::new();
-    {
-        let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
-        draw(&root)?;
-        root.present().map_err(err)?;
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
