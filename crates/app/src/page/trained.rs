@@ -109,11 +109,6 @@ fn steps_of(caption: &Caption) -> Vec<StepFigure> {
         .collect()
 }
 
-/// The `<eoc>` that ends a caption is a word the model chose, shown as such.
-fn shown(token: u32) -> &'static str {
-    word(token)
-}
-
 #[component]
 pub(super) fn TrainedPanel(
     state: RwSignal<UrlState>,
@@ -241,10 +236,9 @@ pub(super) fn TrainedPanel(
                         "Your picture, {} × {} pixels, stays on this computer: the model runs in this page.",
                         picture.width, picture.height
                     )));
-                    let n = own.with_untracked(|o| o.as_ref().map_or(0, |g| g.key.len()));
                     own.set(Some(Given {
                         picture,
-                        key: format!("own:{name}:{n}:{}", now_ms()),
+                        key: format!("own:{name}:{}", now_ms()),
                         name,
                     }));
                 }
@@ -295,7 +289,7 @@ pub(super) fn TrainedPanel(
                     ticks: tokens
                         .iter()
                         .enumerate()
-                        .map(|(i, &t)| (i, shown(t).to_owned()))
+                        .map(|(i, &t)| (i, word(t).to_owned()))
                         .collect(),
                 },
             )
