@@ -54,13 +54,16 @@ pub fn draw_heatmap(
 }
 
 /// The picture's patch grid and, for a chosen latent, its attention on each patch.
-/// The canvas is `grid` pixels a side, stretched over the picture by CSS.
+/// The canvas is stretched over the picture by CSS.
 pub fn draw_patch_overlay(
     canvas: &HtmlCanvasElement,
     grid: usize,
     attention: Option<&[f32]>,
 ) -> Result<(), JsValue> {
-    let side = 4 * grid.max(1) as u32;
+    // Canvas pixels per patch: the grid's 1-pixel lines take a sixteenth of a patch,
+    // so they frame the attention without hiding it on a small thumbnail.
+    const CELL: usize = 16;
+    let side = (CELL * grid.max(1)) as u32;
     canvas.set_width(side);
     canvas.set_height(side);
     let ctx = context(canvas)?;
@@ -83,7 +86,7 @@ pub fn draw_patch_overlay(
     ctx.set_stroke_style_str("rgba(255,255,255,0.55)");
     ctx.set_line_width(1.0);
     for i in 0..=grid {
-        let at = (4 * i) as f64;
+        let at = (CELL * i) as f64;
         ctx.stroke_rect(at, 0.0, 0.0, side as f64);
         ctx.stroke_rect(0.0, at, side as f64, 0.0);
     }
