@@ -1,12 +1,14 @@
 // Trunk's post-build hook, in order: strip the wasm's names, stamp the WebGPU
-// module's hash into the page's loader, then list the final files for the service
+// module's hash into the page's loader, add integrity and the CSP (lock.mjs), then list the final files for the service
 // worker (its version hashes all of them).
 import { stripNames } from './strip-wasm-names.mjs';
 import { stampWebgpu } from './stamp-webgpu.mjs';
+import { lock } from './lock.mjs';
 import { writePrecache } from './precache.mjs';
 
 const dir = process.env.TRUNK_STAGING_DIR;
 if (!dir) throw new Error('run by Trunk as a post_build hook (TRUNK_STAGING_DIR unset)');
 await stripNames(dir);
 await stampWebgpu(dir);
+await lock(dir);
 await writePrecache(dir);

@@ -7,18 +7,25 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const PLACEHOLDER = /^const WEBGPU_BUILD = .*;$/m;
+const INTEGRITY = /^const WEBGPU_WASM_INTEGRITY = .*;$/m;
 
 export async function stampWebgpu(dir) {
   const hash = createHash('sha256');
   for (const f of ['webgpu.js', 'webgpu_bg.wasm']) hash.update(await readFile(join(dir, f)));
   const build = hash.digest('hex').slice(0, 16);
+  // The wasm's subresource integrity, which the snippet's fetch checks (lock.mjs says why).
+  const integrity = `sha384-${createHash('sha384').update(await readFile(join(dir, 'webgpu_bg.wasm'))).digest('base64')}`;
   const snippets = join(dir, 'snippets');
   let stamped = 0;
   for (const f of await readdir(snippets, { recursive: true })) {
     if (!f.endsWith('.js')) continue;
     const source = await readFile(join(snippets, f), 'utf8');
     if (!PLACEHOLDER.test(source)) continue;
-    await writeFile(join(snippets, f), source.replace(PLACEHOLDER, `const WEBGPU_BUILD = '${build}';`));
+    if (!INTEGRITY.test(source)) throw new Error(`stamp-webgpu: ${f} has no WEBGPU_WASM_INTEGRITY line`);
+    const stampedSource = source
+      .replace(PLACEHOLDER, `const WEBGPU_BUILD = '${build}';`)
+      .replace(INTEGRITY, `const WEBGPU_WASM_INTEGRITY = '${integrity}';`);
+    await writeFile(join(snippets, f), stampedSource);
     stamped++;
   }
   if (stamped !== 1) throw new Error(`stamp-webgpu: expected one loader snippet, found ${stamped}`);

@@ -179,21 +179,46 @@ pub async fn load_image(src: &str) -> Result<HtmlImageElement, JsValue> {
     Ok(image)
 }
 
-/// A panic shows a banner instead of leaving a dead page.
+thread_local! {
+    /// The state's query as of the last change; the address bar lags it while the
+    /// controls move (page/mod.rs), and a panic's reload link must not.
+    static QUERY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Keeps the newest state for the panic banner's reload link.
+pub fn remember_query(query: &str) {
+    QUERY.with(|q| {
+        if let Ok(mut q) = q.try_borrow_mut() {
+            query.clone_into(&mut q);
+        }
+    });
+}
+
+/// A panic shows a banner instead of leaving a dead page: what happened, and a reload
+/// link carrying the state, which lives in the query.
 pub fn install_panic_banner() {
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
         let Some(document) = web_sys::window().and_then(|w| w.document()) else {
             return;
         };
-        let Ok(banner) = document.create_element("div") else {
+        if document.get_element_by_id("panic-banner").is_some() {
+            return;
+        }
+        let (Ok(banner), Ok(link)) = (document.create_element("div"), document.create_element("a"))
+        else {
             return;
         };
         banner.set_id("panic-banner");
         let _ = banner.set_attribute("role", "alert");
         banner.set_text_content(Some(&format!(
-            "Something went wrong and the page stopped computing: {info}. Reloading keeps your settings, which live in the link."
+            "Something went wrong and the page stopped computing ({info}). "
         )));
+        let query = QUERY.with(|q| q.try_borrow().map(|q| q.clone()).unwrap_or_default());
+        link.set_id("panic-reload");
+        let _ = link.set_attribute("href", &format!("?{query}"));
+        link.set_text_content(Some("Reload the page with your settings"));
+        let _ = banner.append_child(&link);
         if let Some(body) = document.body() {
             let _ = body.prepend_with_node_1(&banner);
         }

@@ -53,9 +53,44 @@ impl<T> LatestWins<T> {
     }
 }
 
+/// What a queue did, for the page's load tests: computations started, the most that
+/// ran at once, and the stale requests dropped.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Flight {
+    pub running: u32,
+    pub most: u32,
+    pub runs: u64,
+}
+
+impl Flight {
+    /// A computation starts.
+    pub fn begin(&mut self) {
+        self.running += 1;
+        self.runs += 1;
+        self.most = self.most.max(self.running);
+    }
+
+    /// A computation ends.
+    pub fn end(&mut self) {
+        self.running = self.running.saturating_sub(1);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flight_counts_runs_and_the_most_at_once() {
+        let mut f = Flight::default();
+        f.begin();
+        f.end();
+        f.begin();
+        f.begin();
+        f.end();
+        f.end();
+        assert_eq!((f.running, f.most, f.runs), (0, 2, 3));
+    }
 
     #[test]
     fn idle_worker_starts_at_once() {

@@ -2,6 +2,7 @@
 //! Each command installs what it needs and skips what is already there.
 
 mod bench;
+mod deny;
 mod golden;
 mod install;
 mod serve;

@@ -10,6 +10,7 @@ pub fn run(sh: &Shell) -> Result<()> {
     install::web_tools(sh)?;
     install::browser(sh)?;
     cmd!(sh, "cargo fmt --all --check").run()?;
+    crate::deny::run(sh)?;
     cmd!(sh, "cargo clippy --workspace --all-targets -- -D warnings").run()?;
     // The page's DOM and canvas code exists only on wasm32: lint it there too, with
     // the trained mini-Flamingo the page will run.

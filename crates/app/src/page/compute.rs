@@ -10,7 +10,7 @@ use super::{SAMPLES, now_ms};
 use crate::auto_pick::{AutoPick, Measured, Used, Workload};
 use crate::backend::WebGpu;
 use crate::canvas;
-use crate::scheduler::LatestWins;
+use crate::scheduler::{Flight, LatestWins};
 use crate::sequence::prompt;
 use crate::url_state::{BackendChoice, UrlState, bounds};
 use lab::{Frame, Lab, Pictures, Request};
@@ -39,6 +39,8 @@ pub(super) struct Outputs {
     pub(super) used: RwSignal<Option<Used>>,
     /// Size classes auto has measured so far.
     pub(super) measured_classes: RwSignal<usize>,
+    /// Forwards started, the most at once, and stale requests dropped (load tests).
+    pub(super) flight: RwSignal<(Flight, u64)>,
 }
 
 /// One forward on one backend, timed.
@@ -112,7 +114,14 @@ pub(super) async fn compute(
 pub(super) async fn run_queue(worker: Rc<RefCell<Worker>>, first: Job, out: Outputs) {
     let mut next = Some(first);
     while let Some((request, choice, query)) = next {
-        match compute(&worker, &request, choice).await {
+        out.flight.update(|(f, _)| f.begin());
+        let result = compute(&worker, &request, choice).await;
+        let dropped = worker.borrow().queue.dropped();
+        out.flight.update(|(f, d)| {
+            f.end();
+            *d = dropped;
+        });
+        match result {
             Ok((f, ms, used)) => {
                 out.timing.set(ms);
                 out.frame.set(Some(f));

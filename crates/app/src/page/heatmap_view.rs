@@ -61,17 +61,16 @@ pub(super) fn Heatmap(
         }
     });
     let [left, top, right, bottom] = figure::PLOT_INSETS;
-    // A canvas is a replaced element: left and right alone do not stretch it.
-    let inset = format!(
-        "left:{left}px;top:{top}px;width:calc(100% - {}px);height:calc(100% - {}px)",
-        left + right,
-        top + bottom
-    );
+    // A canvas is a replaced element: left and right alone do not stretch it. Set
+    // through the CSS object model (`style:`), which the page's Content-Security-Policy
+    // allows; a `style` attribute would need 'unsafe-inline'.
+    let width = format!("calc(100% - {}px)", left + right);
+    let height = format!("calc(100% - {}px)", top + bottom);
     view! {
         <figure class="heatmap">
             <div class="plot">
             <canvas class="axes" node_ref=frame aria-hidden="true"></canvas>
-            <canvas id=id class="cells" style=inset node_ref=canvas role="img" aria-label=label
+            <canvas id=id class="cells" style:left=format!("{left}px") style:top=format!("{top}px") style:width=width style:height=height node_ref=canvas role="img" aria-label=label
                 tabindex=on_row.map(|_| "0") aria-keyshortcuts=on_row.map(|_| "ArrowUp ArrowDown")
                 on:click=move |ev| {
                 if let (Some(pick), Some(c)) = (on_row, canvas.get()) {

@@ -53,6 +53,15 @@ fn report(result: Result<(), String>) {
     }
 }
 
+/// Only in test builds (`--features test-hooks`, web/e2e): a button that panics, so a
+/// browser test can prove the panic banner. Release builds have no such code.
+#[cfg(feature = "test-hooks")]
+fn test_hooks() -> impl IntoView {
+    view! { <button id="test-panic" on:click=|_| panic!("the test-only panic button was pressed")>"Panic (test build)"</button> }
+}
+#[cfg(not(feature = "test-hooks"))]
+fn test_hooks() -> impl IntoView {}
+
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
@@ -68,6 +77,7 @@ pub fn App() -> impl IntoView {
     let frame_query = RwSignal::new(String::new());
     let used = RwSignal::new(None::<Used>);
     let measured_classes = RwSignal::new(0usize);
+    let flight = RwSignal::new(Default::default());
     let outputs = Outputs {
         frame,
         frame_query,
@@ -75,6 +85,7 @@ pub fn App() -> impl IntoView {
         timing,
         used,
         measured_classes,
+        flight,
     };
     let gpu_ready = RwSignal::new(None::<Result<String, String>>);
     let trained_model: trained::Model = Rc::new(RefCell::new(None));
@@ -95,6 +106,7 @@ pub fn App() -> impl IntoView {
     let url_write = StoredValue::new(None::<leptos::prelude::TimeoutHandle>);
     Effect::new(move |_| {
         let query = state.with(UrlState::to_query);
+        crate::canvas::remember_query(&query);
         if let Some(pending) = url_write.get_value() {
             pending.clear();
         }
@@ -125,33 +137,60 @@ pub fn App() -> impl IntoView {
     }
     // Once the CPU's first frame is painted, the WebGPU module where there is an
     // adapter: its download and compilation would otherwise hold up that frame.
-    {
+    let gpu_tries = RwSignal::new(0u32);
+    let gpu_retry = RwSignal::new(0u32);
+    let gpu_lost = RwSignal::new(None::<String>);
+    let start_gpu = {
         let worker = worker.clone();
-        Effect::new(move |_| {
-            if frame.with(Option::is_none) && error.with(Option::is_none) {
-                return;
-            }
-            let Some(pictures) = gpu_pictures.try_update_value(Option::take).flatten() else {
+        move || {
+            let Some(pictures) = gpu_pictures.get_value() else {
                 return;
             };
+            let attempt = gpu_tries.get_untracked() + 1;
+            gpu_tries.set(attempt);
             let worker = worker.clone();
-            // After the next paint: the rAF callback runs before it, the timeout after.
-            request_animation_frame(move || {
-                set_timeout(
-                    move || {
-                        spawn_local(async move {
-                            gpu_ready.set(Some(WebGpu::start(&pictures).await.map(|webgpu| {
-                                let adapter = webgpu.adapter.clone();
-                                worker.borrow_mut().gpu = Some(Rc::new(webgpu));
-                                adapter
-                            })));
+            spawn_local(async move {
+                let started = WebGpu::start(&pictures, attempt).await.map(Rc::new);
+                gpu_ready.set(Some(
+                    started
+                        .as_ref()
+                        .map(|webgpu| {
+                            worker.borrow_mut().gpu = Some(webgpu.clone());
+                            webgpu.adapter.clone()
                         })
-                    },
-                    std::time::Duration::ZERO,
-                )
+                        .map_err(String::clone),
+                ));
+                let Ok(webgpu) = started else { return };
+                gpu_lost.set(None);
+                // A lost device: the CPU takes over (the request effect recomputes on
+                // gpu_ready's change) and the notice offers WebGPU again.
+                let why = webgpu.lost().await;
+                worker.borrow_mut().gpu = None;
+                let message = format!("the WebGPU device was lost ({why})");
+                gpu_ready.set(Some(Err(message.clone())));
+                gpu_lost.set(Some(message));
             });
+        }
+    };
+    {
+        let start_gpu = start_gpu.clone();
+        let started = StoredValue::new(false);
+        Effect::new(move |_| {
+            if started.get_value() || (frame.with(Option::is_none) && error.with(Option::is_none)) {
+                return;
+            }
+            started.set_value(true);
+            let start_gpu = start_gpu.clone();
+            // After the next paint: the rAF callback runs before it, the timeout after.
+            request_animation_frame(move || set_timeout(start_gpu, std::time::Duration::ZERO));
         });
     }
+    Effect::new(move |first: Option<()>| {
+        gpu_retry.track();
+        if first.is_some() {
+            start_gpu();
+        }
+    });
 
     // The trained model's weights are their own file, fetched once the first frame is painted.
     {
@@ -205,7 +244,8 @@ pub fn App() -> impl IntoView {
                 "the same code that is tested against OpenFlamingo."
             </p>
             <p class="status">
-                "Backend: " <span id="backend" data-measured-sizes=move || measured_classes.get().to_string()>{move || badge.get()}</span>
+                "Backend: " <span id="backend" data-measured-sizes=move || measured_classes.get().to_string()
+                    data-runs=move || flight.get().0.runs.to_string() data-most-in-flight=move || flight.get().0.most.to_string() data-dropped=move || flight.get().1.to_string()>{move || badge.get()}</span>
                 " · last forward " {move || format!("{:.1} ms", timing.get())}
                 <label>
                     " use "
@@ -229,9 +269,18 @@ pub fn App() -> impl IntoView {
                     let _ = window().navigator().clipboard().write_text(&url);
                 }>"Copy link"</button>
                 <button aria-pressed=move || state.with(|s| s.projector).to_string() on:click=move |_| state.update(|s| s.projector = !s.projector)>"Projector mode"</button>
+                {test_hooks()}
             </p>
             <Show when=move || !notices.with(Vec::is_empty)>
                 <p class="notice" role="status">"Some link values were repaired: " {move || notices.get().join("; ")}</p>
+            </Show>
+            <Show when=move || gpu_lost.with(Option::is_some)>
+                <p id="gpu-lost" class="notice" role="status">
+                    {move || format!("WebGPU stopped: {}. The page computes on the CPU now; its numbers agree with WebGPU's within 1e-4. ", gpu_lost.get().unwrap_or_default())}
+                    {move || (gpu_tries.get() < backend::WEBGPU_TRIES).then(|| view! {
+                        <button on:click=move |_| { gpu_ready.set(None); gpu_retry.update(|n| *n += 1) }>"Try WebGPU again"</button>
+                    })}
+                </p>
             </Show>
             <Show when=move || error.with(Option::is_some)>
                 <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>

@@ -11,6 +11,7 @@ use leptos::task::spawn_local;
 
 use super::{Heatmap, Slider, now_ms, report};
 use crate::heatmap::Axis;
+use crate::scheduler::{Flight, LatestWins};
 use crate::trained_figures::{self as figures, StepFigure, TOP};
 use crate::url_state::UrlState;
 use crate::{canvas, download, fetch};
@@ -171,26 +172,39 @@ pub(super) fn TrainedPanel(
             });
         });
     }
-    // The caption follows the seen picture and the scale.
+    // The caption follows the seen picture and the scale, latest wins: during a drag
+    // one caption computes and only the newest request waits behind it.
+    let queue = Rc::new(RefCell::new(LatestWins::<(String, f32)>::default()));
+    let flight = RwSignal::new((Flight::default(), 0u64));
     {
         let model = model.clone();
         Effect::new(move |_| {
             let Some(key) = seen.get() else { return };
-            let scale = scale.get();
-            let model = model.clone();
+            let Some(first) = queue.borrow_mut().submit((key, scale.get())) else {
+                return;
+            };
+            let (model, queue) = (model.clone(), queue.clone());
             spawn_local(async move {
-                let start = now_ms();
-                let Some(result) = with_model(&model, async |t| t.caption(scale).await).await
-                else {
-                    return;
-                };
-                match result {
-                    Ok(c) => {
-                        caption.set(Some(c));
-                        answered.set(format!("{key}|{scale}"));
-                        compute_ms.set(now_ms() - start);
+                let mut next = Some(first);
+                while let Some((key, scale)) = next {
+                    flight.update(|(f, _)| f.begin());
+                    let start = now_ms();
+                    let result = with_model(&model, async |t| t.caption(scale).await).await;
+                    let dropped = queue.borrow().dropped();
+                    flight.update(|(f, d)| {
+                        f.end();
+                        *d = dropped;
+                    });
+                    match result {
+                        Some(Ok(c)) => {
+                            caption.set(Some(c));
+                            answered.set(format!("{key}|{scale}"));
+                            compute_ms.set(now_ms() - start);
+                        }
+                        Some(Err(e)) => message.set(Some(e)),
+                        None => {}
                     }
-                    Err(e) => message.set(Some(e)),
+                    next = queue.borrow_mut().finish();
                 }
             });
         });
@@ -358,7 +372,8 @@ pub(super) fn TrainedPanel(
                         c.gates.iter().enumerate().map(|(b, g)| format!("block {}: tanh(attention gate) = {:.4}, tanh(feed-forward gate) = {:.4}", b + 1, g[0] + 0.0, g[1] + 0.0)).collect::<Vec<_>>().join(" · ")
                     }).unwrap_or_else(|| "…".into()))}</p>
                     <p class="caption-line">"Caption: "
-                        <output id="caption-text" data-answers=move || answered.get() data-ms=move || format!("{:.3}", compute_ms.get())>
+                        <output id="caption-text" data-answers=move || answered.get() data-ms=move || format!("{:.3}", compute_ms.get())
+                            data-runs=move || flight.get().0.runs.to_string() data-most-in-flight=move || flight.get().0.most.to_string() data-dropped=move || flight.get().1.to_string()>
                             {move || caption.with(|c| c.as_ref().map(|c| c.text.clone())).unwrap_or_else(|| if loaded.get().is_none() { "loading the trained weights…".into() } else { "…".into() })}
                         </output>
                     </p>
