@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { root, serveDist } from '../serve-dist.mjs';
-import { open as openPage, settled, text, value } from './session.mjs';
+import { open as openPage, settled, text, until, value } from './session.mjs';
 
 const fixture = JSON.parse(await readFile(new URL('./fixtures/lesson.json', import.meta.url), 'utf8'));
 const shots = join(root, 'web', 'screenshots');
@@ -225,12 +225,12 @@ test('offline: after one visit the page reloads, computes and captions with no n
   const own = await serveDist();
   const { browser, page } = await openPage(own.origin, false);
   await page.evaluate(() => navigator.serviceWorker.ready);
-  await page.waitForFunction(async () => {
+  await until(() => page.evaluate(async () => {
     const keys = await caches.keys();
     if (!keys.length) return false;
     const cached = await (await caches.open(keys[0])).keys();
     return cached.some((r) => r.url.endsWith('.wasm'));
-  }, null, { timeout: 60_000, polling: 500 });
+  }), 'the page module is cached');
   own.close();
   await page.context().setOffline(true);
   await page.reload();

@@ -2,13 +2,15 @@
 import { chromium } from 'playwright-core';
 import { chromiumArgs } from '../serve-dist.mjs';
 
-/** A page with console errors and off-origin requests recorded, and every URL it requested. */
-export async function open(origin, webgpu, query = '', viewport = { width: 1280, height: 900 }) {
+/** A page with console errors and off-origin requests recorded, and every URL it
+ * requested; `init`, if given, runs in the page before its own scripts. */
+export async function open(origin, webgpu, query = '', viewport = { width: 1280, height: 900 }, init) {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: chromiumArgs(webgpu),
   });
   const page = await browser.newPage({ viewport });
+  if (init) await page.addInitScript(init);
   const problems = { console: [], foreign: [] };
   const requested = [];
   page.on('request', (r) => {
@@ -30,3 +32,13 @@ export async function settled(page) {
   await page.waitForFunction(() => document.querySelector('#identity-diff')?.dataset.query === location.search.slice(1), null, { timeout: 60_000 });
 }
 
+
+/** Polls `check` until it holds. For async checks: Playwright's waitForFunction takes
+ * the promise an async predicate returns for true at once. */
+export async function until(check, what, ms = 60_000) {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((ok) => setTimeout(ok, 500));
+  }
+}

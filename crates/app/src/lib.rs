@@ -12,6 +12,7 @@ pub mod batch;
 pub mod few_shot;
 pub mod figure;
 pub mod heatmap;
+pub mod readout;
 pub mod schedule;
 pub mod scheduler;
 pub mod sequence;

@@ -29,3 +29,38 @@ pub fn heads(width: usize) -> (usize, usize) {
 pub const LEN: (usize, usize) = (1, 48);
 /// Images in the sequence.
 pub const MAX_IMAGES: usize = 8;
+
+/// The most memory one configuration may need (`Request::memory_estimate`): a school
+/// Chromebook or iPad gives a page about this much before it slows or is killed, and
+/// the wasm32 address space holds 4 GiB in all.
+pub const MEMORY_CAP: u64 = 1 << 30;
+
+/// The refusal for a configuration over [`MEMORY_CAP`], or `None` under it.
+pub fn over_memory_cap(estimate: u64) -> Option<String> {
+    let mib = |b: u64| b.div_ceil(1 << 20);
+    (estimate > MEMORY_CAP).then(|| {
+        format!(
+            "This configuration needs about {} MB, more than the {} MB the page allows itself, so it was not computed. Lower K, the depth, the width or the number of images, or use a larger patch.",
+            mib(estimate),
+            mib(MEMORY_CAP)
+        )
+    })
+}
+
+/// The page's caps in one sentence, as it states them beside the controls.
+pub fn caps() -> String {
+    let widths: Vec<String> = WIDTHS.iter().map(usize::to_string).collect();
+    format!(
+        "The page's caps: K {}–{}, depth {}–{}, patches of {}–{} px, width {}, up to {} tokens and {} images; a configuration needing more than {} MB is refused before it runs.",
+        K.0,
+        K.1,
+        DEPTH.0,
+        DEPTH.1,
+        PATCH.0,
+        PATCH.1,
+        widths.join(", "),
+        LEN.1,
+        MAX_IMAGES,
+        MEMORY_CAP >> 20
+    )
+}

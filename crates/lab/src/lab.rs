@@ -39,6 +39,42 @@ pub struct Request {
     pub head: Option<usize>,
 }
 
+impl Request {
+    /// Bytes the lab holds at its peak for this request, estimated from its largest
+    /// allocations (f32 each): the seeded weights, which are built for the largest K
+    /// and depth at this width; the patch features of every sample picture; the
+    /// sequence's media, their keys and values in every layer; every layer's attention
+    /// (kept for the heatmap) and one layer's in flight. What it leaves out (the
+    /// language-model side, the frame's readouts) is small beside these.
+    pub fn memory_estimate(&self, pictures: usize) -> u64 {
+        let (heads, dim_head) = bounds::heads(self.width);
+        let inner = (heads * dim_head) as u64;
+        let width = self.width as u64;
+        let resampler = flamingo::params::resampler(
+            &PerceiverResamplerConfig::new(self.width)
+                .with_depth(bounds::DEPTH.1)
+                .with_heads(heads)
+                .with_dim_head(dim_head)
+                .with_num_latents(bounds::K.1),
+        );
+        let block = flamingo::params::gated_block(
+            &GatedCrossAttentionBlockConfig::new(self.width, self.width)
+                .with_heads(heads)
+                .with_dim_head(dim_head),
+        );
+        let n = grid(self.size, self.patch).pow(2) as u64;
+        let frames = self.prompt.media_frames();
+        // As `resample` lays them out: every image with the longest clip's frame count.
+        let media = (frames.len().max(1) * frames.iter().copied().max().unwrap_or(1)) as u64;
+        let (k, depth, heads) = (self.k as u64, self.depth as u64, heads as u64);
+        let features = pictures as u64 * n * width;
+        let sequence = media * n * width;
+        let keys = bounds::DEPTH.1 as u64 * media * (n + k) * 2 * inner;
+        let attention = (depth + 1) * heads * media * k * (n + k);
+        4 * (resampler + block + features + sequence + keys + attention)
+    }
+}
+
 /// What the page draws, all from one forward.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frame {
@@ -502,6 +538,43 @@ mod tests {
             layer: 1,
             head: None,
         }
+    }
+
+    #[test]
+    fn the_memory_cap_refuses_only_the_largest_configurations() {
+        let estimate = |width, k, depth, patch, size, images: usize| {
+            let prompt = (0..images)
+                .map(|_| "<image> a")
+                .collect::<Vec<_>>()
+                .join(" ");
+            let r = Request {
+                width,
+                k,
+                depth,
+                patch,
+                size,
+                prompt: Interleaved::parse(&prompt),
+                ..request(8, 1.0)
+            };
+            r.memory_estimate(3)
+        };
+        let mb = |b: u64| b / (1 << 20);
+        // The classroom size is small; the mid size the benchmarks use fits easily.
+        assert!(mb(estimate(64, 8, 2, 16, 224, 2)) < 10);
+        let mid = estimate(256, 64, 6, 16, 480, 3);
+        assert!(bounds::over_memory_cap(mid).is_none(), "{} MB", mb(mid));
+        // OpenFlamingo's width, every latent, the finest patches, eight images: refused.
+        let largest = estimate(1024, 128, 6, 8, 480, 8);
+        let refusal = bounds::over_memory_cap(largest).expect("over the cap");
+        assert!(
+            refusal.starts_with("This configuration needs about"),
+            "{refusal}"
+        );
+        assert!(refusal.contains("1024 MB"), "{refusal}");
+        // More of anything never needs less.
+        assert!(estimate(1024, 128, 6, 8, 480, 4) < largest);
+        assert!(estimate(1024, 64, 6, 8, 480, 8) < largest);
+        assert!(estimate(1024, 128, 6, 16, 480, 8) < largest);
     }
 
     #[test]

@@ -66,14 +66,8 @@ pub fn inspect(bytes: &[u8]) -> Result<Header, String> {
     if bytes.is_empty() {
         return Err("This file is empty.".into());
     }
-    if bytes.len() > MAX_BYTES {
-        // Rounded up, so a file just over the limit does not read as exactly at it.
-        let tenths = (bytes.len() as u64 * 10).div_ceil(1024 * 1024);
-        let (whole, tenth) = (tenths / 10, tenths % 10);
-        let most = MAX_BYTES / (1024 * 1024);
-        return Err(format!(
-            "This file is {whole}.{tenth} MB; the page takes at most {most} MB."
-        ));
+    if let Some(refusal) = too_large(bytes.len() as u64) {
+        return Err(refusal);
     }
     let Some(format) = sniff(bytes) else {
         return Err(unknown(bytes));
@@ -111,6 +105,43 @@ pub fn inspect(bytes: &[u8]) -> Result<Header, String> {
 fn signed(bytes: &[u8], sig: &[u8]) -> bool {
     let n = bytes.len().min(sig.len());
     n >= sig.len().min(4) && bytes.get(..n) == sig.get(..n)
+}
+
+/// Whether a PNG or JPEG file whose header `inspect` passed also has its end: a
+/// download cut short keeps a valid header, and browsers differ on whether they show
+/// the part that came or refuse it, so the page says so itself. Other formats are
+/// left to the browser's decoder.
+pub fn check_end(header: &Header, bytes: &[u8]) -> Result<(), String> {
+    let find = |needle: &[u8]| bytes.windows(needle.len()).rposition(|w| w == needle);
+    let complete = match header.format {
+        Format::Png => find(b"IEND").is_some(),
+        // The end-of-image marker after the last start of scan (an EXIF thumbnail has
+        // its own pair earlier; bytes a phone appends after the end do not matter).
+        Format::Jpeg => match find(&[0xff, 0xda]) {
+            Some(scan) => bytes[scan..].windows(2).any(|w| w == [0xff, 0xd9]),
+            None => false,
+        },
+        _ => true,
+    };
+    if complete {
+        Ok(())
+    } else {
+        Err(format!(
+            "This {} file is cut short: its header is there but the picture's data ends early, as after an interrupted download.",
+            header.format.name()
+        ))
+    }
+}
+
+/// The refusal for a file of `len` bytes over the limit, said before it is read.
+pub fn too_large(len: u64) -> Option<String> {
+    (len > MAX_BYTES as u64).then(|| {
+        // Rounded up, so a file just over the limit does not read as exactly at it.
+        let tenths = (len * 10).div_ceil(1024 * 1024);
+        let (whole, tenth) = (tenths / 10, tenths % 10);
+        let most = MAX_BYTES / (1024 * 1024);
+        format!("This file is {whole}.{tenth} MB; the page takes at most {most} MB.")
+    })
 }
 
 fn sniff(bytes: &[u8]) -> Option<Format> {
@@ -356,6 +387,38 @@ mod tests {
         refuses(&png(0, 10), "This picture has no pixels (0 × 10).");
         let huge = vec![0; MAX_BYTES + 1];
         refuses(&huge, "This file is 30.1 MB; the page takes at most 30 MB.");
+    }
+
+    #[test]
+    fn a_file_cut_after_its_header_is_refused() {
+        let header = |format| Header {
+            format,
+            width: 1,
+            height: 1,
+        };
+        let png_whole = [
+            &png(1, 1)[..],
+            b"\0\0\0\x0aIDATxxxxxxxxxx\0\0\0\0\0\0\0\0IEND\xae\x42\x60\x82",
+        ]
+        .concat();
+        assert_eq!(check_end(&header(Format::Png), &png_whole), Ok(()));
+        let cut = check_end(&header(Format::Png), &png_whole[..40]);
+        assert!(cut.is_err_and(|e| e.starts_with("This PNG file is cut short")));
+        // A thumbnail's scan and end inside EXIF, then the main scan: only its end counts.
+        let jpeg_whole = [
+            &jpeg(b"\xff\xe1\0\x08\xff\xda\xff\xd9", 0xc0, 8, 8)[..],
+            b"\xff\xda\0\x02\x12\xff\x00\x34\xff\xd9",
+        ]
+        .concat();
+        assert_eq!(check_end(&header(Format::Jpeg), &jpeg_whole), Ok(()));
+        let trailer = [&jpeg_whole[..], b"SEFT trailer a phone appends"].concat();
+        assert_eq!(check_end(&header(Format::Jpeg), &trailer), Ok(()));
+        let cut = &jpeg_whole[..jpeg_whole.len() - 2];
+        assert!(
+            check_end(&header(Format::Jpeg), cut)
+                .is_err_and(|e| e.contains("JPEG file is cut short"))
+        );
+        assert_eq!(check_end(&header(Format::Gif), b"GIF89a"), Ok(()));
     }
 
     #[test]

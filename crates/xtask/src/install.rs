@@ -164,6 +164,11 @@ pub fn node(sh: &Shell) -> Result<()> {
 
 /// Debian's Chromium for the browser tests; playwright-core drives it, never downloading a browser.
 pub fn browser(sh: &Shell) -> Result<()> {
-    debian_packages(sh, &["chromium"])?;
+    // Firefox ESR (puppeteer-core, WebDriver BiDi) and WebKitGTK (WebKitWebDriver with
+    // MiniBrowser, under Xvfb) for the other engines' tests (web/e2e/engines.test.mjs).
+    debian_packages(
+        sh,
+        &["chromium", "firefox-esr", "webkit2gtk-driver", "xvfb"],
+    )?;
     node(sh)
 }

@@ -25,25 +25,13 @@ pub(super) fn Slider(
 ) -> impl IntoView {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let id = format!("slider-{}", NEXT.fetch_add(1, Ordering::Relaxed));
-    let decimals = decimals_of(step);
     view! {
         <div class="slider">
-            <span><label for=id.clone()>{label}</label> " " <output for=id.clone()>{move || format!("{:.*}", decimals, value.get())}</output></span>
+            <span><label for=id.clone()>{label}</label> " " <output for=id.clone()>{move || crate::readout::shown(value.get(), step)}</output></span>
             <input type="range" id=id min=min.to_string() max=max.to_string() step=step.to_string() prop:value=move || value.get().to_string()
                 on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f64>() { set(v) } } />
         </div>
     }
-}
-
-/// Decimal places a step needs (0.05 → 2), so a readout shows the value the slider
-/// chose rather than its f32 widened to f64 (0.15000000596).
-fn decimals_of(step: f64) -> usize {
-    (0..6)
-        .find(|&d| {
-            let scaled = step * 10f64.powi(d as i32);
-            (scaled - scaled.round()).abs() < 1e-6
-        })
-        .unwrap_or(6)
 }
 
 /// A labelled select over a fixed set of numbers, bound to one field of the state.
@@ -66,16 +54,5 @@ pub(super) fn Choice(
                 {options.iter().map(|&o| view! { <option value=o.to_string() selected=move || value.get() == o>{text(o)}</option> }).collect_view()}
             </select>
         </label>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn readouts_show_the_step_s_decimals() {
-        assert_eq!(super::decimals_of(1.0), 0);
-        assert_eq!(super::decimals_of(0.05), 2);
-        assert_eq!(super::decimals_of(0.5), 1);
-        assert_eq!(format!("{:.*}", 2, 0.15f32 as f64), "0.15");
     }
 }

@@ -214,17 +214,25 @@ pub fn App() -> impl IntoView {
     });
 
     let request = Memo::new(move |_| state.with(|s| request_for(s, layer.get(), head.get())));
+    // A memo, so that the trained model's controls (which change the state too) do
+    // not recompute the mechanics panels.
+    let backend_choice = Memo::new(move |_| state.with(|s| s.backend));
     {
         let worker = worker.clone();
         Effect::new(move |_| {
             let r = request.get();
-            let choice = state.with(|s| s.backend);
+            let choice = backend_choice.get();
             if !samples_ready.get() {
                 return;
             }
             // Computed again on the WebGPU module's arrival, when it may be used.
             if choice != BackendChoice::Cpu {
                 gpu_ready.track();
+            }
+            // Refused before it is tried: a configuration the browser may not have the memory for.
+            if let Some(refusal) = bounds::over_memory_cap(r.memory_estimate(SAMPLES.len())) {
+                error.set(Some(refusal));
+                return;
             }
             let query = state.with_untracked(UrlState::to_query);
             let start = worker.borrow_mut().queue.submit((r, choice, query));

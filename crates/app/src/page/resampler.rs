@@ -103,6 +103,7 @@ pub(super) fn ResamplerPanel(
             <Slider label="Latents K" min=bounds::K.0 as f64 max=bounds::K.1 as f64 step=1.0 value=Signal::derive(move || state.with(|s| s.k as f64)) set=move |v| state.update(|s| s.k = v as usize) />
             <Slider label="Resampler depth" min=bounds::DEPTH.0 as f64 max=bounds::DEPTH.1 as f64 step=1.0 value=Signal::derive(move || state.with(|s| s.depth as f64)) set=move |v| state.update(|s| s.depth = v as usize) />
             <Slider label="Patch size" min=bounds::PATCH.0 as f64 max=bounds::PATCH.1 as f64 step=1.0 value=Signal::derive(move || state.with(|s| s.patch as f64)) set=move |v| state.update(|s| s.patch = v as usize) />
+            <p class="aside" id="caps">{bounds::caps()}</p>
             <label>"Layer "
                 <select aria-label="Layer" on:change=move |ev| layer.set(event_target_value(&ev).parse().unwrap_or(usize::MAX))>
                     {move || (0..state.with(|s| s.depth)).map(|i| view! { <option value=i.to_string() selected=move || layer.get().min(state.with(|s| s.depth) - 1) == i>{format!("{}", i + 1)}</option> }).collect_view()}

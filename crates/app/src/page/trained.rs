@@ -54,8 +54,13 @@ struct Given {
 
 /// Reads, vets and decodes a picture file; every refusal is a sentence for the student.
 async fn read_picture(file: web_sys::File) -> Result<Picture, String> {
+    // A 50 MB file is refused from its size, before the page reads a byte of it.
+    if let Some(refusal) = picture_file::too_large(file.size() as u64) {
+        return Err(refusal);
+    }
     let bytes = fetch::file(&file).await?;
     let header = picture_file::inspect(&bytes)?;
+    picture_file::check_end(&header, &bytes)?;
     let url = web_sys::Url::create_object_url_with_blob(&file)
         .map_err(|_| "The page could not open this file.".to_owned())?;
     let image = canvas::load_image(&url).await;
