@@ -129,6 +129,36 @@ function common(evaluateSource, extra) {
 }
 
 /**
+ * A session over a Puppeteer or Playwright page (their APIs agree on what is used here):
+ * console errors and uncaught exceptions recorded from the start; a string is evaluated
+ * by the protocol, outside the page's Content-Security-Policy.
+ */
+function pageSession(page, extra) {
+  const errors = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(`console.error: ${m.text()}`));
+  page.on('pageerror', (e) => errors.push(`uncaught: ${e}`));
+  return common((source) => page.evaluate(source), {
+    async open(url) {
+      errors.length = 0;
+      await page.goto(url, { waitUntil: 'load', timeout: 120_000 });
+    },
+    /** Problems since `open`: the driver's console and exception events. */
+    async errors() {
+      return [...errors];
+    },
+    async click(spec) {
+      const el = await page.evaluateHandle(`(() => { const find = ${FIND}; return find(${JSON.stringify(spec)}); })()`);
+      await el.asElement().click();
+      await el.dispose();
+    },
+    async screenshot(path) {
+      await page.screenshot({ path, fullPage: true });
+    },
+    ...extra,
+  });
+}
+
+/**
  * Firefox ESR by WebDriver BiDi. `prefs`: extra about:config preferences.
  * Console errors and uncaught exceptions are recorded from the start of the page.
  */
@@ -144,32 +174,11 @@ export async function launchFirefox({ prefs = {} } = {}) {
   });
   try {
     const page = (await browser.pages())[0] ?? (await browser.newPage());
-    const errors = [];
-    page.on('console', (m) => m.type() === 'error' && errors.push(`console.error: ${m.text()}`));
-    page.on('pageerror', (e) => errors.push(`uncaught: ${e}`));
-    const evaluateSource = (source) => page.evaluate(source);
-    const session = common(evaluateSource, {
+    return pageSession(page, {
       engine: 'Firefox',
       version: `${await browser.version()} (Debian firefox-esr ${debianVersion('firefox-esr')})`,
-      async open(url) {
-        errors.length = 0;
-        await page.goto(url, { waitUntil: 'load', timeout: 120_000 });
-      },
-      /** Problems since `open`: the driver's console and exception events. */
-      async errors() {
-        return [...errors];
-      },
-      async click(spec) {
-        const el = await page.evaluateHandle(`(() => { const find = ${FIND}; return find(${JSON.stringify(spec)}); })()`);
-        await el.asElement().click();
-        await el.dispose();
-      },
-      async screenshot(path) {
-        await page.screenshot({ path, fullPage: true });
-      },
       close: () => closeFirefox(browser),
     });
-    return session;
   } catch (e) {
     await closeFirefox(browser);
     throw e;
@@ -186,28 +195,9 @@ export async function launchChromium({ args = [] } = {}) {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...chromiumArgs(false), ...args] });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors = [];
-    page.on('console', (m) => m.type() === 'error' && errors.push(`console.error: ${m.text()}`));
-    page.on('pageerror', (e) => errors.push(`uncaught: ${e}`));
-    // A string is evaluated by the DevTools protocol, outside the page's Content-Security-Policy.
-    return common((source) => page.evaluate(source), {
+    return pageSession(page, {
       engine: 'Chromium',
       version: `${browser.version()} (Debian chromium ${debianVersion('chromium')})${args.length ? `, with ${args.join(' ')}` : ''}`,
-      async open(url) {
-        errors.length = 0;
-        await page.goto(url, { waitUntil: 'load', timeout: 120_000 });
-      },
-      async errors() {
-        return [...errors];
-      },
-      async click(spec) {
-        const el = await page.evaluateHandle(`(() => { const find = ${FIND}; return find(${JSON.stringify(spec)}); })()`);
-        await el.asElement().click();
-        await el.dispose();
-      },
-      async screenshot(path) {
-        await page.screenshot({ path, fullPage: true });
-      },
       close: () => browser.close(),
     });
   } catch (e) {

@@ -229,6 +229,16 @@ test('1000 input events in 2 s on every slider: the last value shows, one comput
       })),
     );
     assert.ok(sliders.length >= 10, JSON.stringify(sliders));
+    // Each slider's visible label names the range input alone: clicking its text focuses
+    // the slider, and a query by that label finds exactly one control.
+    for (const name of ['Gate alpha', 'Latents K', 'Gate scale', 'Shots']) {
+      const byLabel = page.locator('#trained, #gate, #resampler, #few-shot-live').getByLabel(name, { exact: true });
+      assert.equal(await byLabel.count(), 1, name);
+      assert.equal(await byLabel.getAttribute('type'), 'range', name);
+      await page.locator('label', { hasText: new RegExp(`^${name}$`) }).first().click();
+      assert.equal(await page.evaluate(() => document.activeElement?.type), 'range', `${name}: the label's click focuses the slider`);
+      assert.equal(await byLabel.evaluate((i) => i === document.activeElement), true, name);
+    }
     // A short sequence drops the images past its end: the length goes last.
     sliders.sort((a, b) => (a.label === 'Sequence length') - (b.label === 'Sequence length'));
     for (const { label, range } of sliders) {

@@ -1,6 +1,13 @@
 // Opening the built page in Chromium, and reading it: shared by the browser tests.
+import { after } from 'node:test';
 import { chromium } from 'playwright-core';
 import { chromiumArgs } from '../serve-dist.mjs';
+
+// Every browser a test file opened is closed when the file ends, also after a failed
+// assertion that skipped its test's own close: a Chromium left running keeps the test
+// process, and so the whole suite, from ever exiting.
+const launched = new Set();
+after(() => Promise.all([...launched].map((b) => b.close().catch(() => {}))));
 
 /** A page with console errors and off-origin requests recorded, and every URL it
  * requested; `init`, if given, runs in the page before its own scripts. */
@@ -9,6 +16,8 @@ export async function open(origin, webgpu, query = '', viewport = { width: 1280,
     executablePath: '/usr/bin/chromium',
     args: chromiumArgs(webgpu),
   });
+  launched.add(browser);
+  browser.on('disconnected', () => launched.delete(browser));
   const page = await browser.newPage({ viewport });
   if (init) await page.addInitScript(init);
   const problems = { console: [], foreign: [] };

@@ -135,8 +135,7 @@ pub fn App() -> impl IntoView {
             samples_ready.set(true);
         });
     }
-    // Once the CPU's first frame is painted, the WebGPU module where there is an
-    // adapter: its download and compilation would otherwise hold up that frame.
+    // The WebGPU module where there is an adapter, tried again after a lost device.
     let gpu_tries = RwSignal::new(0u32);
     let gpu_retry = RwSignal::new(0u32);
     let gpu_lost = RwSignal::new(None::<String>);
@@ -172,14 +171,19 @@ pub fn App() -> impl IntoView {
             });
         }
     };
+    // Once the first frame is painted (or has failed), and once only: the trained
+    // model's weights, their own file, and the WebGPU module, whose download and
+    // compilation would otherwise hold up that frame.
     {
         let start_gpu = start_gpu.clone();
+        let model = trained_model.clone();
         let started = StoredValue::new(false);
         Effect::new(move |_| {
             if started.get_value() || (frame.with(Option::is_none) && error.with(Option::is_none)) {
                 return;
             }
             started.set_value(true);
+            trained::load(model.clone(), trained_loaded);
             let start_gpu = start_gpu.clone();
             // After the next paint: the rAF callback runs before it, the timeout after.
             request_animation_frame(move || set_timeout(start_gpu, std::time::Duration::ZERO));
@@ -191,19 +195,6 @@ pub fn App() -> impl IntoView {
             start_gpu();
         }
     });
-
-    // The trained model's weights are their own file, fetched once the first frame is painted.
-    {
-        let model = trained_model.clone();
-        let started = StoredValue::new(false);
-        Effect::new(move |_| {
-            if started.get_value() || (frame.with(Option::is_none) && error.with(Option::is_none)) {
-                return;
-            }
-            started.set_value(true);
-            trained::load(model.clone(), trained_loaded);
-        });
-    }
 
     let badge = Memo::new(move |_| {
         badge(
