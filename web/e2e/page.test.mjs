@@ -47,7 +47,7 @@ test('WebGPU and CPU give the same numbers within 1e-4', async () => {
     const { browser, page, problems, requested } = await open(webgpu, query + backend);
     if (webgpu) {
       await page.waitForFunction(() => /^WebGPU/.test(document.querySelector('#backend').textContent), null, { timeout: 120_000 });
-      assert.ok(requested.some((u) => /\/webgpu_bg\.wasm\?v=[0-9a-f]{16}$/.test(u)), 'the WebGPU module, asked for by its build hash, computes');
+      assert.ok(requested.some((u) => /\/webgpu_bg\.wasm\?v=[0-9a-f]{16}&try=1$/.test(u)), 'the WebGPU module, asked for by its build hash, computes');
     }
     await settled(page);
     readouts[backend] = [await value(page, '#identity-diff'), await value(page, '#visual-share')];
@@ -83,7 +83,7 @@ test('alpha by keyboard changes readouts and pixels; closed gates give exactly 0
   assert.equal((await heatmapPixels(page, 'xattn-heatmap')).cols, before.cols + 2, 'two images, one more token each');
   // Clicking a latent's row lays its attention over the picture.
   await page.locator('#resampler-heatmap').click({ position: { x: 5, y: 2 } });
-  await page.waitForFunction(() => /latent 1 looks/.test(document.querySelector('#resampler .aside:last-of-type')?.textContent ?? document.body.textContent));
+  await page.waitForFunction(() => /Showing where latent 1 looks/.test(document.querySelector('#resampler')?.textContent ?? ''));
   const overlayAlpha = await page.evaluate(() => {
     const c = document.querySelector('.sample canvas');
     return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).filter((_, i) => i % 4 === 3).reduce((a, b) => a + b, 0);
