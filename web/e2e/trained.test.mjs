@@ -186,6 +186,28 @@ test('Measure fills the accuracy table: ambiguous at 0 shots, learned by 4', asy
   await browser.close();
 });
 
+test('Measure can be cancelled: it stops, says how far it got, and can start again', async () => {
+  const { browser, page, problems } = await open('?scale=1');
+  await captionAt(page, 1);
+  const cancel = page.getByRole('button', { name: 'Cancel' });
+  assert.equal(await cancel.isDisabled(), true, 'nothing to cancel before Measure');
+  await page.getByRole('button', { name: 'Measure' }).click();
+  await page.waitForFunction(() => Number(document.querySelector('#measure-progress').value) >= 40, null, { timeout: 60_000 });
+  await cancel.click();
+  await page.waitForFunction(() => /^Cancelled after \d+ of 1800 episodes/.test(document.querySelector('#measure-status')?.textContent ?? ''), null, { timeout: 30_000 });
+  const stopped = Number(await page.locator('#measure-progress').getAttribute('value'));
+  assert.ok(stopped < 1800, `stopped at ${stopped}`);
+  await page.waitForTimeout(1000);
+  assert.equal(Number(await page.locator('#measure-progress').getAttribute('value')), stopped, 'no piece counted after the cancel');
+  assert.equal(await cancel.isDisabled(), true);
+  // Measuring again starts from zero.
+  await page.getByRole('button', { name: 'Measure' }).click();
+  await page.waitForFunction(() => /^\d+ of 1800 episodes$/.test(document.querySelector('#measure-status')?.textContent ?? ''), null, { timeout: 30_000 });
+  await cancel.click();
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});
+
 test('the gate schedule draws from the training record and states the outcome', async () => {
   const { browser, page, problems } = await open('');
   await page.waitForFunction(() => /At step 0/.test(document.querySelector('#gate-outcome')?.textContent ?? ''), null, { timeout: 60_000 });

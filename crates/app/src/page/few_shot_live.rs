@@ -72,6 +72,8 @@ pub(super) fn FewShotLive(
     let measurement = RwSignal::new(None::<Measurement>);
     let measured_scale = RwSignal::new(1.0f32);
     let running = RwSignal::new(false);
+    // Asked for by "Cancel"; the loop stops before its next piece.
+    let cancelled = RwSignal::new(false);
     let seconds = RwSignal::new(None::<f64>);
     let plot = NodeRef::<leptos::html::Canvas>::new();
     let measure = {
@@ -83,6 +85,7 @@ pub(super) fn FewShotLive(
             let (n, scale) = (n.get_untracked(), state.with_untracked(|s| s.scale));
             let model = model.clone();
             running.set(true);
+            cancelled.set(false);
             seconds.set(None);
             measured_scale.set(scale);
             spawn_local(async move {
@@ -91,6 +94,9 @@ pub(super) fn FewShotLive(
                 measurement.set(Some(m.clone()));
                 let mut slice = now_ms();
                 for piece in m.pieces() {
+                    if cancelled.get_untracked() {
+                        break;
+                    }
                     let Some(correct) =
                         with_model(&model, async |t| t.count(&piece, scale).await).await
                     else {
@@ -104,7 +110,9 @@ pub(super) fn FewShotLive(
                     }
                 }
                 measurement.set(Some(m));
-                seconds.set(Some((now_ms() - start) / 1000.0));
+                if !cancelled.get_untracked() {
+                    seconds.set(Some((now_ms() - start) / 1000.0));
+                }
                 running.set(false);
             });
         }
@@ -213,9 +221,11 @@ pub(super) fn FewShotLive(
                 </label>
                 <button id="measure" disabled=move || running.get() || loaded.with(|l| !matches!(l, Some(Ok(()))))
                     on:click=move |_| measure()>"Measure"</button>
+                <button id="measure-cancel" disabled=move || !running.get() on:click=move |_| cancelled.set(true)>"Cancel"</button>
                 <progress id="measure-progress" max=move || measurement.with(|m| m.as_ref().map_or(1, |m| m.progress().1)).to_string()
                     value=move || measurement.with(|m| m.as_ref().map_or(0, |m| m.progress().0)).to_string()></progress>
-                <span role="status">{move || match (measurement.with(|m| m.as_ref().map(Measurement::progress)), seconds.get()) {
+                <span id="measure-status" role="status">{move || match (measurement.with(|m| m.as_ref().map(Measurement::progress)), seconds.get()) {
+                    (Some((done, all)), None) if cancelled.get() && !running.get() => format!("Cancelled after {done} of {all} episodes; the table keeps the numbers of shots counted in full."),
                     (Some((done, all)), None) => format!("{done} of {all} episodes"),
                     (Some((_, all)), Some(s)) => format!("{all} episodes in {s:.1} s, at gate scale {}", measured_scale.get()),
                     (None, _) => format!("{} episodes per cell, in pieces of {PIECE}", n.get()),
