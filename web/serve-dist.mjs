@@ -10,7 +10,7 @@ export const root = fileURLToPath(new URL('..', import.meta.url));
 // FLAMINGO_DIST points the benchmark at another build, to compare two side by side.
 export const dist = process.env.FLAMINGO_DIST ?? join(root, 'dist');
 
-export const types = {
+const types = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
@@ -26,16 +26,16 @@ export const types = {
 /** Trunk's content-hashed names (app-0123456789abcdef.js) never change their bytes. */
 const hashed = /-[0-9a-f]{16}(_bg)?\.(js|wasm|css)$/;
 
-/** The headers for one file: the page's own CSP (from its meta tag, so one source),
- * no sniffing, no referrer, and caching by whether the name carries a hash. */
-export function headers(path, csp) {
+/** The headers for one file of `body`: an HTML page's own CSP (from its meta tag, so
+ * one source), no sniffing, no referrer, and caching by whether the name carries a hash. */
+export function headers(path, body) {
   const h = {
     'content-type': types[extname(path)] ?? 'application/octet-stream',
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
     'cache-control': hashed.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache',
   };
-  if (path.endsWith('.html')) h['content-security-policy'] = csp;
+  if (path.endsWith('.html')) h['content-security-policy'] = policyOf(body.toString('utf8'));
   return h;
 }
 
@@ -55,8 +55,7 @@ export async function serveDist({ dir = dist, port = 0 } = {}) {
     const file = join(current, path.endsWith('/') ? 'index.html' : path);
     try {
       const body = await readFile(file);
-      const csp = policyOf(await readFile(join(current, 'index.html'), 'utf8'));
-      res.writeHead(200, headers(file, csp));
+      res.writeHead(200, headers(file, body));
       res.end(body);
     } catch {
       res.writeHead(404).end();

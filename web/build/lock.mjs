@@ -14,11 +14,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** How many times the page may load the WebGPU module (the first try and retries
- * after a lost device); crates/app/src/backend.rs numbers its tries 1…this. */
-export const WEBGPU_TRIES = 3;
-
-const sri = (bytes) => `sha384-${createHash('sha384').update(bytes).digest('base64')}`;
+export const sri = (bytes) => `sha384-${createHash('sha384').update(bytes).digest('base64')}`;
 const cspHash = (text) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
 /** The policy, with the inline scripts' hashes. No 'unsafe-inline', no 'unsafe-eval'. */
@@ -37,7 +33,8 @@ export function policy(inlineHashes) {
   ].join('; ');
 }
 
-export async function lock(dir) {
+/** `webgpu`: the WebGPU module's build stamp and tries, as stampWebgpu wrote them. */
+export async function lock(dir, webgpu) {
   const page = join(dir, 'index.html');
   let html = await readFile(page, 'utf8');
   const loader = html.match(/<script type="module">([\s\S]*?)<\/script>/);
@@ -54,8 +51,7 @@ export async function lock(dir) {
   for (const f of files.filter((f) => f.endsWith('.js') && f !== 'sw.js' && f !== 'boot.js' && !f.startsWith('webgpu'))) {
     integrity[base + f] = hashes[f];
   }
-  const stamp = await webgpuBuild(dir, files);
-  for (let n = 1; n <= WEBGPU_TRIES; n++) integrity[`${base}webgpu.js?v=${stamp}&try=${n}`] = hashes['webgpu.js'];
+  for (let n = 1; n <= webgpu.tries; n++) integrity[`${base}webgpu.js?v=${webgpu.build}&try=${n}`] = hashes['webgpu.js'];
 
   const newLoader = loader[1].replace(
     `module_or_path: '${appWasm}'`,
@@ -79,13 +75,4 @@ export async function lock(dir) {
   html = html.replace('CSP_FILLED_IN_BY_THE_BUILD', policy(inline));
   await writeFile(page, html);
   console.log(`lock: ${Object.keys(integrity).length} modules in the import map, ${inline.length} inline scripts hashed`);
-}
-
-/** The WebGPU module's build stamp, as stamp-webgpu.mjs wrote it into the loader snippet. */
-async function webgpuBuild(dir, files) {
-  for (const f of files.filter((f) => f.startsWith('snippets/') && f.endsWith('.js'))) {
-    const m = (await readFile(join(dir, f), 'utf8')).match(/^const WEBGPU_BUILD = '([0-9a-f]+)';$/m);
-    if (m) return m[1];
-  }
-  throw new Error('lock: no stamped WebGPU loader snippet');
 }

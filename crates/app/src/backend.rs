@@ -14,6 +14,10 @@ use wasm_bindgen::prelude::*;
 // another build would not speak this page's format.
 const WEBGPU_BUILD = 'dev';
 const WEBGPU_WASM_INTEGRITY = '';
+// The first try and two after lost devices; the build hook reads this line
+// (stamp-webgpu.mjs) and lists the integrity of exactly these tries (lock.mjs).
+const WEBGPU_TRIES = 3;
+export function webgpu_tries() { return WEBGPU_TRIES; }
 // The module is only fetched once the browser has shown it has a GPU adapter. It sits
 // beside the page's module, two folders above this snippet. Each try is its own URL,
 // so a retry after a lost device gets a fresh instance (and a fresh device); the
@@ -59,11 +63,9 @@ extern "C" {
     #[wasm_bindgen(catch)]
     async fn run_webgpu(module: &JsValue, request: Uint8Array) -> Result<JsValue, JsValue>;
     async fn lost_webgpu(module: &JsValue) -> JsValue;
+    /// How many times the page may load the WebGPU module.
+    pub fn webgpu_tries() -> u32;
 }
-
-/// How many times the page loads the WebGPU module: the first try and two after lost
-/// devices. web/build/lock.mjs lists the integrity of exactly these tries.
-pub const WEBGPU_TRIES: u32 = 3;
 
 /// burn's CPU backend: never `Device::default()` in the browser.
 pub fn cpu() -> Device {

@@ -276,7 +276,7 @@ pub fn App() -> impl IntoView {
             <Show when=move || gpu_lost.with(Option::is_some)>
                 <p id="gpu-lost" class="notice" role="status">
                     {move || format!("WebGPU stopped: {}. The page computes on the CPU now; its numbers agree with WebGPU's within 1e-4. ", gpu_lost.get().unwrap_or_default())}
-                    {move || (gpu_tries.get() < backend::WEBGPU_TRIES).then(|| view! {
+                    {move || (gpu_tries.get() < backend::webgpu_tries()).then(|| view! {
                         <button on:click=move |_| { gpu_ready.set(None); gpu_retry.update(|n| *n += 1) }>"Try WebGPU again"</button>
                     })}
                 </p>
