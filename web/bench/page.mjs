@@ -45,7 +45,7 @@ export async function open(origin, query, { webgpu = false, args = chromiumArgs(
 // for each value: `{ ms, forward }`, `forward` being the page's own "last forward" readout.
 export async function sliderToPaint(page, label, param, values) {
   return page.evaluate(async ({ label, param, values }) => {
-    const input = document.querySelector(`input[type=range][aria-label="${label}"]`);
+    const input = [...document.querySelectorAll('input[type=range]')].find((i) => i.labels[0]?.textContent.trim() === label);
     const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
     const out = [];
     for (const v of values) {

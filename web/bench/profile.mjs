@@ -22,7 +22,7 @@ await cdp.send('Profiler.enable');
 await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
 await cdp.send('Profiler.start');
 const wall = await page.evaluate(async (events) => {
-  const input = document.querySelector('input[type=range][aria-label="Gate alpha"]');
+  const input = [...document.querySelectorAll('input[type=range]')].find((i) => i.labels[0]?.textContent.trim() === 'Gate alpha');
   const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
   const start = performance.now();
   for (let i = 0; i < events; i++) {

@@ -25,7 +25,7 @@ export async function trainedBench(origin, events = 60) {
   // On the slider's 0.05 grid, from 0 to 2 and back.
   const scales = Array.from({ length: events }, (_, i) => (0.05 * (i % 40 < 20 ? i % 40 : 40 - (i % 40))).toFixed(2));
   const steps = await page.evaluate(async (values) => {
-    const input = document.querySelector('input[type=range][aria-label="Gate scale"]');
+    const input = [...document.querySelectorAll('input[type=range]')].find((i) => i.labels[0]?.textContent.trim() === 'Gate scale');
     const out = document.querySelector('#caption-text');
     const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
     const times = [];
