@@ -5,7 +5,7 @@
 
 use flamingo::burn::tensor::Device;
 use js_sys::Uint8Array;
-use lab::{Frame, NO_ADAPTER, Pictures, Request};
+use lab::{Frame, NO_ADAPTER, Pictures, Request, Task};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
@@ -125,7 +125,7 @@ impl WebGpu {
 
     /// One forward in the WebGPU module.
     pub async fn run(&self, request: &Request) -> Result<Frame, String> {
-        let bytes = Uint8Array::from(request.to_bytes().as_slice());
+        let bytes = Uint8Array::from(Task::Run(request.clone()).to_bytes().as_slice());
         let out = run_webgpu(&self.module, bytes).await.map_err(message)?;
         Frame::from_bytes(&Uint8Array::new(&out).to_vec()).map_err(|e| e.to_string())
     }

@@ -105,6 +105,38 @@ pub struct Pictures {
     pub rgba: Vec<Vec<u8>>,
 }
 
+/// One lab's share of a forward: the resampler's output for a run of the sequence's
+/// images. The resampler reads each image on its own (the lab's, like OpenFlamingo's,
+/// has no media-time embeddings), so labs holding the same seeded weights can each
+/// resample some of the images and one of them join the parts ([`Lab::join`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part {
+    /// The first image of the run.
+    pub first: usize,
+    /// Images in the run.
+    pub images: usize,
+    /// `images × K × width` visual tokens.
+    pub latents: Vec<f32>,
+    /// `K × N` attention of the latents to image 0's patches (selected layer and
+    /// head); empty unless the run starts at image 0.
+    pub attention: Vec<f32>,
+}
+
+/// Runs of images for `workers` labs: contiguous, in order, as even as they can be,
+/// never empty, so at most `images` of them.
+pub fn split(images: usize, workers: usize) -> Vec<(usize, usize)> {
+    let parts = workers.clamp(1, images.max(1));
+    let (base, extra) = (images / parts, images % parts);
+    let mut first = 0;
+    (0..parts)
+        .map(|i| {
+            let count = base + usize::from(i < extra);
+            first += count;
+            (first - count, count)
+        })
+        .collect()
+}
+
 /// What the media's keys and values in the resampler depend on: not K, and a deeper
 /// set serves a shallower resampler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +144,8 @@ struct MediaKey {
     width: usize,
     patch: usize,
     size: usize,
+    /// The run of the sequence's images: the first and how many.
+    first: usize,
     images: usize,
     frames: usize,
 }
@@ -237,14 +271,19 @@ impl Lab {
     /// The resampler's output for every image of the sequence, reused while only
     /// the gates, the rule or the text change; its media keys are reused while only
     /// K changes or the depth goes down.
-    fn resample(&mut self, r: &Request) -> Result<ResamplerOutput, String> {
-        let media_frames = r.prompt.media_frames();
+    fn resample(
+        &mut self,
+        r: &Request,
+        first: usize,
+        images: usize,
+    ) -> Result<ResamplerOutput, String> {
         let media = MediaKey {
             width: r.width,
             patch: r.patch,
             size: r.size,
-            images: media_frames.len().max(1),
-            frames: media_frames.iter().copied().max().unwrap_or(1),
+            first,
+            images,
+            frames: r.prompt.media_frames().iter().copied().max().unwrap_or(1),
         };
         let key = ResamplerKey {
             media,
@@ -270,13 +309,13 @@ impl Lab {
         Ok(out)
     }
 
-    /// The sequence's patch features, `[1, images, frames, N, width]`. Image j of the
+    /// The run's patch features, `[1, images, frames, N, width]`. Image j of the
     /// sequence, frame f: picture (j + f) % pictures. Image 0 is the resampler panel's.
     fn media(&mut self, m: MediaKey) -> Result<Tensor<5>, String> {
         let n = grid(m.size, m.patch).pow(2);
         let per_picture = self.features(m.patch, m.size, m.width)?;
         let mut features = Vec::with_capacity(m.images * m.frames * n * m.width);
-        for j in 0..m.images {
+        for j in m.first..m.first + m.images {
             for f in 0..m.frames {
                 features.extend_from_slice(&per_picture[(j + f) % per_picture.len()]);
             }
@@ -288,27 +327,87 @@ impl Lab {
         .reshape([1, m.images, m.frames, n, m.width]))
     }
 
-    /// One forward of everything the page shows.
+    /// One forward of everything the page shows: every image's part, joined here.
     pub async fn run(&mut self, r: &Request) -> Result<Frame, String> {
+        let part = self.part(r, 0, images_of(r)).await?;
+        self.join(r, &[part]).await
+    }
+
+    /// The resampler's output for `images` of the sequence's images from `first`.
+    pub async fn part(&mut self, r: &Request, first: usize, images: usize) -> Result<Part, String> {
+        let all = images_of(r);
+        if images == 0 || first + images > all {
+            return Err(format!(
+                "images {first}..{} asked of a sequence with {all}",
+                first + images
+            ));
+        }
+        let n = grid(r.size, r.patch).pow(2);
+        let out = self.resample(r, first, images)?;
+        let (heads, _) = bounds::heads(r.width);
+        let attention = if first == 0 {
+            let layer = r.layer.min(out.attention.len() - 1);
+            // [1, heads, T, K, F·N + K] → image 0, first frame's patches.
+            let weights = out.attention[layer]
+                .clone()
+                .narrow(2, 0, 1)
+                .narrow(4, 0, n)
+                .reshape([heads, r.k, n]);
+            let weights = match r.head {
+                Some(h) => weights.narrow(0, h.min(heads - 1), 1),
+                None => weights.mean_dim(0),
+            };
+            read(weights).await?
+        } else {
+            Vec::new()
+        };
+        let [_, _, k, width] = out.latents.dims();
+        Ok(Part {
+            first,
+            images,
+            latents: read(out.latents.reshape([1, images * k, width])).await?,
+            attention,
+        })
+    }
+
+    /// The frame from every image's part, in order (from this lab or others with the
+    /// same seeded weights): the gated block reads the parts' visual tokens.
+    pub async fn join(&mut self, r: &Request, parts: &[Part]) -> Result<Frame, String> {
         let g = grid(r.size, r.patch);
         let n = g * g;
         let frames = r.prompt.media_frames();
-        let t_img = frames.len().max(1);
-        let device = self.device.clone();
-        let out = self.resample(r)?;
-        let (heads, _) = bounds::heads(r.width);
+        let t_img = images_of(r);
         let dim = r.width;
-        let layer = r.layer.min(out.attention.len() - 1);
-        // [1, heads, T, K, F·N + K] → image 0, first frame's patches.
-        let weights = out.attention[layer]
-            .clone()
-            .narrow(2, 0, 1)
-            .narrow(4, 0, n)
-            .reshape([heads, r.k, n]);
-        let weights = match r.head {
-            Some(h) => weights.narrow(0, h.min(heads - 1), 1),
-            None => weights.mean_dim(0),
-        };
+        let in_order = parts
+            .iter()
+            .scan(0, |next, p| {
+                let ok = p.first == *next && p.images > 0;
+                *next += p.images;
+                Some(ok)
+            })
+            .all(|ok| ok);
+        let covered: usize = parts.iter().map(|p| p.images).sum();
+        if !in_order || covered != t_img {
+            return Err(format!(
+                "the parts cover {covered} of {t_img} images, or not in order"
+            ));
+        }
+        let latents: Vec<f32> = parts
+            .iter()
+            .flat_map(|p| p.latents.iter().copied())
+            .collect();
+        let tokens_per_image = latents.len() / (t_img * dim);
+        if tokens_per_image * t_img * dim != latents.len()
+            || parts[0].attention.len() != tokens_per_image * n
+        {
+            return Err("the parts' sizes do not match the request".into());
+        }
+        let device = self.device.clone();
+        let media = Tensor::<1>::from_data(
+            TensorData::new(latents, [t_img * tokens_per_image * dim]),
+            &device,
+        )
+        .reshape([1, t_img, tokens_per_image, dim]);
 
         let words: Vec<String> = r
             .prompt
@@ -324,13 +423,13 @@ impl Lab {
         let x =
             Tensor::<1>::from_data(TensorData::new(embeddings.clone(), [tokens * dim]), &device)
                 .reshape([1, tokens, dim]);
-        let media = out.latents;
-        let tokens_per_image = media.dims()[2];
         let block = self.block(r.mode, dim).with_gates(r.alpha, r.ff);
         let xattn = block.forward(x, media, &[r.prompt.media_locations()]);
-        let cross = xattn.weights.mean_dim(1).reshape([1, tokens, t_img * r.k]);
+        let cross = xattn
+            .weights
+            .mean_dim(1)
+            .reshape([1, tokens, t_img * tokens_per_image]);
 
-        let resampler_attention = read(weights).await?;
         let cross_attention = read(cross).await?;
         // Readouts on the host, from the block's own output: no second pass, no device reduction.
         let y = read(xattn.output).await?;
@@ -339,7 +438,7 @@ impl Lab {
             patches: n,
             grid: g,
             k: tokens_per_image,
-            resampler_attention,
+            resampler_attention: parts[0].attention.clone(),
             tokens,
             images: if frames.is_empty() { 0 } else { t_img },
             cross_attention: if frames.is_empty() {
@@ -350,6 +449,12 @@ impl Lab {
             readouts,
         })
     }
+}
+
+/// Images the resampler reads for a request: one stands in where the prompt has none,
+/// so the resampler panel always has a picture.
+fn images_of(r: &Request) -> usize {
+    r.prompt.media_frames().len().max(1)
 }
 
 /// The block's output y against its input x, the language model's own hidden state.
@@ -620,6 +725,79 @@ mod tests {
             resolved(warm.run(&shallow)).unwrap(),
             resolved(lab().run(&shallow)).unwrap()
         );
+    }
+
+    #[test]
+    fn split_gives_every_image_once_in_order_and_as_evenly_as_it_can() {
+        assert_eq!(split(3, 2), vec![(0, 2), (2, 1)]);
+        assert_eq!(split(8, 3), vec![(0, 3), (3, 3), (6, 2)]);
+        assert_eq!(split(2, 8), vec![(0, 1), (1, 1)]);
+        assert_eq!(split(1, 1), vec![(0, 1)]);
+        assert_eq!(split(5, 0), vec![(0, 5)]);
+        for images in 1..=8 {
+            for workers in 1..=8 {
+                let runs = split(images, workers);
+                assert_eq!(runs.len(), images.min(workers));
+                let counts: Vec<usize> = runs.iter().map(|r| r.1).collect();
+                let (lo, hi) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+                assert!(*lo >= 1 && hi - lo <= 1, "{runs:?}");
+                let mut next = 0;
+                for (first, count) in runs {
+                    assert_eq!(first, next);
+                    next += count;
+                }
+                assert_eq!(next, images);
+            }
+        }
+    }
+
+    /// The pool's promise: labs that each resample some of the images and one that
+    /// joins the parts give the frame one lab computes alone, bit for bit.
+    #[test]
+    fn parts_from_several_labs_join_to_one_labs_frame_bit_for_bit() {
+        let prompt = Interleaved::parse("a <image> cat b <image> dog <image> c <video:2> d");
+        for (k, alpha, head) in [(8, 1.0, None), (5, -2.5, Some(3)), (12, 0.7, Some(0))] {
+            let r = Request {
+                prompt: prompt.clone(),
+                head,
+                ..request(k, alpha)
+            };
+            let alone = resolved(lab().run(&r)).unwrap().to_bytes();
+            for workers in 2..=4 {
+                let mut labs: Vec<Lab> = (0..workers).map(|_| lab()).collect();
+                let parts: Vec<Part> = split(4, workers)
+                    .into_iter()
+                    .zip(&mut labs)
+                    .map(|((first, images), lab)| resolved(lab.part(&r, first, images)).unwrap())
+                    .collect();
+                let joined = resolved(labs[0].join(&r, &parts)).unwrap().to_bytes();
+                assert!(
+                    joined == alone,
+                    "k {k} alpha {alpha}: {workers} labs differ"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn parts_that_miss_an_image_or_come_out_of_order_are_refused() {
+        let r = request(8, 1.0);
+        let mut l = lab();
+        let a = resolved(l.part(&r, 0, 1)).unwrap();
+        let b = resolved(l.part(&r, 1, 1)).unwrap();
+        for parts in [
+            vec![a.clone()],
+            vec![b.clone(), a.clone()],
+            vec![a.clone(), a.clone()],
+        ] {
+            let e = resolved(l.join(&r, &parts)).unwrap_err();
+            assert!(e.contains("cover"), "{e}");
+        }
+        let e = resolved(l.part(&r, 1, 2)).unwrap_err();
+        assert!(e.contains("images 1..3 asked of a sequence with 2"), "{e}");
+        let wrong_k = resolved(l.part(&request(5, 1.0), 1, 1)).unwrap();
+        let e = resolved(l.join(&r, &[a, wrong_k])).unwrap_err();
+        assert!(e.contains("do not match"), "{e}");
     }
 
     #[test]

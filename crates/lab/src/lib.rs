@@ -1,9 +1,11 @@
 //! The computation behind the page, free of the DOM: the stand-ins for the frozen
 //! encoders, a seeded resampler and gated block that answer one request at a time,
-//! and the bytes a request and its frame travel as between the page's module and the
-//! WebGPU module; and the trained mini-Flamingo's readings ([`trained`]).
+//! split by images across labs where there are several ([`split`], [`host`]), and the
+//! bytes tasks and frames travel as between the page and its labs; and the trained
+//! mini-Flamingo's readings ([`trained`]).
 
 pub mod bounds;
+pub mod host;
 mod lab;
 pub mod picture_file;
 pub mod stand_in;
@@ -11,7 +13,7 @@ pub mod trained;
 mod wire;
 
 pub use lab::{
-    CLIP_MODEL, Clip, Frame, Lab, MAX_FRAMES, Pictures, Readouts, Request, VideoMode, clip,
-    clip_features,
+    CLIP_MODEL, Clip, Frame, Lab, MAX_FRAMES, Part, Pictures, Readouts, Request, VideoMode, clip,
+    clip_features, split,
 };
-pub use wire::{NO_ADAPTER, WireError};
+pub use wire::{NO_ADAPTER, Task, WireError};

@@ -1,11 +1,26 @@
-//! The bytes that cross between the page's module and the WebGPU module: a request
-//! in, a frame out, the sample pictures once. Two wasm modules share no memory, so
-//! everything is copied; floats go as little-endian bits, so a frame arrives exactly
-//! as it was computed.
+//! The bytes that cross between the page and its labs (in workers, or in the WebGPU
+//! module): a task in, its answer out, the sample pictures once. Two wasm instances
+//! share no memory, so everything crosses as bytes; floats go as little-endian bits,
+//! so a frame arrives exactly as it was computed.
 
 use flamingo::{Interleaved, MaskRule};
 
-use crate::lab::{Frame, Pictures, Readouts, Request};
+use crate::lab::{Frame, Part, Pictures, Readouts, Request};
+
+/// What a lab is asked to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Task {
+    /// The whole forward; answered with a [`Frame`].
+    Run(Request),
+    /// The resampler over `images` images from `first`; answered with a [`Part`].
+    Part {
+        request: Request,
+        first: usize,
+        images: usize,
+    },
+    /// The frame from every image's part; answered with a [`Frame`].
+    Join { request: Request, parts: Vec<Part> },
+}
 
 /// Why there is no WebGPU where the browser has the API but gives no adapter: the page
 /// finds that out before fetching the WebGPU module, the module when it starts.
@@ -13,7 +28,7 @@ pub const NO_ADAPTER: &str = "WebGPU unavailable in this browser: no GPU adapter
 
 /// Why bytes could not be read back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("malformed message between the page and the WebGPU module: {0}")]
+#[error("malformed message between the page and a lab: {0}")]
 pub struct WireError(&'static str);
 
 #[derive(Default)]
@@ -119,6 +134,87 @@ impl Request {
         };
         r.done()?;
         Ok(request)
+    }
+}
+
+impl Task {
+    /// The task as bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        match self {
+            Task::Run(r) => w.usize(0).bytes(&r.to_bytes()),
+            Task::Part {
+                request,
+                first,
+                images,
+            } => w
+                .usize(1)
+                .bytes(&request.to_bytes())
+                .usize(*first)
+                .usize(*images),
+            Task::Join { request, parts } => {
+                w.usize(2).bytes(&request.to_bytes()).usize(parts.len());
+                for p in parts {
+                    w.bytes(&p.to_bytes());
+                }
+                &mut w
+            }
+        };
+        w.0
+    }
+
+    /// A task from [`Task::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader(bytes);
+        let kind = r.usize()?;
+        let request = Request::from_bytes(&r.bytes()?)?;
+        let task = match kind {
+            0 => Task::Run(request),
+            1 => Task::Part {
+                request,
+                first: r.usize()?,
+                images: r.usize()?,
+            },
+            2 => {
+                let count = r.usize()?;
+                // Each part takes at least its length's 8 bytes: no allocation beyond the message.
+                if count > r.0.len() / 8 {
+                    return Err(WireError("length out of range"));
+                }
+                let parts = (0..count)
+                    .map(|_| Part::from_bytes(&r.bytes()?))
+                    .collect::<Result<_, _>>()?;
+                Task::Join { request, parts }
+            }
+            _ => return Err(WireError("unknown task")),
+        };
+        r.done()?;
+        Ok(task)
+    }
+}
+
+impl Part {
+    /// The part as bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.usize(self.first)
+            .usize(self.images)
+            .floats(&self.latents)
+            .floats(&self.attention);
+        w.0
+    }
+
+    /// A part from [`Part::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader(bytes);
+        let part = Self {
+            first: r.usize()?,
+            images: r.usize()?,
+            latents: r.floats()?,
+            attention: r.floats()?,
+        };
+        r.done()?;
+        Ok(part)
     }
 }
 
@@ -273,6 +369,38 @@ mod tests {
             (4, 2, 2, 3, 1)
         );
         assert_eq!(back.readouts, frame.readouts);
+    }
+
+    #[test]
+    fn tasks_arrive_unchanged_and_garbage_is_refused() {
+        let part = Part {
+            first: 1,
+            images: 2,
+            latents: vec![1.5, -0.0, f32::MAX],
+            attention: Vec::new(),
+        };
+        for task in [
+            Task::Run(request()),
+            Task::Part {
+                request: request(),
+                first: 2,
+                images: 1,
+            },
+            Task::Join {
+                request: request(),
+                parts: vec![part.clone(), part],
+            },
+        ] {
+            let bytes = task.to_bytes();
+            assert_eq!(Task::from_bytes(&bytes).unwrap(), task);
+            for cut in [0, 1, 8, bytes.len() - 1] {
+                assert!(Task::from_bytes(&bytes[..cut]).is_err(), "cut at {cut}");
+            }
+        }
+        let mut unknown = Task::Run(request()).to_bytes();
+        unknown[0] = 9;
+        let e = Task::from_bytes(&unknown).unwrap_err();
+        assert!(e.to_string().contains("unknown task"), "{e}");
     }
 
     #[test]

@@ -1,19 +1,13 @@
 //! The page's second wasm module: the lab of `crates/lab` on a WebGPU device. The
 //! WebGPU compiler stack (cubecl, wgpu) is most of a module's code, so the page
 //! loads this one only where the browser offers WebGPU, after its own CPU module has
-//! drawn the first frame. Requests and frames cross as bytes (`lab`'s wire format).
+//! drawn the first frame. Tasks and frames cross as bytes (`lab`'s wire format).
 
 #![cfg(target_arch = "wasm32")]
 
-use std::cell::RefCell;
-
 use flamingo::burn::tensor::Device;
-use lab::{Lab, NO_ADAPTER, Pictures, Request};
+use lab::{Lab, NO_ADAPTER, Pictures};
 use wasm_bindgen::prelude::*;
-
-thread_local! {
-    static LAB: RefCell<Option<Lab>> = const { RefCell::new(None) };
-}
 
 /// Runs once, when the page has instantiated the module.
 #[wasm_bindgen(start)]
@@ -43,19 +37,12 @@ pub async fn start(pictures: Vec<u8>) -> Result<String, JsError> {
     })?;
     // Empty where the browser hides the adapter's name; the badge then says "WebGPU".
     let adapter = device.identity().map(|i| i.name).unwrap_or_default();
-    LAB.with(|lab| *lab.borrow_mut() = Some(Lab::new(device, pictures)));
+    lab::host::install(Lab::new(device, pictures));
     Ok(adapter)
 }
 
-/// One forward: a request's bytes in, its frame's bytes out.
+/// One task (`lab::Task`): its bytes in, its answer's bytes out.
 #[wasm_bindgen]
-pub async fn run(request: Vec<u8>) -> Result<Vec<u8>, JsError> {
-    let request = Request::from_bytes(&request)?;
-    // Taken out for the forward, so a second call meanwhile is refused, not interleaved.
-    let mut lab = LAB
-        .with(|lab| lab.borrow_mut().take())
-        .ok_or_else(|| JsError::new("the WebGPU module is busy or not started"))?;
-    let frame = lab.run(&request).await;
-    LAB.with(|slot| *slot.borrow_mut() = Some(lab));
-    Ok(frame.map_err(|e| JsError::new(&e))?.to_bytes())
+pub async fn run(task: Vec<u8>) -> Result<Vec<u8>, JsError> {
+    lab::host::answer(&task).await.map_err(|e| JsError::new(&e))
 }

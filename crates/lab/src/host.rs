@@ -1,0 +1,43 @@
+//! A lab on its own, in a worker or in the WebGPU module: installed once, then asked
+//! tasks as bytes, one at a time, answering with bytes.
+
+use std::cell::RefCell;
+
+use crate::lab::Lab;
+use crate::wire::Task;
+
+thread_local! {
+    static LAB: RefCell<Option<Lab>> = const { RefCell::new(None) };
+}
+
+/// The lab this thread answers with, replacing any before it.
+pub fn install(lab: Lab) {
+    LAB.with(|slot| *slot.borrow_mut() = Some(lab));
+}
+
+/// One task's answer: a frame's bytes, or a part's.
+pub async fn answer(task: &[u8]) -> Result<Vec<u8>, String> {
+    let task = Task::from_bytes(task).map_err(|e| e.to_string())?;
+    // Taken out for the task, so a second meanwhile is refused, not interleaved.
+    let mut lab = LAB
+        .with(|slot| slot.borrow_mut().take())
+        .ok_or("the lab is busy or not started")?;
+    let answer = lab.answer(&task).await;
+    LAB.with(|slot| *slot.borrow_mut() = Some(lab));
+    answer
+}
+
+impl Lab {
+    /// A task's answer as bytes.
+    pub async fn answer(&mut self, task: &Task) -> Result<Vec<u8>, String> {
+        Ok(match task {
+            Task::Run(r) => self.run(r).await?.to_bytes(),
+            Task::Part {
+                request,
+                first,
+                images,
+            } => self.part(request, *first, *images).await?.to_bytes(),
+            Task::Join { request, parts } => self.join(request, parts).await?.to_bytes(),
+        })
+    }
+}
