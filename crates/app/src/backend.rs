@@ -79,7 +79,8 @@ pub struct WebGpu {
     pub adapter: String,
 }
 
-fn message(e: JsValue) -> String {
+/// A JavaScript error's message.
+pub(crate) fn message(e: JsValue) -> String {
     e.dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
         .or_else(|| e.as_string())

@@ -30,6 +30,8 @@ mod download;
 mod fetch;
 #[cfg(target_arch = "wasm32")]
 mod page;
+#[cfg(target_arch = "wasm32")]
+mod pool;
 
 /// Runs once, when the browser has loaded the module.
 #[cfg(target_arch = "wasm32")]
@@ -43,6 +45,11 @@ pub fn start() {
     }
     // SAFETY: called once, first thing, before any code that relies on the registrations.
     unsafe { __wasm_call_ctors() };
+    // The same module runs the page's lab workers (pool.rs), which have no page.
+    if web_sys::window().is_none() {
+        console_error_panic_hook::set_once();
+        return;
+    }
     canvas::install_panic_banner();
     leptos::mount::mount_to_body(page::App);
 }

@@ -47,6 +47,11 @@ impl<T> LatestWins<T> {
         self.running
     }
 
+    /// Whether a newer request waits: the running computation's result is stale.
+    pub fn is_superseded(&self) -> bool {
+        self.waiting.is_some()
+    }
+
     /// How many stale requests were dropped so far.
     pub fn dropped(&self) -> u64 {
         self.dropped
@@ -54,12 +59,13 @@ impl<T> LatestWins<T> {
 }
 
 /// What a queue did, for the page's load tests: computations started, the most that
-/// ran at once, and the stale requests dropped.
+/// ran at once, and results not shown because a newer request had come meanwhile.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Flight {
     pub running: u32,
     pub most: u32,
     pub runs: u64,
+    pub stale: u64,
 }
 
 impl Flight {
@@ -113,6 +119,20 @@ mod tests {
         }
         assert_eq!(ran, vec![0, 10]);
         assert_eq!(q.dropped(), 9);
+    }
+
+    #[test]
+    fn a_result_is_stale_while_a_newer_request_waits() {
+        let mut q = LatestWins::default();
+        q.submit(1);
+        assert!(
+            !q.is_superseded(),
+            "alone, the running result is the newest"
+        );
+        q.submit(2);
+        assert!(q.is_superseded());
+        assert_eq!(q.finish(), Some(2));
+        assert!(!q.is_superseded());
     }
 
     #[test]

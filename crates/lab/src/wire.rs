@@ -237,6 +237,14 @@ impl Frame {
         w.0
     }
 
+    /// FNV-1a over the frame's bytes: two frames with one bit apart differ here, so the
+    /// browser tests compare frames computed by one worker and by several through it.
+    pub fn fingerprint(&self) -> u64 {
+        self.to_bytes().iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+
     /// A frame from [`Frame::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
         let mut r = Reader(bytes);
@@ -369,6 +377,10 @@ mod tests {
             (4, 2, 2, 3, 1)
         );
         assert_eq!(back.readouts, frame.readouts);
+        assert_eq!(back.fingerprint(), frame.fingerprint());
+        let mut flipped = frame.clone();
+        flipped.cross_attention[5] = f32::from_bits(0.5f32.to_bits() ^ 1);
+        assert_ne!(flipped.fingerprint(), frame.fingerprint(), "one bit apart");
     }
 
     #[test]

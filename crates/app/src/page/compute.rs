@@ -10,20 +10,20 @@ use super::{SAMPLES, now_ms};
 use crate::auto_pick::{AutoPick, Measured, Used, Workload};
 use crate::backend::WebGpu;
 use crate::canvas;
+use crate::pool::Pool;
 use crate::scheduler::{Flight, LatestWins};
 use crate::sequence::prompt;
 use crate::url_state::{BackendChoice, UrlState, bounds};
-use lab::{Frame, Lab, Pictures, Request};
+use lab::{Frame, Pictures, Request};
 
 /// A request, the backend choice to run it on, and the URL query it answers.
 pub(super) type Job = (Request, BackendChoice, String);
 
-/// The computation's worker: one lab per backend, one request running at a time.
-/// Only `run_queue` takes the labs, so a request never finds its lab missing.
+/// The labs: the CPU's workers and the WebGPU module, one request running at a time.
 #[derive(Default)]
-pub(super) struct Worker {
+pub(super) struct Labs {
     pub(super) queue: LatestWins<Job>,
-    pub(super) cpu: Option<Lab>,
+    pub(super) cpu: Option<Rc<Pool>>,
     pub(super) gpu: Option<Rc<WebGpu>>,
     pub(super) auto: AutoPick,
 }
@@ -45,7 +45,7 @@ pub(super) struct Outputs {
 
 /// One forward on one backend, timed.
 pub(super) async fn run_on(
-    worker: &Rc<RefCell<Worker>>,
+    labs: &Rc<RefCell<Labs>>,
     gpu: bool,
     request: &Request,
 ) -> Result<(Frame, f64), String> {
@@ -53,41 +53,39 @@ pub(super) async fn run_on(
     let start = now_ms();
     let result = if gpu {
         // The WebGPU module refuses a second forward while one runs; the queue sends one.
-        let webgpu = worker.borrow().gpu.clone().ok_or(MISSING)?;
+        let webgpu = labs.borrow().gpu.clone().ok_or(MISSING)?;
         webgpu.run(request).await
     } else {
-        let mut lab = worker.borrow_mut().cpu.take().ok_or(MISSING)?;
-        let result = lab.run(request).await;
-        worker.borrow_mut().cpu = Some(lab);
-        result
+        let pool = labs.borrow().cpu.clone().ok_or(MISSING)?;
+        pool.run(request).await
     };
     result.map(|f| (f, now_ms() - start))
 }
 
 /// A forward on the chosen backend; "auto" measures both the first time it meets a size class.
 pub(super) async fn compute(
-    worker: &Rc<RefCell<Worker>>,
+    labs: &Rc<RefCell<Labs>>,
     request: &Request,
     choice: BackendChoice,
 ) -> Result<(Frame, f64, Used), String> {
-    let has_gpu = worker.borrow().gpu.is_some();
+    let has_gpu = labs.borrow().gpu.is_some();
     let workload = Workload::of(request);
     let auto = choice == BackendChoice::Auto && has_gpu;
     let measured = if auto {
-        worker.borrow().auto.get(&workload)
+        labs.borrow().auto.get(&workload)
     } else {
         None
     };
     if auto && measured.is_none() {
         // The first WebGPU run compiles shaders; time the second.
-        run_on(worker, true, request).await?;
-        let on_gpu = run_on(worker, true, request).await?;
-        let on_cpu = run_on(worker, false, request).await?;
+        run_on(labs, true, request).await?;
+        let on_gpu = run_on(labs, true, request).await?;
+        let on_cpu = run_on(labs, false, request).await?;
         let m = Measured {
             gpu_ms: on_gpu.1,
             cpu_ms: on_cpu.1,
         };
-        worker.borrow_mut().auto.record(&workload, m);
+        labs.borrow_mut().auto.record(&workload, m);
         let ((frame, ms), gpu) = if m.gpu_wins() {
             (on_gpu, true)
         } else {
@@ -107,32 +105,39 @@ pub(super) async fn compute(
         BackendChoice::WebGpu => has_gpu,
         BackendChoice::Auto => measured.is_some_and(|m| m.gpu_wins()),
     };
-    let (frame, ms) = run_on(worker, gpu, request).await?;
+    let (frame, ms) = run_on(labs, gpu, request).await?;
     Ok((frame, ms, Used { gpu, measured }))
 }
 
-pub(super) async fn run_queue(worker: Rc<RefCell<Worker>>, first: Job, out: Outputs) {
+/// Runs queued requests until none waits. A result whose request was superseded while
+/// it ran is dropped, not painted: the newer one is computed next.
+pub(super) async fn run_queue(labs: Rc<RefCell<Labs>>, first: Job, out: Outputs) {
     let mut next = Some(first);
     while let Some((request, choice, query)) = next {
         out.flight.update(|(f, _)| f.begin());
-        let result = compute(&worker, &request, choice).await;
-        let dropped = worker.borrow().queue.dropped();
+        let result = compute(&labs, &request, choice).await;
+        let (dropped, stale) = {
+            let labs = labs.borrow();
+            (labs.queue.dropped(), labs.queue.is_superseded())
+        };
         out.flight.update(|(f, d)| {
             f.end();
+            f.stale += u64::from(stale);
             *d = dropped;
         });
         match result {
+            _ if stale => {}
             Ok((f, ms, used)) => {
                 out.timing.set(ms);
                 out.frame.set(Some(f));
                 out.frame_query.set(query);
                 out.used.set(Some(used));
-                out.measured_classes.set(worker.borrow().auto.classes());
+                out.measured_classes.set(labs.borrow().auto.classes());
                 out.error.set(None);
             }
             Err(e) => out.error.set(Some(e)),
         }
-        next = worker.borrow_mut().queue.finish();
+        next = labs.borrow_mut().queue.finish();
     }
 }
 

@@ -27,10 +27,11 @@ use wasm_bindgen::JsValue;
 
 use crate::auto_pick::{Used, badge};
 use crate::backend::{self, WebGpu};
+use crate::pool::Pool;
 use crate::url_state::{BackendChoice, UrlState, bounds};
-use lab::{Frame, Lab, Pictures, clip_features};
+use lab::{Frame, Pictures, clip_features};
 
-use compute::{Outputs, Worker, load_pictures, request_for, run_queue};
+use compute::{Labs, Outputs, load_pictures, request_for, run_queue};
 use controls::{Choice, Slider};
 use gate::{GatePanel, format_diff};
 use heatmap_view::Heatmap;
@@ -62,6 +63,36 @@ fn test_hooks() -> impl IntoView {
 #[cfg(not(feature = "test-hooks"))]
 fn test_hooks() -> impl IntoView {}
 
+/// Shown while the mechanics' forward has been out for longer than the eye lets pass
+/// unremarked: it runs in the workers, so the controls stay live meanwhile.
+#[component]
+fn Computing(flight: RwSignal<(crate::scheduler::Flight, u64)>) -> impl IntoView {
+    const AFTER_MS: u64 = 100;
+    let shown = RwSignal::new(false);
+    let busy_since = StoredValue::new(None::<u64>);
+    Effect::new(move |_| {
+        let (running, runs) = flight.with(|(f, _)| (f.running > 0, f.runs));
+        if !running {
+            busy_since.set_value(None);
+            shown.set(false);
+        } else if busy_since.get_value().is_none() {
+            busy_since.set_value(Some(runs));
+            let still = move || {
+                if busy_since.get_value() == Some(runs) {
+                    shown.set(true);
+                }
+            };
+            set_timeout(still, std::time::Duration::from_millis(AFTER_MS));
+        }
+    });
+    view! {
+        <p id="computing" role="status" hidden=move || !shown.get()>
+            <progress aria-label="Computing"></progress>
+            " Computing… the controls stay live."
+        </p>
+    }
+}
+
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
@@ -78,6 +109,7 @@ pub fn App() -> impl IntoView {
     let used = RwSignal::new(None::<Used>);
     let measured_classes = RwSignal::new(0usize);
     let flight = RwSignal::new(Default::default());
+    let workers = RwSignal::new(0usize);
     let outputs = Outputs {
         frame,
         frame_query,
@@ -98,7 +130,7 @@ pub fn App() -> impl IntoView {
             let _ = root.class_list().toggle_with_force("projector", on);
         }
     });
-    let worker = Rc::new(RefCell::new(Worker::default()));
+    let labs = Rc::new(RefCell::new(Labs::default()));
 
     // The URL follows the state, replacing rather than pushing history entries. A write
     // costs about 2 ms, so during a drag it waits until the input rests (BENCHMARKS.md,
@@ -124,13 +156,15 @@ pub fn App() -> impl IntoView {
     // Start-up: pictures and the CPU, once.
     let gpu_pictures = StoredValue::new(None::<Vec<Pictures>>);
     {
-        let worker = worker.clone();
+        let labs = labs.clone();
         spawn_local(async move {
             let pictures = load_pictures(error).await;
             if let Some(p) = pictures.iter().find(|p| p.size == bounds::SIZES[0]) {
                 clip.set(Some(clip_features(&p.rgba[0], p.size)));
             }
-            worker.borrow_mut().cpu = Some(Lab::new(backend::cpu(), pictures.clone()));
+            let pool = Pool::start(&pictures);
+            workers.set(pool.size());
+            labs.borrow_mut().cpu = Some(Rc::new(pool));
             gpu_pictures.set_value(Some(pictures));
             samples_ready.set(true);
         });
@@ -140,21 +174,21 @@ pub fn App() -> impl IntoView {
     let gpu_retry = RwSignal::new(0u32);
     let gpu_lost = RwSignal::new(None::<String>);
     let start_gpu = {
-        let worker = worker.clone();
+        let labs = labs.clone();
         move || {
             let Some(pictures) = gpu_pictures.get_value() else {
                 return;
             };
             let attempt = gpu_tries.get_untracked() + 1;
             gpu_tries.set(attempt);
-            let worker = worker.clone();
+            let labs = labs.clone();
             spawn_local(async move {
                 let started = WebGpu::start(&pictures, attempt).await.map(Rc::new);
                 gpu_ready.set(Some(
                     started
                         .as_ref()
                         .map(|webgpu| {
-                            worker.borrow_mut().gpu = Some(webgpu.clone());
+                            labs.borrow_mut().gpu = Some(webgpu.clone());
                             webgpu.adapter.clone()
                         })
                         .map_err(String::clone),
@@ -164,7 +198,7 @@ pub fn App() -> impl IntoView {
                 // A lost device: the CPU takes over (the request effect recomputes on
                 // gpu_ready's change) and the notice offers WebGPU again.
                 let why = webgpu.lost().await;
-                worker.borrow_mut().gpu = None;
+                labs.borrow_mut().gpu = None;
                 let message = format!("the WebGPU device was lost ({why})");
                 gpu_ready.set(Some(Err(message.clone())));
                 gpu_lost.set(Some(message));
@@ -209,7 +243,7 @@ pub fn App() -> impl IntoView {
     // not recompute the mechanics panels.
     let backend_choice = Memo::new(move |_| state.with(|s| s.backend));
     {
-        let worker = worker.clone();
+        let labs = labs.clone();
         Effect::new(move |_| {
             let r = request.get();
             let choice = backend_choice.get();
@@ -226,9 +260,9 @@ pub fn App() -> impl IntoView {
                 return;
             }
             let query = state.with_untracked(UrlState::to_query);
-            let start = worker.borrow_mut().queue.submit((r, choice, query));
+            let start = labs.borrow_mut().queue.submit((r, choice, query));
             if let Some(first) = start {
-                spawn_local(run_queue(worker.clone(), first, outputs));
+                spawn_local(run_queue(labs.clone(), first, outputs));
             }
         });
     }
@@ -244,7 +278,10 @@ pub fn App() -> impl IntoView {
             </p>
             <p class="status">
                 "Backend: " <span id="backend" data-measured-sizes=move || measured_classes.get().to_string()
-                    data-runs=move || flight.get().0.runs.to_string() data-most-in-flight=move || flight.get().0.most.to_string() data-dropped=move || flight.get().1.to_string()>{move || badge.get()}</span>
+                    data-runs=move || flight.get().0.runs.to_string() data-most-in-flight=move || flight.get().0.most.to_string() data-dropped=move || flight.get().1.to_string() data-stale=move || flight.get().0.stale.to_string()
+                    data-frame=move || frame.with(|f| f.as_ref().map(|f| format!("{:016x}", f.fingerprint())).unwrap_or_default())
+                    data-workers=move || workers.get().to_string()>{move || badge.get()}</span>
+                {move || (workers.get() > 0).then(|| format!(" · {} CPU worker{}", workers.get(), if workers.get() == 1 { "" } else { "s" }))}
                 " · last forward " {move || format!("{:.1} ms", timing.get())}
                 <label>
                     " use "
@@ -281,6 +318,7 @@ pub fn App() -> impl IntoView {
                     })}
                 </p>
             </Show>
+            <Computing flight=flight />
             <Show when=move || error.with(Option::is_some)>
                 <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
             </Show>

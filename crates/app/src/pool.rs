@@ -1,0 +1,199 @@
+//! The CPU labs in dedicated workers, so the main thread only handles input, the URL
+//! and painting. Each worker runs this very module (compiled once, sent to it) with its
+//! own seeded lab; a request with several images is split across them (`lab::split`),
+//! each resampling a run of images, the first worker joining the parts. The parts
+//! join to the frame one lab computes alone, bit for bit (`lab`'s tests, and the
+//! browser test that compares one worker with two).
+
+use std::cell::RefCell;
+
+use js_sys::{Array, Promise, Uint8Array};
+use lab::{Frame, Lab, Part, Pictures, Request, Task, split};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+/// At most this many workers, whatever `navigator.hardwareConcurrency` says: each
+/// holds its own copy of the weights (up to ~300 MB at width 1024), and a prompt has
+/// at most `bounds::MAX_IMAGES` images to share out.
+pub const MOST_WORKERS: usize = 4;
+
+#[wasm_bindgen(inline_js = r#"
+const calls = new WeakMap();
+let next = 0;
+// A worker that answers by message id; every call still out is refused if it fails.
+export function spawn_lab(url, glue, module) {
+  const worker = new Worker(url, { type: 'module' });
+  const out = new Map();
+  calls.set(worker, out);
+  const fail = (why) => {
+    for (const { reject } of out.values()) reject(Object.assign(new Error(why), { trap: true }));
+    out.clear();
+  };
+  worker.onmessage = ({ data }) => {
+    const call = out.get(data.id);
+    out.delete(data.id);
+    if (data.error === undefined) call.resolve(data.bytes);
+    else call.reject(Object.assign(new Error(data.error), { trap: data.trap }));
+  };
+  worker.onerror = (e) => { e.preventDefault(); fail(`the lab's worker failed (${e.message || 'it could not start'})`); };
+  worker.onmessageerror = () => fail("a message from the lab's worker could not be read");
+  worker.postMessage({ url: glue, module });
+  return worker;
+}
+// Transferred, not copied: the bytes belong to the worker from here on.
+export function call_lab(worker, op, bytes) {
+  return new Promise((resolve, reject) => {
+    const id = ++next;
+    calls.get(worker).set(id, { resolve, reject });
+    worker.postMessage({ id, op, bytes }, [bytes.buffer]);
+  });
+}
+export function is_trap(e) { return e?.trap === true; }
+export function end_lab(worker) { worker.terminate(); }
+"#)]
+extern "C" {
+    fn spawn_lab(url: &str, glue: &str, module: &JsValue) -> JsValue;
+    fn call_lab(worker: &JsValue, op: &str, bytes: Uint8Array) -> Promise;
+    fn is_trap(e: &JsValue) -> bool;
+    fn end_lab(worker: &JsValue);
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The URL of this module's JavaScript (wasm-bindgen writes `import.meta.url` into
+    /// it), which the workers import.
+    #[wasm_bindgen(thread_local_v2, js_namespace = ["import", "meta"], js_name = url)]
+    static GLUE: String;
+}
+
+/// In a worker: the lab this worker answers with.
+#[wasm_bindgen]
+pub fn lab_start(pictures: Vec<u8>) -> Result<(), JsError> {
+    let pictures = Pictures::from_bytes(&pictures)?;
+    lab::host::install(Lab::new(crate::backend::cpu(), pictures));
+    Ok(())
+}
+
+/// In a worker: one task's answer.
+#[wasm_bindgen]
+pub async fn lab_answer(task: Vec<u8>) -> Result<Vec<u8>, JsError> {
+    lab::host::answer(&task).await.map_err(|e| JsError::new(&e))
+}
+
+/// One worker, started with the pictures.
+struct Labourer {
+    worker: JsValue,
+}
+
+impl Labourer {
+    fn spawn(pictures: &[u8]) -> Self {
+        let glue = GLUE.with(String::clone);
+        let url = web_sys::Url::new_with_base("lab-worker.js", &glue)
+            .map(|u| u.href())
+            .unwrap_or_else(|_| "lab-worker.js".into());
+        let worker = spawn_lab(&url, &glue, &wasm_bindgen::module());
+        // Started before any task; a failure shows on the first task's answer.
+        let _ = call_lab(&worker, "lab_start", Uint8Array::from(pictures));
+        Self { worker }
+    }
+
+    fn call(&self, task: &Task) -> Promise {
+        call_lab(
+            &self.worker,
+            "lab_answer",
+            Uint8Array::from(task.to_bytes().as_slice()),
+        )
+    }
+}
+
+impl Drop for Labourer {
+    fn drop(&mut self) {
+        end_lab(&self.worker);
+    }
+}
+
+/// The CPU's workers.
+pub struct Pool {
+    workers: RefCell<Vec<Labourer>>,
+    pictures: Vec<u8>,
+}
+
+impl Pool {
+    /// `navigator.hardwareConcurrency` workers, at most [`MOST_WORKERS`], each with a
+    /// lab over `pictures`.
+    pub fn start(pictures: &[Pictures]) -> Self {
+        let cores = web_sys::window()
+            .map(|w| w.navigator().hardware_concurrency())
+            .unwrap_or(1.0);
+        let size = (cores as usize).clamp(1, MOST_WORKERS);
+        let pictures = Pictures::to_bytes(pictures);
+        let workers = (0..size).map(|_| Labourer::spawn(&pictures)).collect();
+        Self {
+            workers: RefCell::new(workers),
+            pictures,
+        }
+    }
+
+    /// How many workers share a forward.
+    pub fn size(&self) -> usize {
+        self.workers.borrow().len()
+    }
+
+    /// One forward, its images shared across the workers.
+    pub async fn run(&self, request: &Request) -> Result<Frame, String> {
+        let runs = split(request.prompt.media_frames().len().max(1), self.size());
+        let frame = if runs.len() == 1 {
+            self.ask(0, &Task::Run(request.clone())).await?
+        } else {
+            let asked = Array::new();
+            for (i, (first, images)) in runs.into_iter().enumerate() {
+                let task = Task::Part {
+                    request: request.clone(),
+                    first,
+                    images,
+                };
+                asked.push(&self.workers.borrow()[i].call(&task));
+            }
+            let answers = self.answered(None, Promise::all(&asked)).await?;
+            let parts = Array::from(&answers)
+                .iter()
+                .map(|bytes| Part::from_bytes(&Uint8Array::new(&bytes).to_vec()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())?;
+            self.ask(
+                0,
+                &Task::Join {
+                    request: request.clone(),
+                    parts,
+                },
+            )
+            .await?
+        };
+        Frame::from_bytes(&frame).map_err(|e| e.to_string())
+    }
+
+    async fn ask(&self, worker: usize, task: &Task) -> Result<Vec<u8>, String> {
+        let answer = self.workers.borrow()[worker].call(task);
+        let bytes = self.answered(Some(worker), answer).await?;
+        Ok(Uint8Array::new(&bytes).to_vec())
+    }
+
+    /// The answer, or why not; a worker whose module trapped (a panic) is replaced
+    /// by a fresh one, so the next request finds a working lab.
+    async fn answered(&self, worker: Option<usize>, answer: Promise) -> Result<JsValue, String> {
+        match JsFuture::from(answer).await {
+            Ok(bytes) => Ok(bytes),
+            Err(e) => {
+                if is_trap(&e) {
+                    let mut workers = self.workers.borrow_mut();
+                    let replace: Vec<usize> =
+                        worker.map_or_else(|| (0..workers.len()).collect(), |w| vec![w]);
+                    for w in replace {
+                        workers[w] = Labourer::spawn(&self.pictures);
+                    }
+                }
+                Err(crate::backend::message(e))
+            }
+        }
+    }
+}
