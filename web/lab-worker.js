@@ -1,13 +1,30 @@
-// One of the page's lab workers (crates/app/src/pool.rs): the page's own wasm module,
-// instantiated again here from the compiled module the page sends, so the forwards run
-// off the main thread and nothing is downloaded or compiled twice. Tasks and answers
-// are bytes (lab::Task, lab::Frame, lab::Part); their buffers are transferred.
+// One of the page's labs in a dedicated worker, so forwards never hold the main thread.
+// A CPU lab (crates/app/src/pool.rs) is the page's own wasm module, instantiated again
+// from the compiled module the page sends: nothing is downloaded or compiled twice. The
+// WebGPU lab (crates/app/src/backend.rs) is the WebGPU module, its wasm fetched here
+// with its integrity. Tasks and answers are bytes (lab::Task, lab::Frame, lab::Part)
+// whose buffers are transferred.
 let glue;
 
-async function start({ url, module }) {
+async function start({ url, module, wasm, integrity }) {
+  if (wasm) watchDevices();
   const g = await import(url);
-  await g.default({ module_or_path: module });
+  await g.default({ module_or_path: module ?? fetch(wasm, { integrity }) });
   return g;
+}
+
+// Every device burn asks for is watched, so a lost one (a driver reset, a sleeping
+// laptop) is reported to the page even between forwards. They stay on `labDevices`,
+// where the device-loss test (web/e2e/reliability.test.mjs) reaches them.
+function watchDevices() {
+  const request = GPUAdapter.prototype.requestDevice;
+  self.labDevices = [];
+  GPUAdapter.prototype.requestDevice = async function (...args) {
+    const device = await request.apply(this, args);
+    self.labDevices.push(device);
+    device.lost.then((info) => self.postMessage({ lost: `${info.reason ?? 'unknown'}: ${info.message || 'no message'}` }));
+    return device;
+  };
 }
 
 self.onmessage = ({ data }) => {
@@ -18,10 +35,7 @@ self.onmessage = ({ data }) => {
   glue
     .then((g) => g[data.op](data.bytes))
     .then(
-      (out) => {
-        const bytes = out ?? new Uint8Array(0);
-        self.postMessage({ id: data.id, bytes }, [bytes.buffer]);
-      },
+      (out) => self.postMessage({ id: data.id, out }, out instanceof Uint8Array ? [out.buffer] : []),
       // A trap (a panic) leaves the module unusable: the page replaces this worker.
       (e) => self.postMessage({ id: data.id, error: String(e?.message ?? e), trap: e instanceof WebAssembly.RuntimeError }),
     );

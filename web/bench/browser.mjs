@@ -1,6 +1,7 @@
 // Browser benchmark of the built page (dist/): slider input → heatmap painted,
-// navigation → first heatmap, the heatmap paint alone, the trained model
-// (web/bench/trained.mjs), and the bundle's size.
+// navigation → first heatmap, the heatmap paint alone, the main thread's longest task
+// while every slider is dragged and the mid K step with 1 and 2 workers
+// (web/bench/drags.mjs), the trained model (web/bench/trained.mjs), and the bundle's size.
 // Prints one JSON object. Run by `cargo xtask bench`; not a test.
 //
 //   node bench/browser.mjs [--events N] [--only cpu|webgpu]
@@ -11,6 +12,13 @@ import { execFileSync } from 'node:child_process';
 import { dist, serveDist } from '../serve-dist.mjs';
 import { CONFIGS, open as openAt, sliderToPaint, summary } from './page.mjs';
 import { trainedBench } from './trained.mjs';
+import { drags, kSteps } from './drags.mjs';
+
+// The drags also run at OpenFlamingo's width (on the CPU: SwiftShader's WebGPU takes
+// minutes there); the K step with 1 and 2 workers at mid size with three images, which
+// two workers split 2 + 1.
+const DRAG_SIZES = { ...CONFIGS, openflamingo: 'k=64&depth=6&patch=14&size=224&width=1024&len=16&images=0,8&alpha=1&ff=1' };
+const MID_THREE = 'k=63&depth=6&patch=16&size=224&width=256&len=32&images=0,8,16&alpha=1&ff=1&backend=cpu';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -68,6 +76,17 @@ for (const [webgpu, backend] of [[false, 'cpu'], [true, 'webgpu']]) {
   perBackend.paint_64x900 = { rows: paints.rows, cols: paints.cols, ms: summary(paints.ms) };
   await browser.close();
 }
+
+// The main thread during 2 s drags of every slider, and the mid K step by workers.
+results.main_thread = {};
+for (const [webgpu, backend] of [[false, 'cpu'], [true, 'webgpu']]) {
+  if (ONLY && ONLY !== backend) continue;
+  for (const [size, query] of Object.entries(DRAG_SIZES)) {
+    if (webgpu && size === 'openflamingo') continue;
+    (results.main_thread[backend] ??= {})[size] = await drags(server.origin, `${query}&backend=${backend}`, { webgpu });
+  }
+}
+if (!ONLY || ONLY === 'cpu') results.k_step_workers = { 1: await kSteps(server.origin, MID_THREE, 1), 2: await kSteps(server.origin, MID_THREE, 2) };
 
 // The trained mini-Flamingo runs on the CPU whatever the backend choice.
 if (!ONLY || ONLY === 'cpu') results.trained = await trainedBench(server.origin, EVENTS);

@@ -30,11 +30,11 @@ function firstPaintProbe() {
 }
 
 /** Chromium with `args` (default: `chromiumArgs(webgpu)`) on `origin/?query`, once its
- * first heatmap is painted and its readouts answer the query. */
-export async function open(origin, query, { webgpu = false, args = chromiumArgs(webgpu) } = {}) {
+ * first heatmap is painted and its readouts answer the query; `init` scripts run before the page's. */
+export async function open(origin, query, { webgpu = false, args = chromiumArgs(webgpu), init = [] } = {}) {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.addInitScript(firstPaintProbe);
+  for (const script of [firstPaintProbe, ...init]) await page.addInitScript(script);
   await page.goto(`${origin}/?${query}`);
   await page.waitForFunction(() => window.__firstHeatmap !== undefined, null, { timeout: 300_000 });
   await page.waitForFunction(() => document.querySelector('#identity-diff')?.dataset.query === location.search.slice(1), null, { timeout: 300_000 });

@@ -4,11 +4,16 @@
 //
 // Trunk's own integrity attributes are off (index.html) because the hook rewrites the
 // wasm and a snippet after Trunk hashed them. Here:
-// - an import map lists the integrity of every JavaScript module (the loader's import,
-//   the app's snippets, each WebGPU module URL the page may ask for), so the browser
-//   checks them wherever they are imported;
-// - the loader fetches the page's wasm with its integrity; the WebGPU snippet does the
-//   same for its wasm (stamp-webgpu.mjs writes that hash);
+// - an import map lists the integrity of every JavaScript module the page imports (the
+//   loader's import, the app's snippets), so the browser checks them wherever the page
+//   imports them;
+// - the loader fetches the page's wasm with its integrity; the WebGPU worker does the
+//   same for its wasm (stamp-webgpu.mjs writes that hash into the page's snippet);
+// - the labs' workers (web/lab-worker.js) cannot be checked: no browser takes
+//   `integrity` for a Worker, and import maps do not reach workers. What they run is
+//   the page's own wasm, compiled from the checked fetch and sent to them, or the
+//   WebGPU wasm, checked by its fetch; their JavaScript (lab-worker.js, the wasm-bindgen
+//   glue they import) is not (RELIABILITY.md);
 // - `<script src>`, `modulepreload` and the wasm `preload` carry `integrity` too.
 import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
@@ -33,8 +38,7 @@ export function policy(inlineHashes) {
   ].join('; ');
 }
 
-/** `webgpu`: the WebGPU module's build stamp and tries, as stampWebgpu wrote them. */
-export async function lock(dir, webgpu) {
+export async function lock(dir) {
   const page = join(dir, 'index.html');
   let html = await readFile(page, 'utf8');
   const loader = html.match(/<script type="module">([\s\S]*?)<\/script>/);
@@ -48,10 +52,9 @@ export async function lock(dir, webgpu) {
   const files = (await readdir(dir, { recursive: true })).map((f) => f.split('\\').join('/'));
   const hashes = {};
   for (const f of files.filter((f) => /\.(js|wasm)$/.test(f))) hashes[f] = sri(await readFile(join(dir, f)));
-  for (const f of files.filter((f) => f.endsWith('.js') && f !== 'sw.js' && f !== 'boot.js' && !f.startsWith('webgpu'))) {
+  for (const f of files.filter((f) => f.endsWith('.js') && f !== 'sw.js' && f !== 'boot.js' && f !== 'lab-worker.js' && !f.startsWith('webgpu'))) {
     integrity[base + f] = hashes[f];
   }
-  for (let n = 1; n <= webgpu.tries; n++) integrity[`${base}webgpu.js?v=${webgpu.build}&try=${n}`] = hashes['webgpu.js'];
 
   const newLoader = loader[1].replace(
     `module_or_path: '${appWasm}'`,

@@ -9,5 +9,6 @@ import { writePrecache } from './precache.mjs';
 const dir = process.env.TRUNK_STAGING_DIR;
 if (!dir) throw new Error('run by Trunk as a post_build hook (TRUNK_STAGING_DIR unset)');
 await stripNames(dir);
-await lock(dir, await stampWebgpu(dir));
+await stampWebgpu(dir);
+await lock(dir);
 await writePrecache(dir);

@@ -9,26 +9,21 @@ import { sri } from './lock.mjs';
 
 const PLACEHOLDER = /^const WEBGPU_BUILD = .*;$/m;
 const INTEGRITY = /^const WEBGPU_WASM_INTEGRITY = .*;$/m;
-const TRIES = /^const WEBGPU_TRIES = (\d+);$/m;
 
-/** Stamps the loader snippet; resolves to the build stamp and how many times the page
- * may load the module (the snippet's WEBGPU_TRIES), which lock.mjs lists. */
+/** Stamps the loader snippet with the module's build stamp and its wasm's integrity. */
 export async function stampWebgpu(dir) {
   const hash = createHash('sha256');
   for (const f of ['webgpu.js', 'webgpu_bg.wasm']) hash.update(await readFile(join(dir, f)));
   const build = hash.digest('hex').slice(0, 16);
-  // The wasm's subresource integrity, which the snippet's fetch checks (lock.mjs says why).
+  // The wasm's subresource integrity, which the WebGPU worker's fetch checks (lock.mjs says why).
   const integrity = sri(await readFile(join(dir, 'webgpu_bg.wasm')));
   const snippets = join(dir, 'snippets');
   let stamped = 0;
-  let tries;
   for (const f of await readdir(snippets, { recursive: true })) {
     if (!f.endsWith('.js')) continue;
     const source = await readFile(join(snippets, f), 'utf8');
     if (!PLACEHOLDER.test(source)) continue;
     if (!INTEGRITY.test(source)) throw new Error(`stamp-webgpu: ${f} has no WEBGPU_WASM_INTEGRITY line`);
-    tries = Number(source.match(TRIES)?.[1]);
-    if (!tries) throw new Error(`stamp-webgpu: ${f} has no WEBGPU_TRIES line`);
     const stampedSource = source
       .replace(PLACEHOLDER, `const WEBGPU_BUILD = '${build}';`)
       .replace(INTEGRITY, `const WEBGPU_WASM_INTEGRITY = '${integrity}';`);
@@ -37,5 +32,5 @@ export async function stampWebgpu(dir) {
   }
   if (stamped !== 1) throw new Error(`stamp-webgpu: expected one loader snippet, found ${stamped}`);
   console.log(`stamp-webgpu: WebGPU module ${build}`);
-  return { build, tries };
+
 }

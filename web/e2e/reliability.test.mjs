@@ -189,21 +189,20 @@ test('panic: the banner says what happened and its link reloads with the state (
 });
 
 test('WebGPU device lost: the CPU takes over with a notice, and WebGPU can be tried again', async () => {
-  // The test's own trigger: every device the page gets is kept where the test can destroy it.
-  const keepDevices = () => {
-    window.__devices = [];
-    const request = GPUAdapter.prototype.requestDevice;
-    GPUAdapter.prototype.requestDevice = async function (...args) {
-      const device = await request.apply(this, args);
-      window.__devices.push(device);
-      return device;
-    };
-  };
-  await using(open(server.origin, true, '?backend=webgpu&alpha=0.5', undefined, keepDevices), async ({ page }) => {
+  await using(open(server.origin, true, '?backend=webgpu&alpha=0.5'), async ({ page }) => {
     await page.waitForFunction(() => /^WebGPU/.test(document.querySelector('#backend').textContent), null, { timeout: 120_000 });
     await settled(page);
+    // The WebGPU lab's worker keeps its devices on `labDevices` (web/lab-worker.js).
+    const gpuWorkers = async () => {
+      const out = [];
+      for (const w of page.workers()) if (await w.evaluate(() => Array.isArray(self.labDevices)).catch(() => false)) out.push(w);
+      return out;
+    };
+    const [worker] = await gpuWorkers();
+    assert.ok(worker, 'a worker holds the WebGPU device');
+    assert.equal(await page.evaluate(() => window.GPUAdapter.prototype.requestDevice.toString().includes('[native code]')), true, 'the page itself is not patched');
     const before = await text(page, '#identity-diff');
-    await page.evaluate(() => window.__devices.forEach((d) => d.destroy()));
+    await worker.evaluate(() => self.labDevices.forEach((d) => d.destroy()));
     await page.locator('#gpu-lost').waitFor({ timeout: 30_000 });
     assert.match(await text(page, '#gpu-lost'), /WebGPU stopped: the WebGPU device was lost \(destroyed/);
     await page.waitForFunction(() => /^CPU \(the WebGPU device was lost/.test(document.querySelector('#backend').textContent), null, { timeout: 30_000 });
@@ -214,7 +213,10 @@ test('WebGPU device lost: the CPU takes over with a notice, and WebGPU can be tr
     assert.equal(await text(page, '#tanh-alpha'), Math.tanh(1.5).toFixed(4));
     await page.getByRole('button', { name: 'Try WebGPU again' }).click();
     await page.waitForFunction(() => /^WebGPU/.test(document.querySelector('#backend').textContent), null, { timeout: 120_000 });
-    assert.equal(await page.evaluate(() => window.__devices.length), 2);
+    // A fresh worker with a device of its own; the lost one's worker is gone.
+    const after = await gpuWorkers();
+    assert.equal(after.length, 1, 'one WebGPU worker');
+    assert.equal(await after[0].evaluate(() => self.labDevices.filter((d) => d.lost).length), 1);
     await page.locator('#gpu-lost').waitFor({ state: 'detached', timeout: 10_000 });
   });
 });

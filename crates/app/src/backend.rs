@@ -1,5 +1,6 @@
-//! Which device computes: burn's CPU backend in this module, always; WebGPU in a
-//! second module (`crates/webgpu`), fetched only where the browser offers WebGPU.
+//! Which device computes: burn's CPU backend in this module, always (run in workers,
+//! `pool.rs`); WebGPU in a second module (`crates/webgpu`), fetched only where the
+//! browser offers WebGPU and run in a worker of its own.
 //! The WebGPU compiler stack is most of a module's code, so the page's own module
 //! stays small and draws its first frame before the second one arrives.
 
@@ -7,6 +8,9 @@ use flamingo::burn::tensor::Device;
 use js_sys::Uint8Array;
 use lab::{Frame, NO_ADAPTER, Pictures, Request, Task};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::pool::Labourer;
 
 #[wasm_bindgen(inline_js = r#"
 // The build hook (web/build/stamp-webgpu.mjs) writes the WebGPU module's content hash
@@ -15,54 +19,21 @@ use wasm_bindgen::prelude::*;
 const WEBGPU_BUILD = 'dev';
 const WEBGPU_WASM_INTEGRITY = '';
 // The first try and two after lost devices; the build hook reads this line
-// (stamp-webgpu.mjs) and lists the integrity of exactly these tries (lock.mjs).
+// (stamp-webgpu.mjs).
 const WEBGPU_TRIES = 3;
 export function webgpu_tries() { return WEBGPU_TRIES; }
-// The module is only fetched once the browser has shown it has a GPU adapter. It sits
-// beside the page's module, two folders above this snippet. Each try is its own URL,
-// so a retry after a lost device gets a fresh instance (and a fresh device); the
-// import map lists each try's integrity (web/build/lock.mjs).
-export async function load_webgpu(attempt) {
-  if (!(await navigator.gpu.requestAdapter())) throw new Error('no GPU adapter');
-  const at = (file) => new URL(`../../${file}?v=${WEBGPU_BUILD}&try=${attempt}`, import.meta.url);
-  const module = await import(at('webgpu.js').href);
-  await module.default({ module_or_path: fetch(at('webgpu_bg.wasm'), { integrity: WEBGPU_WASM_INTEGRITY }) });
-  return module;
-}
-// burn asks for its device inside the module; the page watches the device it got, so
-// a lost device (a driver reset, a sleeping laptop) is noticed even between forwards.
-const lostOf = new WeakMap();
-export async function start_webgpu(module, pictures) {
-  const request = GPUAdapter.prototype.requestDevice;
-  const devices = [];
-  GPUAdapter.prototype.requestDevice = async function (...args) {
-    const device = await request.apply(this, args);
-    devices.push(device);
-    return device;
-  };
-  try {
-    const adapter = await module.start(pictures);
-    const lost = Promise.race(devices.map((d) => d.lost)).then((info) => `${info.reason ?? 'unknown'}: ${info.message || 'no message'}`);
-    lostOf.set(module, devices.length ? lost : new Promise(() => {}));
-    return adapter;
-  } finally {
-    GPUAdapter.prototype.requestDevice = request;
-  }
-}
-export function lost_webgpu(module) { return lostOf.get(module); }
-// A forward on a lost device may never finish; the loss answers it instead.
-export function run_webgpu(module, request) {
-  return Promise.race([module.run(request), lostOf.get(module).then((why) => { throw new Error(`the WebGPU device was lost (${why})`); })]);
+// The module is only fetched once the browser has shown it has a GPU adapter.
+export async function has_adapter() { return !!(await navigator.gpu.requestAdapter()); }
+// The module's files sit beside the page's module, two folders above this snippet.
+// Each try is its own URL, so a retry after a lost device gets a fresh instance.
+export function webgpu_files(attempt) {
+  const at = (file) => new URL(`../../${file}?v=${WEBGPU_BUILD}&try=${attempt}`, import.meta.url).href;
+  return [at('webgpu.js'), at('webgpu_bg.wasm'), WEBGPU_WASM_INTEGRITY];
 }
 "#)]
 extern "C" {
-    #[wasm_bindgen(catch)]
-    async fn load_webgpu(attempt: u32) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(catch)]
-    async fn start_webgpu(module: &JsValue, pictures: Uint8Array) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(catch)]
-    async fn run_webgpu(module: &JsValue, request: Uint8Array) -> Result<JsValue, JsValue>;
-    async fn lost_webgpu(module: &JsValue) -> JsValue;
+    async fn has_adapter() -> JsValue;
+    fn webgpu_files(attempt: u32) -> Vec<String>;
     /// How many times the page may load the WebGPU module.
     pub fn webgpu_tries() -> u32;
 }
@@ -72,9 +43,9 @@ pub fn cpu() -> Device {
     Device::flex()
 }
 
-/// The lab in the WebGPU module.
+/// The lab in the WebGPU module, in its own worker.
 pub struct WebGpu {
-    module: JsValue,
+    lab: Labourer,
     /// The adapter's name.
     pub adapter: String,
 }
@@ -88,7 +59,7 @@ pub(crate) fn message(e: JsValue) -> String {
 }
 
 impl WebGpu {
-    /// Fetches the WebGPU module (try `attempt`, from 1) and starts a lab there over
+    /// Starts the WebGPU module (try `attempt`, from 1) in a worker with a lab over
     /// `pictures`, or says why not.
     pub async fn start(pictures: &[Pictures], attempt: u32) -> Result<Self, String> {
         let has_webgpu = web_sys::window()
@@ -97,37 +68,36 @@ impl WebGpu {
         if !has_webgpu {
             return Err("WebGPU unavailable in this browser".to_owned());
         }
-        let module = load_webgpu(attempt).await.map_err(|e| match message(e) {
-            no_adapter if no_adapter == "no GPU adapter" => NO_ADAPTER.to_owned(),
-            detail => {
-                web_sys::console::warn_1(&format!("WebGPU module failed to load: {detail}").into());
-                format!("the WebGPU module failed to load ({detail})")
-            }
-        })?;
-        let bytes = Uint8Array::from(Pictures::to_bytes(pictures).as_slice());
-        let adapter = start_webgpu(&module, bytes).await.map_err(|e| {
-            let detail = message(e);
-            web_sys::console::warn_1(&format!("WebGPU failed to start: {detail}").into());
-            detail
-        })?;
+        if !has_adapter().await.is_truthy() {
+            return Err(NO_ADAPTER.to_owned());
+        }
+        let [js, wasm, integrity]: [String; 3] = webgpu_files(attempt)
+            .try_into()
+            .map_err(|_| "the WebGPU module's files are unknown".to_owned())?;
+        let lab = Labourer::webgpu(&js, &wasm, &integrity);
+        let adapter = JsFuture::from(lab.call("start", &Pictures::to_bytes(pictures)))
+            .await
+            .map_err(|e| {
+                let detail = message(e);
+                web_sys::console::warn_1(&format!("WebGPU failed to start: {detail}").into());
+                detail
+            })?;
         Ok(Self {
-            module,
+            lab,
             adapter: adapter.as_string().unwrap_or_default(),
         })
     }
 
     /// Resolves, with the browser's reason, once the device is lost; never otherwise.
     pub async fn lost(&self) -> String {
-        lost_webgpu(&self.module)
-            .await
-            .as_string()
-            .unwrap_or_default()
+        self.lab.lost().await
     }
 
-    /// One forward in the WebGPU module.
+    /// One forward in the WebGPU module's worker.
     pub async fn run(&self, request: &Request) -> Result<Frame, String> {
-        let bytes = Uint8Array::from(Task::Run(request.clone()).to_bytes().as_slice());
-        let out = run_webgpu(&self.module, bytes).await.map_err(message)?;
+        let out = JsFuture::from(self.lab.call("run", &Task::Run(request.clone()).to_bytes()))
+            .await
+            .map_err(message)?;
         Frame::from_bytes(&Uint8Array::new(&out).to_vec()).map_err(|e| e.to_string())
     }
 }

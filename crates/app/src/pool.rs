@@ -18,42 +18,53 @@ use wasm_bindgen_futures::JsFuture;
 pub const MOST_WORKERS: usize = 4;
 
 #[wasm_bindgen(inline_js = r#"
-const calls = new WeakMap();
+const labs = new WeakMap();
 let next = 0;
-// A worker that answers by message id; every call still out is refused if it fails.
-export function spawn_lab(url, glue, module) {
-  const worker = new Worker(url, { type: 'module' });
+// A lab worker (web/lab-worker.js) that answers by message id. Every call still out is
+// refused if the worker fails, or if its WebGPU device is lost.
+export function spawn_lab(init) {
+  const worker = new Worker(new URL('lab-worker.js', init.base), { type: 'module' });
   const out = new Map();
-  calls.set(worker, out);
+  let lose;
+  const lost = new Promise((ok) => { lose = ok; });
+  labs.set(worker, { out, lost });
   const fail = (why) => {
     for (const { reject } of out.values()) reject(Object.assign(new Error(why), { trap: true }));
     out.clear();
   };
   worker.onmessage = ({ data }) => {
+    if (data.lost !== undefined) {
+      lose(data.lost);
+      fail(`the WebGPU device was lost (${data.lost})`);
+      return;
+    }
     const call = out.get(data.id);
     out.delete(data.id);
-    if (data.error === undefined) call.resolve(data.bytes);
+    if (data.error === undefined) call.resolve(data.out);
     else call.reject(Object.assign(new Error(data.error), { trap: data.trap }));
   };
   worker.onerror = (e) => { e.preventDefault(); fail(`the lab's worker failed (${e.message || 'it could not start'})`); };
   worker.onmessageerror = () => fail("a message from the lab's worker could not be read");
-  worker.postMessage({ url: glue, module });
+  worker.postMessage(init);
   return worker;
 }
 // Transferred, not copied: the bytes belong to the worker from here on.
 export function call_lab(worker, op, bytes) {
   return new Promise((resolve, reject) => {
     const id = ++next;
-    calls.get(worker).set(id, { resolve, reject });
+    labs.get(worker).out.set(id, { resolve, reject });
     worker.postMessage({ id, op, bytes }, [bytes.buffer]);
   });
 }
+// Resolves with the browser's reason once the worker's WebGPU device is lost; never otherwise.
+export function lost_lab(worker) { return labs.get(worker).lost; }
 export function is_trap(e) { return e?.trap === true; }
 export function end_lab(worker) { worker.terminate(); }
 "#)]
 extern "C" {
-    fn spawn_lab(url: &str, glue: &str, module: &JsValue) -> JsValue;
+    fn spawn_lab(init: &js_sys::Object) -> JsValue;
     fn call_lab(worker: &JsValue, op: &str, bytes: Uint8Array) -> Promise;
+    async fn lost_lab(worker: &JsValue) -> JsValue;
     fn is_trap(e: &JsValue) -> bool;
     fn end_lab(worker: &JsValue);
 }
@@ -80,29 +91,55 @@ pub async fn lab_answer(task: Vec<u8>) -> Result<Vec<u8>, JsError> {
     lab::host::answer(&task).await.map_err(|e| JsError::new(&e))
 }
 
-/// One worker, started with the pictures.
-struct Labourer {
+/// One lab worker; ended when dropped.
+pub struct Labourer {
     worker: JsValue,
 }
 
 impl Labourer {
-    fn spawn(pictures: &[u8]) -> Self {
-        let glue = GLUE.with(String::clone);
-        let url = web_sys::Url::new_with_base("lab-worker.js", &glue)
-            .map(|u| u.href())
-            .unwrap_or_else(|_| "lab-worker.js".into());
-        let worker = spawn_lab(&url, &glue, &wasm_bindgen::module());
-        // Started before any task; a failure shows on the first task's answer.
-        let _ = call_lab(&worker, "lab_start", Uint8Array::from(pictures));
-        Self { worker }
+    /// A worker running `url`'s module: the page's own (`module` compiled, sent) or the
+    /// WebGPU module (its `wasm` fetched there with `integrity`).
+    fn spawn(url: &str, module: Option<&JsValue>, wasm: Option<(&str, &str)>) -> Self {
+        let init = js_sys::Object::new();
+        let set = |key: &str, value: &JsValue| {
+            let _ = js_sys::Reflect::set(&init, &key.into(), value);
+        };
+        set("base", &GLUE.with(String::clone).into());
+        set("url", &url.into());
+        if let Some(module) = module {
+            set("module", module);
+        }
+        if let Some((wasm, integrity)) = wasm {
+            set("wasm", &wasm.into());
+            set("integrity", &integrity.into());
+        }
+        Self {
+            worker: spawn_lab(&init),
+        }
     }
 
-    fn call(&self, task: &Task) -> Promise {
-        call_lab(
-            &self.worker,
-            "lab_answer",
-            Uint8Array::from(task.to_bytes().as_slice()),
-        )
+    /// A CPU lab over `pictures`: this very module, compiled once, sent to the worker.
+    fn cpu(pictures: &[u8]) -> Self {
+        let glue = GLUE.with(String::clone);
+        let lab = Self::spawn(&glue, Some(&wasm_bindgen::module()), None);
+        // Started before any task; a failure shows on the first task's answer.
+        let _ = lab.call("lab_start", pictures);
+        lab
+    }
+
+    /// The WebGPU module at `url` in a worker, its wasm fetched with `integrity`.
+    pub fn webgpu(url: &str, wasm: &str, integrity: &str) -> Self {
+        Self::spawn(url, None, Some((wasm, integrity)))
+    }
+
+    /// The export `op` of the worker's module called with `bytes`.
+    pub fn call(&self, op: &str, bytes: &[u8]) -> Promise {
+        call_lab(&self.worker, op, Uint8Array::from(bytes))
+    }
+
+    /// Resolves with the browser's reason once the worker's WebGPU device is lost.
+    pub async fn lost(&self) -> String {
+        lost_lab(&self.worker).await.as_string().unwrap_or_default()
     }
 }
 
@@ -127,7 +164,7 @@ impl Pool {
             .unwrap_or(1.0);
         let size = (cores as usize).clamp(1, MOST_WORKERS);
         let pictures = Pictures::to_bytes(pictures);
-        let workers = (0..size).map(|_| Labourer::spawn(&pictures)).collect();
+        let workers = (0..size).map(|_| Labourer::cpu(&pictures)).collect();
         Self {
             workers: RefCell::new(workers),
             pictures,
@@ -152,7 +189,7 @@ impl Pool {
                     first,
                     images,
                 };
-                asked.push(&self.workers.borrow()[i].call(&task));
+                asked.push(&self.workers.borrow()[i].call("lab_answer", &task.to_bytes()));
             }
             let answers = self.answered(None, Promise::all(&asked)).await?;
             let parts = Array::from(&answers)
@@ -173,7 +210,7 @@ impl Pool {
     }
 
     async fn ask(&self, worker: usize, task: &Task) -> Result<Vec<u8>, String> {
-        let answer = self.workers.borrow()[worker].call(task);
+        let answer = self.workers.borrow()[worker].call("lab_answer", &task.to_bytes());
         let bytes = self.answered(Some(worker), answer).await?;
         Ok(Uint8Array::new(&bytes).to_vec())
     }
@@ -189,7 +226,7 @@ impl Pool {
                     let replace: Vec<usize> =
                         worker.map_or_else(|| (0..workers.len()).collect(), |w| vec![w]);
                     for w in replace {
-                        workers[w] = Labourer::spawn(&self.pictures);
+                        workers[w] = Labourer::cpu(&self.pictures);
                     }
                 }
                 Err(crate::backend::message(e))

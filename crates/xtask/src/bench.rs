@@ -132,6 +132,62 @@ fn ms(v: &Value) -> String {
     })
 }
 
+/// The longest main-thread task while each slider is dragged, per backend and size,
+/// and the mid K step by the number of workers.
+fn main_thread(b: &Value) -> String {
+    let runs: Vec<(String, &Value)> = ["cpu", "webgpu"]
+        .iter()
+        .flat_map(|backend| {
+            b["main_thread"][backend]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(move |(size, v)| (format!("{backend} {size} ({} workers)", v["workers"]), v))
+        })
+        .collect();
+    let mut out = "\n#### Main thread during a 2 s drag of each slider (one `input` per frame, there and back across its range)\n\n\
+        Longest task the Long Tasks API reported in the drag (it reports those over 50 ms; \"none\" means every task was shorter), \
+        how many, and the longest gap between frames, ms.\n\n| slider |"
+        .to_owned();
+    for (name, _) in &runs {
+        out += &format!(" {name} |");
+    }
+    out += "\n|---|";
+    out += &"---:|".repeat(runs.len());
+    out += "\n";
+    let sliders: Vec<String> = runs
+        .first()
+        .and_then(|(_, v)| v["sliders"].as_object())
+        .map(|s| s.keys().cloned().collect())
+        .unwrap_or_default();
+    for slider in sliders {
+        out += &format!("| {slider} |");
+        for (_, v) in &runs {
+            let e = &v["sliders"][&slider];
+            let task = match e["longest_task_ms"].as_f64() {
+                Some(ms) => format!("**{ms:.0}** ({})", e["long_tasks"]),
+                None => "none".into(),
+            };
+            out += &format!(" {task}, gap {} |", ms(&e["longest_frame_gap_ms"]));
+        }
+        out += "\n";
+    }
+    out += "\n| mid K step, three images, CPU | input → painted p50 / p95 ms | forward p50 / p95 ms |\n|---|---:|---:|\n";
+    for n in ["1", "2"] {
+        let e = &b["k_step_workers"][n];
+        out += &format!(
+            "| {} worker{} | {} / {} | {} / {} |\n",
+            e["workers"],
+            if n == "1" { "" } else { "s" },
+            ms(&e["input_to_paint_ms"]["p50"]),
+            ms(&e["input_to_paint_ms"]["p95"]),
+            ms(&e["forward_ms"]["p50"]),
+            ms(&e["forward_ms"]["p95"])
+        );
+    }
+    out
+}
+
 fn tables(all: &Value) -> String {
     let mut out = format!(
         "Run {} on {}.\nCommands: `{}`.\n\n",
@@ -189,6 +245,7 @@ fn tables(all: &Value) -> String {
         let e = &b["backends"][backend]["paint_64x900"]["ms"];
         out += &format!("| {backend} | {} / {} |\n", ms(&e["p50"]), ms(&e["p95"]));
     }
+    out += &main_thread(b);
     let t = &b["trained"];
     let m = &t["measure_100"];
     out += &format!(
