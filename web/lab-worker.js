@@ -9,7 +9,9 @@ let glue;
 async function start({ url, module, wasm, integrity }) {
   if (wasm) watchDevices();
   const g = await import(url);
-  await g.default({ module_or_path: module ?? fetch(wasm, { integrity }) });
+  const exports = await g.default({ module_or_path: module ?? fetch(wasm, { integrity }) });
+  // Where the memory test (web/e2e/reliability.test.mjs) reads this lab's size.
+  self.labMemory = exports.memory;
   return g;
 }
 

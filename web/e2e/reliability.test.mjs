@@ -300,7 +300,11 @@ test('10,000 interactions: the JS heap and the wasm memories grow by less than 5
         functionDeclaration: 'function () { return this.map((m) => m.buffer.byteLength); }',
         returnByValue: true,
       });
-      return { js: usedSize, wasm: result.value.reduce((a, b) => a + b, 0), memories: result.value.length };
+      // And every lab worker's memory (web/lab-worker.js keeps it on `labMemory`).
+      const labs = [];
+      for (const w of page.workers()) labs.push(await w.evaluate(() => self.labMemory?.buffer.byteLength ?? 0).catch(() => 0));
+      const inLabs = labs.filter((b) => b > 0);
+      return { js: usedSize, wasm: result.value.reduce((a, b) => a + b, 0) + inLabs.reduce((a, b) => a + b, 0), memories: result.value.length + inLabs.length, labs: inLabs.length };
     };
     // Interactions that each reach a computation: the gate, K, the sequence and the gate scale.
     const round = async (n) => {
@@ -326,6 +330,7 @@ test('10,000 interactions: the JS heap and the wasm memories grow by less than 5
     const mb = (b) => (b / 2 ** 20).toFixed(2);
     console.log(`memory: JS heap ${mb(start.js)} → ${mb(end.js)} MB; wasm (${end.memories} memories) ${mb(start.wasm)} → ${mb(end.wasm)} MB`);
     assert.ok(start.memories >= 1, 'the page module\'s memory is found');
+    assert.ok(start.labs >= 1 && end.labs === start.labs, `every lab worker's memory is found, the same workers at the end (${start.labs}, ${end.labs})`);
     assert.ok(end.js - start.js < 5 * 2 ** 20, `JS heap grew ${mb(end.js - start.js)} MB`);
     assert.ok(end.wasm - start.wasm < 5 * 2 ** 20, `wasm memories grew ${mb(end.wasm - start.wasm)} MB`);
     assert.deepEqual(problems.console, []);

@@ -13,8 +13,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 /// At most this many workers, whatever `navigator.hardwareConcurrency` says: each
-/// holds its own copy of the weights (up to ~300 MB at width 1024), and a prompt has
-/// at most `bounds::MAX_IMAGES` images to share out.
+/// holds its own copy of the weights (about 250 MB at width 1024, so a wide model is
+/// shared by fewer: `Request::labs_within_cap`), and a prompt has at most
+/// `bounds::MAX_IMAGES` images to share out.
 pub const MOST_WORKERS: usize = 4;
 
 #[wasm_bindgen(inline_js = r#"
@@ -153,6 +154,8 @@ impl Drop for Labourer {
 pub struct Pool {
     workers: RefCell<Vec<Labourer>>,
     pictures: Vec<u8>,
+    /// Pictures per side length, for the memory estimate.
+    count: usize,
 }
 
 impl Pool {
@@ -163,11 +166,13 @@ impl Pool {
             .map(|w| w.navigator().hardware_concurrency())
             .unwrap_or(1.0);
         let size = (cores as usize).clamp(1, MOST_WORKERS);
+        let count = pictures.iter().map(|p| p.rgba.len()).max().unwrap_or(1);
         let pictures = Pictures::to_bytes(pictures);
         let workers = (0..size).map(|_| Labourer::cpu(&pictures)).collect();
         Self {
             workers: RefCell::new(workers),
             pictures,
+            count,
         }
     }
 
@@ -176,9 +181,10 @@ impl Pool {
         self.workers.borrow().len()
     }
 
-    /// One forward, its images shared across the workers.
+    /// One forward, its images shared across as many workers as the memory cap allows.
     pub async fn run(&self, request: &Request) -> Result<Frame, String> {
-        let runs = split(request.prompt.media_frames().len().max(1), self.size());
+        let workers = request.labs_within_cap(self.count, self.size());
+        let runs = split(request.prompt.media_frames().len().max(1), workers);
         let frame = if runs.len() == 1 {
             self.ask(0, &Task::Run(request.clone())).await?
         } else {

@@ -40,13 +40,14 @@ pub struct Request {
 }
 
 impl Request {
-    /// Bytes the lab holds at its peak for this request, estimated from its largest
-    /// allocations (f32 each): the seeded weights, which are built for the largest K
-    /// and depth at this width; the patch features of every sample picture; the
-    /// sequence's media, their keys and values in every layer; every layer's attention
-    /// (kept for the heatmap) and one layer's in flight. What it leaves out (the
-    /// language-model side, the frame's readouts) is small beside these.
-    pub fn memory_estimate(&self, pictures: usize) -> u64 {
+    /// Bytes `labs` labs sharing this request hold at their peak, estimated from their
+    /// largest allocations (f32 each): each lab's seeded weights, which are built for
+    /// the largest K and depth at this width, and its patch features of every sample
+    /// picture; the sequence's media, their keys and values in every layer, every
+    /// layer's attention (kept for the heatmap) and one layer's in flight, which the
+    /// labs share out. What it leaves out (the language-model side, the frame's
+    /// readouts) is small beside these.
+    pub fn memory_estimate(&self, pictures: usize, labs: usize) -> u64 {
         let (heads, dim_head) = bounds::heads(self.width);
         let inner = (heads * dim_head) as u64;
         let width = self.width as u64;
@@ -71,7 +72,17 @@ impl Request {
         let sequence = media * n * width;
         let keys = bounds::DEPTH.1 as u64 * media * (n + k) * 2 * inner;
         let attention = (depth + 1) * heads * media * k * (n + k);
-        4 * (resampler + block + features + sequence + keys + attention)
+        4 * (labs.max(1) as u64 * (resampler + block + features) + sequence + keys + attention)
+    }
+
+    /// How many of `most` labs may share this request within [`bounds::MEMORY_CAP`]:
+    /// each holds its own weights, so a wide model is shared by fewer. At least one;
+    /// whether one fits is the page's check before it asks.
+    pub fn labs_within_cap(&self, pictures: usize, most: usize) -> usize {
+        (1..=most.max(1))
+            .rev()
+            .find(|&labs| self.memory_estimate(pictures, labs) <= bounds::MEMORY_CAP)
+            .unwrap_or(1)
     }
 }
 
@@ -661,7 +672,7 @@ mod tests {
                 prompt: Interleaved::parse(&prompt),
                 ..request(8, 1.0)
             };
-            r.memory_estimate(3)
+            r.memory_estimate(3, 1)
         };
         let mb = |b: u64| b / (1 << 20);
         // The classroom size is small; the mid size the benchmarks use fits easily.
@@ -680,6 +691,40 @@ mod tests {
         assert!(estimate(1024, 128, 6, 8, 480, 4) < largest);
         assert!(estimate(1024, 64, 6, 8, 480, 8) < largest);
         assert!(estimate(1024, 128, 6, 16, 480, 8) < largest);
+    }
+
+    #[test]
+    fn wide_models_are_shared_by_fewer_labs_each_holding_its_weights() {
+        let r = |width, images: usize| Request {
+            width,
+            k: 64,
+            depth: 6,
+            patch: 16,
+            size: 224,
+            prompt: Interleaved::parse(&"<image> a ".repeat(images)),
+            ..request(8, 1.0)
+        };
+        // Each lab adds its own weights and features; the sequence's share does not grow.
+        let (one, two) = (
+            r(1024, 4).memory_estimate(3, 1),
+            r(1024, 4).memory_estimate(3, 2),
+        );
+        let weights = 4
+            * (flamingo::params::resampler(
+                &PerceiverResamplerConfig::new(1024)
+                    .with_depth(6)
+                    .with_heads(8)
+                    .with_dim_head(64)
+                    .with_num_latents(128),
+            ));
+        assert!(two - one > weights, "{one} {two} {weights}");
+        // The mid size shares across every worker; OpenFlamingo's width across fewer than four.
+        assert_eq!(r(256, 4).labs_within_cap(3, 4), 4);
+        let wide = r(1024, 4).labs_within_cap(3, 4);
+        assert!((1..4).contains(&wide), "{wide}");
+        assert!(r(1024, 4).memory_estimate(3, wide) <= bounds::MEMORY_CAP);
+        assert!(r(1024, 4).memory_estimate(3, wide + 1) > bounds::MEMORY_CAP);
+        assert_eq!(r(256, 4).labs_within_cap(3, 0), 1);
     }
 
     #[test]

@@ -254,8 +254,9 @@ pub fn App() -> impl IntoView {
             if choice != BackendChoice::Cpu {
                 gpu_ready.track();
             }
-            // Refused before it is tried: a configuration the browser may not have the memory for.
-            if let Some(refusal) = bounds::over_memory_cap(r.memory_estimate(SAMPLES.len())) {
+            // Refused before it is tried: a configuration the browser may not have the
+            // memory for, even in one worker (the pool shares it out within the cap).
+            if let Some(refusal) = bounds::over_memory_cap(r.memory_estimate(SAMPLES.len(), 1)) {
                 error.set(Some(refusal));
                 return;
             }
