@@ -95,3 +95,34 @@ test('one worker, two and four give the same frames bit for bit', async () => {
   assert.deepEqual(seen[2], seen[1], 'two workers: the frames of one');
   assert.deepEqual(seen[4], seen[1], 'four workers: the frames of one');
 });
+
+test('Measure shares its pieces across the workers: one worker and two count the same, and the frames keep coming', async () => {
+  const tables = {};
+  for (const n of [1, 2]) {
+    const { browser, page, problems } = await open(server.origin, false, '?scale=1', undefined, cores(n));
+    await page.waitForFunction(() => document.querySelector('#caption-text')?.dataset.answers, null, { timeout: 60_000 });
+    await page.getByLabel('Episodes per cell').fill('30');
+    await page.getByLabel('Episodes per cell').dispatchEvent('change');
+    await page.getByRole('button', { name: 'Measure' }).click();
+    await page.waitForFunction(() => Number(document.querySelector('#measure-progress').value) > 0, null, { timeout: 60_000 });
+    // While the workers count, the page draws: ten frames in a row, none late.
+    const gaps = await page.evaluate(async () => {
+      const out = [];
+      let last = performance.now();
+      for (let i = 0; i < 10; i++) {
+        const now = await new Promise((ok) => requestAnimationFrame(ok));
+        out.push(now - last);
+        last = now;
+      }
+      return out;
+    });
+    await page.waitForFunction(() => /episodes in [\d.]+ s/.test(document.querySelector('#measure-status').textContent), null, { timeout: 180_000 });
+    tables[n] = await page.locator('#shots-accuracy tbody tr').evaluateAll((trs) => trs.map((tr) => [Number(tr.dataset.shots), Number(tr.dataset.accuracy)]));
+    console.log(`${n} worker(s): ${await page.locator('#measure-status').textContent()}; frame gaps while counting up to ${Math.max(...gaps).toFixed(1)} ms`);
+    assert.ok(Math.max(...gaps) < 150, `frames while Measure ran: ${gaps.map((g) => g.toFixed(0))}`);
+    assert.equal(tables[n].length, 9);
+    assert.deepEqual(problems, { console: [], foreign: [] });
+    await browser.close();
+  }
+  assert.deepEqual(tables[2], tables[1], 'two workers count what one counts');
+});

@@ -8,6 +8,7 @@
 use std::cell::RefCell;
 
 use js_sys::{Array, Promise, Uint8Array};
+use lab::trained::{Counter, PieceOrder, Trained};
 use lab::{Frame, Lab, Part, Pictures, Request, Task, split};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -92,6 +93,20 @@ pub async fn lab_answer(task: Vec<u8>) -> Result<Vec<u8>, JsError> {
     lab::host::answer(&task).await.map_err(|e| JsError::new(&e))
 }
 
+/// In a worker: the trained model from its weights file, for "Measure".
+#[wasm_bindgen]
+pub fn measure_load(weights: Vec<u8>) -> Result<(), JsError> {
+    let trained = Trained::load(&weights, &crate::backend::cpu()).map_err(|e| JsError::new(&e))?;
+    lab::host::install_counter(Counter::new(trained));
+    Ok(())
+}
+
+/// In a worker: one piece of "Measure" counted (`PieceOrder` in, 8 bytes out).
+#[wasm_bindgen]
+pub async fn measure_count(order: Vec<u8>) -> Result<Vec<u8>, JsError> {
+    lab::host::count(&order).await.map_err(|e| JsError::new(&e))
+}
+
 /// One lab worker; ended when dropped.
 pub struct Labourer {
     worker: JsValue,
@@ -150,10 +165,15 @@ impl Drop for Labourer {
     }
 }
 
+/// The pool once started, shared by the mechanics panels and "Measure".
+pub type Shared = std::rc::Rc<RefCell<Option<std::rc::Rc<Pool>>>>;
+
 /// The CPU's workers.
 pub struct Pool {
     workers: RefCell<Vec<Labourer>>,
     pictures: Vec<u8>,
+    /// The trained model's weights once loaded, for a worker started after a trap.
+    weights: RefCell<Option<Vec<u8>>>,
     /// Pictures per side length, for the memory estimate.
     count: usize,
 }
@@ -172,6 +192,7 @@ impl Pool {
         Self {
             workers: RefCell::new(workers),
             pictures,
+            weights: RefCell::new(None),
             count,
         }
     }
@@ -215,6 +236,34 @@ impl Pool {
         Frame::from_bytes(&frame).map_err(|e| e.to_string())
     }
 
+    /// Every worker loads the trained model from `weights`, for "Measure".
+    pub fn load_trained(&self, weights: &[u8]) {
+        for worker in self.workers.borrow().iter() {
+            // A failure shows on the first count's answer.
+            let _ = worker.call("measure_load", weights);
+        }
+        *self.weights.borrow_mut() = Some(weights.to_vec());
+    }
+
+    /// Counts up to [`Pool::size`] pieces at once, one per worker, in order.
+    pub async fn count(&self, orders: &[PieceOrder]) -> Result<Vec<usize>, String> {
+        let asked = Array::new();
+        for (worker, order) in self.workers.borrow().iter().zip(orders) {
+            asked.push(&worker.call("measure_count", &order.to_bytes()));
+        }
+        let answers = self.answered(None, Promise::all(&asked)).await?;
+        Array::from(&answers)
+            .iter()
+            .map(|bytes| {
+                let le: [u8; 8] = Uint8Array::new(&bytes)
+                    .to_vec()
+                    .try_into()
+                    .map_err(|_| "a count came back malformed".to_owned())?;
+                Ok(u64::from_le_bytes(le) as usize)
+            })
+            .collect()
+    }
+
     async fn ask(&self, worker: usize, task: &Task) -> Result<Vec<u8>, String> {
         let answer = self.workers.borrow()[worker].call("lab_answer", &task.to_bytes());
         let bytes = self.answered(Some(worker), answer).await?;
@@ -233,6 +282,9 @@ impl Pool {
                         worker.map_or_else(|| (0..workers.len()).collect(), |w| vec![w]);
                     for w in replace {
                         workers[w] = Labourer::cpu(&self.pictures);
+                        if let Some(weights) = self.weights.borrow().as_deref() {
+                            let _ = workers[w].call("measure_load", weights);
+                        }
                     }
                 }
                 Err(crate::backend::message(e))

@@ -1,13 +1,32 @@
 //! A lab on its own, in a worker or in the WebGPU module: installed once, then asked
-//! tasks as bytes, one at a time, answering with bytes.
+//! tasks as bytes, one at a time, answering with bytes. A worker may also hold the
+//! trained model and count pieces of "Measure" ([`count`]).
 
 use std::cell::RefCell;
 
 use crate::lab::Lab;
+use crate::trained::{Counter, PieceOrder};
 use crate::wire::Task;
 
 thread_local! {
     static LAB: RefCell<Option<Lab>> = const { RefCell::new(None) };
+    static COUNTER: RefCell<Option<Counter>> = const { RefCell::new(None) };
+}
+
+/// The trained model this thread counts pieces with.
+pub fn install_counter(counter: Counter) {
+    COUNTER.with(|slot| *slot.borrow_mut() = Some(counter));
+}
+
+/// The correct answers of one ordered piece ([`PieceOrder`]), as 8 bytes.
+pub async fn count(order: &[u8]) -> Result<Vec<u8>, String> {
+    let order = PieceOrder::from_bytes(order)?;
+    let mut counter = COUNTER
+        .with(|slot| slot.borrow_mut().take())
+        .ok_or("the trained model is busy or not loaded here")?;
+    let counted = counter.count(&order).await;
+    COUNTER.with(|slot| *slot.borrow_mut() = Some(counter));
+    Ok((counted? as u64).to_le_bytes().to_vec())
 }
 
 /// The lab this thread answers with, replacing any before it.

@@ -796,34 +796,6 @@ mod tests {
         }
     }
 
-    /// The pool's promise: labs that each resample some of the images and one that
-    /// joins the parts give the frame one lab computes alone, bit for bit.
-    #[test]
-    fn parts_from_several_labs_join_to_one_labs_frame_bit_for_bit() {
-        let prompt = Interleaved::parse("a <image> cat b <image> dog <image> c <video:2> d");
-        for (k, alpha, head) in [(8, 1.0, None), (5, -2.5, Some(3)), (12, 0.7, Some(0))] {
-            let r = Request {
-                prompt: prompt.clone(),
-                head,
-                ..request(k, alpha)
-            };
-            let alone = resolved(lab().run(&r)).unwrap().to_bytes();
-            for workers in 2..=4 {
-                let mut labs: Vec<Lab> = (0..workers).map(|_| lab()).collect();
-                let parts: Vec<Part> = split(4, workers)
-                    .into_iter()
-                    .zip(&mut labs)
-                    .map(|((first, images), lab)| resolved(lab.part(&r, first, images)).unwrap())
-                    .collect();
-                let joined = resolved(labs[0].join(&r, &parts)).unwrap().to_bytes();
-                assert!(
-                    joined == alone,
-                    "k {k} alpha {alpha}: {workers} labs differ"
-                );
-            }
-        }
-    }
-
     #[test]
     fn parts_that_miss_an_image_or_come_out_of_order_are_refused() {
         let r = request(8, 1.0);

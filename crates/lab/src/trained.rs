@@ -275,6 +275,75 @@ impl Measurement {
     }
 }
 
+/// One piece of a [`Measurement`], named so that a worker holding the same model can
+/// count it: the measurement (`n`, `seed`), the piece's index in its
+/// [`Measurement::pieces`], and the gate scale.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PieceOrder {
+    pub n: usize,
+    pub seed: u64,
+    pub index: usize,
+    pub scale: f32,
+}
+
+impl PieceOrder {
+    /// The order as bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        [self.n as u64, self.seed, self.index as u64]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .chain(self.scale.to_le_bytes())
+            .collect()
+    }
+
+    /// An order from [`PieceOrder::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        let bad = || "malformed piece order".to_owned();
+        if bytes.len() != 28 {
+            return Err(bad());
+        }
+        let word =
+            |i: usize| u64::from_le_bytes(bytes[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+        let size = |v: u64| usize::try_from(v).map_err(|_| bad());
+        Ok(Self {
+            n: size(word(0))?,
+            seed: word(1),
+            index: size(word(2))?,
+            scale: f32::from_le_bytes(bytes[24..28].try_into().expect("4 bytes")),
+        })
+    }
+}
+
+/// The model in a worker, counting the pieces of a measurement it is sent by index;
+/// the measurement's episodes are drawn once.
+pub struct Counter {
+    trained: Trained,
+    pieces: Option<((usize, u64), Vec<Piece>)>,
+}
+
+impl Counter {
+    pub fn new(trained: Trained) -> Self {
+        Self {
+            trained,
+            pieces: None,
+        }
+    }
+
+    /// How many of the ordered piece's episodes are answered right.
+    pub async fn count(&mut self, order: &PieceOrder) -> Result<usize, String> {
+        let key = (order.n, order.seed);
+        if self.pieces.as_ref().is_none_or(|(k, _)| *k != key) {
+            let pieces = Measurement::new(order.n, order.seed).pieces();
+            self.pieces = Some((key, pieces));
+        }
+        let pieces = &self.pieces.as_ref().expect("just drawn").1;
+        let piece = pieces
+            .get(order.index)
+            .ok_or_else(|| format!("no piece {} of {}", order.index, pieces.len()))?;
+        Ok(self.trained.count(piece, order.scale).await)
+    }
+}
+
 impl Caption {
     /// Every logit equals the frozen LM's alone.
     pub fn lm_identical(&self) -> bool {
@@ -462,6 +531,39 @@ mod tests {
         let first = &pieces[0].episodes[0];
         let step = resolved(trained.answer(&first.prompt, 1.0));
         assert_eq!(step.probabilities.len(), WORDS.len());
+    }
+
+    #[test]
+    fn a_counter_counts_an_ordered_piece_as_the_page_counts_it() {
+        let trained = looking_at(blue_triangle());
+        let pieces = Measurement::new(12, 5).pieces();
+        let mut counter = Counter::new(Trained::load(WEIGHTS, &Device::flex()).unwrap());
+        for index in [0, 5, pieces.len() - 1] {
+            let order = PieceOrder {
+                n: 12,
+                seed: 5,
+                index,
+                scale: 0.5,
+            };
+            let back = PieceOrder::from_bytes(&order.to_bytes()).unwrap();
+            assert_eq!(back, order);
+            assert_eq!(
+                resolved(counter.count(&back)).unwrap(),
+                resolved(trained.count(&pieces[index], 0.5))
+            );
+        }
+        let beyond = PieceOrder {
+            n: 12,
+            seed: 5,
+            index: pieces.len(),
+            scale: 1.0,
+        };
+        assert!(
+            resolved(counter.count(&beyond))
+                .unwrap_err()
+                .contains("no piece 36 of 36")
+        );
+        assert!(PieceOrder::from_bytes(&[0; 27]).is_err());
     }
 
     #[test]

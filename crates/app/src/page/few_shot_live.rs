@@ -1,10 +1,10 @@
 //! Few-shot, live: one episode built from the controls, with its mask and the
 //! trained model's answer; and "Measure", which counts accuracy against the number
-//! of shots over seeded episodes, piece by piece so the page keeps drawing.
+//! of shots over seeded episodes, its pieces shared across the pool's workers so the
+//! page's own thread only draws.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen_futures::JsFuture;
 
 use super::trained::{Model, with_model};
 use super::{Slider, now_ms, report};
@@ -12,7 +12,7 @@ use crate::trained_figures as figures;
 use crate::url_state::UrlState;
 use crate::{canvas, download};
 use flamingo::{MaskRule, MediaMask};
-use lab::trained::{Measurement, PIECE};
+use lab::trained::{Measurement, PIECE, PieceOrder};
 use mini::inference::Step;
 use mini::scene::Rng;
 use mini::vocab::{Episode, IMAGE, Task, word};
@@ -23,18 +23,6 @@ const DEFAULT_N: usize = 100;
 const MAX_N: usize = 1000;
 /// The same seed `flamingo mini eval` uses by default, so its episodes are these.
 const MEASURE_SEED: u64 = 0;
-/// Work between two chances for the page to draw and take input.
-const SLICE_MS: f64 = 30.0;
-
-/// Lets the browser handle input and paint before the work goes on.
-async fn let_the_page_draw() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
-}
 
 fn episode_of(s: &UrlState) -> Episode {
     Episode::sample(&mut Rng::new(s.episode), s.task, s.shots)
@@ -45,6 +33,7 @@ pub(super) fn FewShotLive(
     state: RwSignal<UrlState>,
     model: Model,
     loaded: RwSignal<Option<Result<(), String>>>,
+    pool: crate::pool::Shared,
 ) -> impl IntoView {
     let episode = Memo::new(move |_| state.with(episode_of));
     let scale = Memo::new(move |_| state.with(|s| s.scale));
@@ -75,42 +64,51 @@ pub(super) fn FewShotLive(
     // Asked for by "Cancel"; the loop stops before its next piece.
     let cancelled = RwSignal::new(false);
     let seconds = RwSignal::new(None::<f64>);
+    let failed = RwSignal::new(None::<String>);
     let plot = NodeRef::<leptos::html::Canvas>::new();
     let measure = {
-        let model = model.clone();
         move || {
+            let Some(pool) = pool.borrow().clone() else {
+                return;
+            };
             if running.get_untracked() {
                 return;
             }
             let (n, scale) = (n.get_untracked(), state.with_untracked(|s| s.scale));
-            let model = model.clone();
             running.set(true);
             cancelled.set(false);
+            failed.set(None);
             seconds.set(None);
             measured_scale.set(scale);
             spawn_local(async move {
                 let start = now_ms();
                 let mut m = Measurement::new(n, MEASURE_SEED);
                 measurement.set(Some(m.clone()));
-                let mut slice = now_ms();
-                for piece in m.pieces() {
+                let pieces = m.pieces();
+                // One piece per worker at a time; the table fills as each round returns.
+                for (round, some) in pieces.chunks(pool.size()).enumerate() {
                     if cancelled.get_untracked() {
                         break;
                     }
-                    let Some(correct) =
-                        with_model(&model, async |t| t.count(&piece, scale).await).await
-                    else {
-                        break;
-                    };
-                    m.add(&piece, correct);
-                    if now_ms() - slice > SLICE_MS {
-                        measurement.set(Some(m.clone()));
-                        let_the_page_draw().await;
-                        slice = now_ms();
+                    let orders: Vec<PieceOrder> = (0..some.len())
+                        .map(|i| PieceOrder {
+                            n,
+                            seed: MEASURE_SEED,
+                            index: round * pool.size() + i,
+                            scale,
+                        })
+                        .collect();
+                    match pool.count(&orders).await {
+                        Ok(counts) => some.iter().zip(counts).for_each(|(p, c)| m.add(p, c)),
+                        Err(e) => {
+                            failed.set(Some(e));
+                            break;
+                        }
                     }
+                    measurement.set(Some(m.clone()));
                 }
                 measurement.set(Some(m));
-                if !cancelled.get_untracked() {
+                if !cancelled.get_untracked() && failed.with_untracked(Option::is_none) {
                     seconds.set(Some((now_ms() - start) / 1000.0));
                 }
                 running.set(false);
@@ -225,6 +223,7 @@ pub(super) fn FewShotLive(
                 <progress id="measure-progress" max=move || measurement.with(|m| m.as_ref().map_or(1, |m| m.progress().1)).to_string()
                     value=move || measurement.with(|m| m.as_ref().map_or(0, |m| m.progress().0)).to_string()></progress>
                 <span id="measure-status" role="status">{move || match (measurement.with(|m| m.as_ref().map(Measurement::progress)), seconds.get()) {
+                    (Some((done, all)), None) if failed.with(Option::is_some) && !running.get() => format!("Stopped after {done} of {all} episodes: {}", failed.get().unwrap_or_default()),
                     (Some((done, all)), None) if cancelled.get() && !running.get() => format!("Cancelled after {done} of {all} episodes; the table keeps the numbers of shots counted in full."),
                     (Some((done, all)), None) => format!("{done} of {all} episodes"),
                     (Some((_, all)), Some(s)) => format!("{all} episodes in {s:.1} s, at gate scale {}", measured_scale.get()),

@@ -131,6 +131,7 @@ pub fn App() -> impl IntoView {
         }
     });
     let labs = Rc::new(RefCell::new(Labs::default()));
+    let pool: crate::pool::Shared = Rc::default();
 
     // The URL follows the state, replacing rather than pushing history entries. A write
     // costs about 2 ms, so during a drag it waits until the input rests (BENCHMARKS.md,
@@ -156,15 +157,16 @@ pub fn App() -> impl IntoView {
     // Start-up: pictures and the CPU, once.
     let gpu_pictures = StoredValue::new(None::<Vec<Pictures>>);
     {
-        let labs = labs.clone();
+        let (labs, pool) = (labs.clone(), pool.clone());
         spawn_local(async move {
             let pictures = load_pictures(error).await;
             if let Some(p) = pictures.iter().find(|p| p.size == bounds::SIZES[0]) {
                 clip.set(Some(clip_features(&p.rgba[0], p.size)));
             }
-            let pool = Pool::start(&pictures);
-            workers.set(pool.size());
-            labs.borrow_mut().cpu = Some(Rc::new(pool));
+            let started = Rc::new(Pool::start(&pictures));
+            workers.set(started.size());
+            *pool.borrow_mut() = Some(started.clone());
+            labs.borrow_mut().cpu = Some(started);
             gpu_pictures.set_value(Some(pictures));
             samples_ready.set(true);
         });
@@ -210,14 +212,14 @@ pub fn App() -> impl IntoView {
     // compilation would otherwise hold up that frame.
     {
         let start_gpu = start_gpu.clone();
-        let model = trained_model.clone();
+        let (model, pool) = (trained_model.clone(), pool.clone());
         let started = StoredValue::new(false);
         Effect::new(move |_| {
             if started.get_value() || (frame.with(Option::is_none) && error.with(Option::is_none)) {
                 return;
             }
             started.set_value(true);
-            trained::load(model.clone(), trained_loaded);
+            trained::load(model.clone(), trained_loaded, pool.clone());
             let start_gpu = start_gpu.clone();
             // After the next paint: the rAF callback runs before it, the timeout after.
             request_animation_frame(move || set_timeout(start_gpu, std::time::Duration::ZERO));
@@ -333,7 +335,7 @@ pub fn App() -> impl IntoView {
         <tour::Tour state=state />
         <main>
             <trained::TrainedPanel state=state model=trained_model.clone() loaded=trained_loaded />
-            <few_shot_live::FewShotLive state=state model=trained_model loaded=trained_loaded />
+            <few_shot_live::FewShotLive state=state model=trained_model loaded=trained_loaded pool=pool />
             <gate_schedule::GateSchedule loaded=trained_loaded />
             <GatePanel state=state frame=frame frame_query=frame_query />
             <ResamplerPanel state=state frame=frame layer=layer head=head />

@@ -484,9 +484,18 @@ pub(super) fn TrainedPanel(
 }
 
 /// Fetches the weights after the first frame and builds the model on the CPU.
-pub(super) fn load(model: Model, loaded: RwSignal<Option<Result<(), String>>>) {
+/// Fetches the weights and loads the model here (captions) and in every worker of the
+/// pool ("Measure").
+pub(super) fn load(
+    model: Model,
+    loaded: RwSignal<Option<Result<(), String>>>,
+    pool: crate::pool::Shared,
+) {
     spawn_local(async move {
         let result = fetch::bytes(WEIGHTS).await.and_then(|bytes| {
+            if let Some(pool) = pool.borrow().as_ref() {
+                pool.load_trained(&bytes);
+            }
             Trained::load(&bytes, &crate::backend::cpu())
                 .map_err(|e| format!("the trained weights could not be read: {e}"))
         });
