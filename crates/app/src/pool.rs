@@ -165,12 +165,27 @@ impl Drop for Labourer {
     }
 }
 
+/// What a request's parts depend on: not the gates, the mask rule or the words.
+type PartsKey = (Vec<usize>, [usize; 6], Option<usize>, usize);
+
+fn parts_key(r: &Request, workers: usize) -> PartsKey {
+    (
+        r.prompt.media_frames(),
+        [r.k, r.depth, r.patch, r.size, r.width, r.layer],
+        r.head,
+        workers,
+    )
+}
+
 /// The pool once started, shared by the mechanics panels and "Measure".
 pub type Shared = std::rc::Rc<RefCell<Option<std::rc::Rc<Pool>>>>;
 
 /// The CPU's workers.
 pub struct Pool {
     workers: RefCell<Vec<Labourer>>,
+    /// The last shared forward's parts: a gate, the mask rule or the words moving
+    /// needs only the join, one message instead of a round of parts first.
+    parts: RefCell<Option<(PartsKey, Vec<Part>)>>,
     pictures: Vec<u8>,
     /// The trained model's weights once loaded, for a worker started after a trap.
     weights: RefCell<Option<Vec<u8>>>,
@@ -191,6 +206,7 @@ impl Pool {
         let workers = (0..size).map(|_| Labourer::cpu(&pictures)).collect();
         Self {
             workers: RefCell::new(workers),
+            parts: RefCell::new(None),
             pictures,
             weights: RefCell::new(None),
             count,
@@ -209,21 +225,21 @@ impl Pool {
         let frame = if runs.len() == 1 {
             self.ask(0, &Task::Run(request.clone())).await?
         } else {
-            let asked = Array::new();
-            for (i, (first, images)) in runs.into_iter().enumerate() {
-                let task = Task::Part {
-                    request: request.clone(),
-                    first,
-                    images,
-                };
-                asked.push(&self.workers.borrow()[i].call("lab_answer", &task.to_bytes()));
-            }
-            let answers = self.answered(None, Promise::all(&asked)).await?;
-            let parts = Array::from(&answers)
-                .iter()
-                .map(|bytes| Part::from_bytes(&Uint8Array::new(&bytes).to_vec()))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| e.to_string())?;
+            let key = parts_key(request, workers);
+            let cached = self
+                .parts
+                .borrow()
+                .as_ref()
+                .filter(|(k, _)| *k == key)
+                .map(|(_, parts)| parts.clone());
+            let parts = match cached {
+                Some(parts) => parts,
+                None => {
+                    let parts = self.parts_of(request, &runs).await?;
+                    *self.parts.borrow_mut() = Some((key, parts.clone()));
+                    parts
+                }
+            };
             self.ask(
                 0,
                 &Task::Join {
@@ -234,6 +250,29 @@ impl Pool {
             .await?
         };
         Frame::from_bytes(&frame).map_err(|e| e.to_string())
+    }
+
+    /// Each run of images resampled by its own worker, at once.
+    async fn parts_of(
+        &self,
+        request: &Request,
+        runs: &[(usize, usize)],
+    ) -> Result<Vec<Part>, String> {
+        let asked = Array::new();
+        for (i, &(first, images)) in runs.iter().enumerate() {
+            let task = Task::Part {
+                request: request.clone(),
+                first,
+                images,
+            };
+            asked.push(&self.workers.borrow()[i].call("lab_answer", &task.to_bytes()));
+        }
+        let answers = self.answered(None, Promise::all(&asked)).await?;
+        Array::from(&answers)
+            .iter()
+            .map(|bytes| Part::from_bytes(&Uint8Array::new(&bytes).to_vec()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())
     }
 
     /// Every worker loads the trained model from `weights`, for "Measure".
