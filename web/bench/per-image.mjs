@@ -1,8 +1,8 @@
 // How a K step's cost grows with the images in the prompt, at mid size on the CPU:
 // the page's own "last forward" readout and input → paint, medians of 20 K steps,
-// for one, two and three images, two rounds. The resampler runs on each image
-// alone, so this bounds what splitting images across Web Workers could win
-// (BENCHMARKS.md, "Where the targets stand"). Not run by `cargo xtask bench`.
+// for one, two and three images, two rounds, with the page's pool of workers (set
+// `navigator.hardwareConcurrency` to 1 in page.mjs's `init` to see one worker alone;
+// BENCHMARKS.md, issue 15). Not run by `cargo xtask bench`.
 //
 //   node bench/per-image.mjs
 import { serveDist } from '../serve-dist.mjs';
