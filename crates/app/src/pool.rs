@@ -190,7 +190,7 @@ pub struct Pool {
     /// The trained model's weights once loaded, for a worker started after a trap.
     weights: RefCell<Option<Vec<u8>>>,
     /// Pictures per side length, for the memory estimate.
-    count: usize,
+    per_size: usize,
 }
 
 impl Pool {
@@ -201,7 +201,7 @@ impl Pool {
             .map(|w| w.navigator().hardware_concurrency())
             .unwrap_or(1.0);
         let size = (cores as usize).clamp(1, MOST_WORKERS);
-        let count = pictures.iter().map(|p| p.rgba.len()).max().unwrap_or(1);
+        let per_size = pictures.iter().map(|p| p.rgba.len()).max().unwrap_or(1);
         let pictures = Pictures::to_bytes(pictures);
         let workers = (0..size).map(|_| Labourer::cpu(&pictures)).collect();
         Self {
@@ -209,7 +209,7 @@ impl Pool {
             parts: RefCell::new(None),
             pictures,
             weights: RefCell::new(None),
-            count,
+            per_size,
         }
     }
 
@@ -220,7 +220,7 @@ impl Pool {
 
     /// One forward, its images shared across as many workers as the memory cap allows.
     pub async fn run(&self, request: &Request) -> Result<Frame, String> {
-        let workers = request.labs_within_cap(self.count, self.size());
+        let workers = request.labs_within_cap(self.per_size, self.size());
         let runs = split(request.prompt.media_frames().len().max(1), workers);
         let frame = if runs.len() == 1 {
             self.ask(0, &Task::Run(request.clone())).await?
@@ -258,21 +258,19 @@ impl Pool {
         request: &Request,
         runs: &[(usize, usize)],
     ) -> Result<Vec<Part>, String> {
-        let asked = Array::new();
-        for (i, &(first, images)) in runs.iter().enumerate() {
-            let task = Task::Part {
+        let tasks = runs.iter().map(|&(first, images)| {
+            Task::Part {
                 request: request.clone(),
                 first,
                 images,
-            };
-            asked.push(&self.workers.borrow()[i].call("lab_answer", &task.to_bytes()));
-        }
-        let answers = self.answered(None, Promise::all(&asked)).await?;
-        Array::from(&answers)
+            }
+            .to_bytes()
+        });
+        self.ask_each("lab_answer", tasks)
+            .await?
             .iter()
-            .map(|bytes| Part::from_bytes(&Uint8Array::new(&bytes).to_vec()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| e.to_string())
+            .map(|bytes| Part::from_bytes(bytes).map_err(|e| e.to_string()))
+            .collect()
     }
 
     /// Every worker loads the trained model from `weights`, for "Measure".
@@ -286,21 +284,36 @@ impl Pool {
 
     /// Counts up to [`Pool::size`] pieces at once, one per worker, in order.
     pub async fn count(&self, orders: &[PieceOrder]) -> Result<Vec<usize>, String> {
-        let asked = Array::new();
-        for (worker, order) in self.workers.borrow().iter().zip(orders) {
-            asked.push(&worker.call("measure_count", &order.to_bytes()));
-        }
-        let answers = self.answered(None, Promise::all(&asked)).await?;
-        Array::from(&answers)
-            .iter()
+        self.ask_each("measure_count", orders.iter().map(PieceOrder::to_bytes))
+            .await?
+            .into_iter()
             .map(|bytes| {
-                let le: [u8; 8] = Uint8Array::new(&bytes)
-                    .to_vec()
+                let le: [u8; 8] = bytes
                     .try_into()
                     .map_err(|_| "a count came back malformed".to_owned())?;
                 Ok(u64::from_le_bytes(le) as usize)
             })
             .collect()
+    }
+
+    /// `op` on the first workers at once, one argument each, in order; their answers.
+    async fn ask_each(
+        &self,
+        op: &str,
+        args: impl Iterator<Item = Vec<u8>>,
+    ) -> Result<Vec<Vec<u8>>, String> {
+        let asked: Array = self
+            .workers
+            .borrow()
+            .iter()
+            .zip(args)
+            .map(|(worker, bytes)| worker.call(op, &bytes))
+            .collect();
+        let answers = self.answered(None, Promise::all(&asked)).await?;
+        Ok(Array::from(&answers)
+            .iter()
+            .map(|bytes| Uint8Array::new(&bytes).to_vec())
+            .collect())
     }
 
     async fn ask(&self, worker: usize, task: &Task) -> Result<Vec<u8>, String> {

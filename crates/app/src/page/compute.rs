@@ -10,7 +10,6 @@ use super::{SAMPLES, now_ms};
 use crate::auto_pick::{AutoPick, Measured, Used, Workload};
 use crate::backend::WebGpu;
 use crate::canvas;
-use crate::pool::Pool;
 use crate::scheduler::{Flight, LatestWins};
 use crate::sequence::prompt;
 use crate::url_state::{BackendChoice, UrlState, bounds};
@@ -23,7 +22,8 @@ pub(super) type Job = (Request, BackendChoice, String);
 #[derive(Default)]
 pub(super) struct Labs {
     pub(super) queue: LatestWins<Job>,
-    pub(super) cpu: Option<Rc<Pool>>,
+    /// The CPU's workers, once started; "Measure" shares the same handle.
+    pub(super) cpu: crate::pool::Shared,
     pub(super) gpu: Option<Rc<WebGpu>>,
     pub(super) auto: AutoPick,
 }
@@ -56,7 +56,7 @@ pub(super) async fn run_on(
         let webgpu = labs.borrow().gpu.clone().ok_or(MISSING)?;
         webgpu.run(request).await
     } else {
-        let pool = labs.borrow().cpu.clone().ok_or(MISSING)?;
+        let pool = labs.borrow().cpu.borrow().clone().ok_or(MISSING)?;
         pool.run(request).await
     };
     result.map(|f| (f, now_ms() - start))

@@ -130,8 +130,11 @@ pub fn App() -> impl IntoView {
             let _ = root.class_list().toggle_with_force("projector", on);
         }
     });
-    let labs = Rc::new(RefCell::new(Labs::default()));
     let pool: crate::pool::Shared = Rc::default();
+    let labs = Rc::new(RefCell::new(Labs {
+        cpu: pool.clone(),
+        ..Labs::default()
+    }));
 
     // The URL follows the state, replacing rather than pushing history entries. A write
     // costs about 2 ms, so during a drag it waits until the input rests (BENCHMARKS.md,
@@ -157,7 +160,7 @@ pub fn App() -> impl IntoView {
     // Start-up: pictures and the CPU, once.
     let gpu_pictures = StoredValue::new(None::<Vec<Pictures>>);
     {
-        let (labs, pool) = (labs.clone(), pool.clone());
+        let pool = pool.clone();
         spawn_local(async move {
             let pictures = load_pictures(error).await;
             if let Some(p) = pictures.iter().find(|p| p.size == bounds::SIZES[0]) {
@@ -165,8 +168,7 @@ pub fn App() -> impl IntoView {
             }
             let started = Rc::new(Pool::start(&pictures));
             workers.set(started.size());
-            *pool.borrow_mut() = Some(started.clone());
-            labs.borrow_mut().cpu = Some(started);
+            *pool.borrow_mut() = Some(started);
             gpu_pictures.set_value(Some(pictures));
             samples_ready.set(true);
         });
