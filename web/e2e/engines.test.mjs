@@ -22,7 +22,7 @@ after(() => server?.close());
 
 // The trained model's vocabulary (crates/mini/src/vocab.rs), less <pad>, <image> and
 // <eoc>, which a caption never shows.
-const VOCABULARY = new Set([':', 'a', 'red', 'green', 'blue', 'yellow', 'purple', 'orange', 'circle', 'square', 'triangle', 'cross', 'colour', 'shape']);
+const VOCABULARY = new Set([':', 'a', 'red', 'green', 'blue', 'yellow', 'purple', 'orange', 'circle', 'square', 'triangle', 'cross', 'colour', 'shape', 'an', 'and', 'nothing', 'shows']);
 
 const ALPHA = { label: 'Gate alpha' };
 const IMAGE = (j) => ({ label: `Image ${j} position` });

@@ -13,9 +13,28 @@ use flamingo::state_dict::write_f32;
 
 const USAGE: &str = "usage: flamingo forward IN.safetensors OUT.safetensors";
 
+/// What `flamingo --help` prints.
+const HELP: &str = "\
+usage: flamingo <command> …
+
+  forward IN.safetensors OUT.safetensors
+        run one OpenFlamingo 2.0.1 module (perceiver_resampler or
+        gated_cross_attention_block) on burn's CPU backend: IN holds its state_dict,
+        inputs and metadata (see README.md), OUT gets the output tensor `out`
+  mini caption | few-shot | eval
+        the trained mini-Flamingo; `flamingo mini --help` for more
+  -h, --help
+        this help
+";
+
 fn run(args: &[String]) -> anyhow::Result<()> {
-    if args.first().map(String::as_str) == Some("mini") {
-        return mini::run(&args[1..]);
+    match args.first().map(String::as_str) {
+        Some("mini") => return mini::run(&args[1..]),
+        Some("--help" | "-h" | "help") => {
+            print!("{HELP}");
+            return Ok(());
+        }
+        _ => {}
     }
     let [command, input, output] = args else {
         bail!("{USAGE} | {}", mini::USAGE.trim_start_matches("usage: "))

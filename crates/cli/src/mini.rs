@@ -9,11 +9,33 @@ use flamingo::burn::tensor::Device;
 use mini::evaluate::evaluate;
 use mini::inference::{Step, caption, caption_text, few_shot, resolved};
 use mini::scene::Picture;
-use mini::vocab::{WORDS, depends_on_image};
+use mini::vocab::{WORDS, is_attribute};
 use mini::{Gating, MiniFlamingo, weights};
 use serde_json::{Value, json};
 
 pub const USAGE: &str = "usage: flamingo mini caption IMAGE [--scale S] | flamingo mini few-shot EPISODE.json [--scale S] | flamingo mini eval [--episodes N] [--seed S]";
+
+/// What `flamingo mini --help` prints.
+pub const HELP: &str = "\
+usage: flamingo mini <command> [options]
+
+The trained mini-Flamingo (its weights are built in). Each command prints one JSON object.
+
+  caption IMAGE            caption a PNG or JPEG: \"a red circle and a blue square\", \"nothing\"
+                           (padded to a square with its border's colour, averaged to 32 × 32)
+  few-shot EPISODE.json    answer a few-shot episode:
+                           {\"shots\": [{\"image\": \"a.png\", \"answer\": \"red\"}, …], \"query\": \"q.png\"}
+                           (paths relative to the file; answers are colour or shape words)
+  eval                     seeded accuracies: captions per look, background, two objects and
+                           blank pictures; few-shot per task and 0–8 shots; at scale 1 and 0
+
+options:
+  --scale S                multiply every gate's α before its tanh (1: as trained; 0: the
+                           frozen language model alone)
+  --episodes N             pictures per caption set and episodes per cell (eval; default 200)
+  --seed S                 the evaluation's seed (eval; default 0)
+  -h, --help               this help
+";
 
 const WEIGHTS: &[u8] = include_bytes!("../../../assets/mini-flamingo.safetensors");
 
@@ -165,7 +187,7 @@ fn load_episode(path: &Path) -> anyhow::Result<(Vec<(Picture, u32)>, Picture)> {
                 .iter()
                 .position(|w| *w == word)
                 .map(|t| t as u32)
-                .filter(|&t| depends_on_image(t))
+                .filter(|&t| is_attribute(t))
                 .with_context(|| {
                     format!("episode {name}: shot {i}'s answer `{word}` is not a colour or shape word the model knows")
                 })?;
@@ -177,6 +199,11 @@ fn load_episode(path: &Path) -> anyhow::Result<(Vec<(Picture, u32)>, Picture)> {
 }
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
+    if args.iter().any(|a| a == "--help" || a == "-h") || args.first().is_some_and(|a| a == "help")
+    {
+        print!("{HELP}");
+        return Ok(());
+    }
     let (positional, options) = parse(args)?;
     let scale = options.scale.unwrap_or(1.0);
     let out = match positional.as_slice() {

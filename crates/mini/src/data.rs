@@ -1,8 +1,10 @@
 //! Training text: captions and few-shot episodes, drawn from a seed.
 //!
 //! The language model (stage 2) reads only the tokens; the Flamingo stage reads the
-//! same mix with its pictures. Episodes hide the task in half the draws, as
-//! evaluation always does, so the model must learn to read it from the shots.
+//! same mix with its pictures. Captions show blank, one-object and two-object
+//! pictures; episodes show one object each (the two tasks are ambiguous for two).
+//! Episodes hide the task in half the draws, as evaluation always does, so the model
+//! must learn to read it from the shots.
 
 use crate::scene::{Rng, Scene};
 use crate::vocab::{EOC, MAX_SHOTS, Prompt, Task};
@@ -19,7 +21,7 @@ pub struct Mix {
 /// A complete training sequence: a caption, or an episode with its answer and `<eoc>`.
 pub fn example(rng: &mut Rng, mix: Mix) -> Prompt {
     if rng.chance(mix.captions) {
-        return Prompt::caption(Scene::sample(rng));
+        return Prompt::caption(Scene::sample_any(rng));
     }
     let task = Task::ALL[rng.below(Task::ALL.len())];
     let shots: Vec<Scene> = (0..rng.below(MAX_SHOTS + 1))

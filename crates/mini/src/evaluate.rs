@@ -1,4 +1,5 @@
-//! Seeded evaluation: caption accuracy, and few-shot accuracy per task and per number
+//! Seeded evaluation: caption accuracy per look, background, two objects and blank
+//! pictures, and few-shot accuracy per task and per number
 //! of shots with the task never named. The same seed draws the same episodes
 //! everywhere, so the CLI, the tests and the page count the same thing.
 
@@ -9,22 +10,99 @@ use serde::{Deserialize, Serialize};
 
 use crate::inference::{CAPTION_WORDS, generate, next_words};
 use crate::model::MiniFlamingo;
-use crate::scene::{Picture, Rng, Scene};
-use crate::vocab::{CAPTION_PROMPT, Episode, MAX_SHOTS, Task, colour_of, shape_of};
+use crate::scene::{Colour, Draw, Family, Look, Picture, Rng, Scene, Shape};
+use crate::vocab::{
+    CAPTION_PROMPT, EOC, Episode, MAX_SHOTS, Task, colour_of, description, read_caption, shape_of,
+};
+
+/// How well a set of pictures is captioned, as fractions in `[0, 1]`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CaptionScore {
+    /// The first colour word written is the first object's colour (one-object sets).
+    pub colour: f64,
+    /// The first shape word written is the first object's shape (one-object sets).
+    pub shape: f64,
+    /// The caption names exactly the picture's objects, left to right (`nothing` when blank).
+    pub objects: f64,
+    /// The caption's words are exactly the description's, articles included.
+    pub words: f64,
+}
 
 /// Accuracies, as fractions in `[0, 1]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
-    /// Captions whose colour word is the scene's colour.
-    pub caption_colour: f64,
-    /// Captions whose shape word is the scene's shape.
-    pub caption_shape: f64,
+    /// Per set of pictures ([`CaptionSet::name`]): one object in each look, one object on
+    /// each background family, two objects, blank.
+    pub captions: BTreeMap<String, CaptionScore>,
     /// Per task, accuracy at 0, 1, …, 8 shots.
     pub few_shot: BTreeMap<String, Vec<f64>>,
     /// Per number of shots, the mean over tasks.
     pub few_shot_mean: Vec<f64>,
-    /// Episodes per task and number of shots; captions drawn.
+    /// Episodes per task and number of shots; captions per set.
     pub episodes: usize,
+}
+
+/// The sets of pictures captions are counted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaptionSet {
+    /// One object drawn in this look, on any background.
+    Look(Look),
+    /// One object in any look, on this family of background.
+    Background(Family),
+    /// Two objects side by side.
+    Two,
+    /// Nothing drawn.
+    Blank,
+}
+
+impl CaptionSet {
+    pub fn all() -> Vec<CaptionSet> {
+        Look::ALL
+            .map(CaptionSet::Look)
+            .into_iter()
+            .chain(Family::ALL.map(CaptionSet::Background))
+            .chain([CaptionSet::Two, CaptionSet::Blank])
+            .collect()
+    }
+
+    pub fn name(self) -> String {
+        match self {
+            CaptionSet::Look(l) => l.name().to_owned(),
+            CaptionSet::Background(f) => format!("{} background", f.name()),
+            CaptionSet::Two => "two objects".to_owned(),
+            CaptionSet::Blank => "blank".to_owned(),
+        }
+    }
+
+    /// Its seeded stream's cell, apart from every episode cell.
+    fn cell(self) -> u64 {
+        match self {
+            CaptionSet::Look(l) => 200 + l as u64,
+            CaptionSet::Background(f) => 300 + f as u64,
+            CaptionSet::Two => 400,
+            CaptionSet::Blank => 401,
+        }
+    }
+
+    fn draw(self) -> Draw {
+        match self {
+            CaptionSet::Look(l) => Draw {
+                objects: 1,
+                look: Some(l),
+                ..Draw::default()
+            },
+            CaptionSet::Background(f) => Draw {
+                objects: 1,
+                family: Some(f),
+                ..Draw::default()
+            },
+            CaptionSet::Two => Draw {
+                objects: 2,
+                ..Draw::default()
+            },
+            CaptionSet::Blank => Draw::default(),
+        }
+    }
 }
 
 /// Pictures are drawn per batch, not all at once, to bound memory.
@@ -44,10 +122,10 @@ pub fn episodes(seed: u64, task: Task, shots: usize, n: usize) -> Vec<Episode> {
         .collect()
 }
 
-/// `n` scenes to caption.
-pub fn caption_scenes(seed: u64, n: usize) -> Vec<Scene> {
-    let mut rng = stream(seed, 0);
-    (0..n).map(|_| Scene::sample(&mut rng)).collect()
+/// `n` scenes of a set to caption.
+pub fn caption_scenes(seed: u64, set: CaptionSet, n: usize) -> Vec<Scene> {
+    let mut rng = stream(seed, set.cell());
+    (0..n).map(|_| Scene::draw(&mut rng, set.draw())).collect()
 }
 
 /// How many episodes' first answered word is right, all in one batch: the page
@@ -76,13 +154,13 @@ pub async fn few_shot_accuracy(model: &MiniFlamingo, episodes: &[Episode], gatin
     correct as f64 / episodes.len().max(1) as f64
 }
 
-/// Caption accuracies (colour, shape) over scenes.
+/// How well scenes are captioned.
 pub async fn caption_accuracy(
     model: &MiniFlamingo,
     scenes: &[Scene],
     gating: Gating,
-) -> (f64, f64) {
-    let (mut colour, mut shape) = (0, 0);
+) -> CaptionScore {
+    let mut counts = [0usize; 4];
     for chunk in scenes.chunks(BATCH) {
         let prompts: Vec<(Vec<u32>, Vec<Picture>)> = chunk
             .iter()
@@ -93,19 +171,41 @@ pub async fn caption_accuracy(
             .iter()
             .zip(chunk)
         {
-            colour +=
-                (steps.iter().find_map(|s| colour_of(s.token)) == Some(scene.colour)) as usize;
-            shape += (steps.iter().find_map(|s| shape_of(s.token)) == Some(scene.shape)) as usize;
+            let first = scene.objects.first();
+            let colour = steps.iter().find_map(|s| colour_of(s.token));
+            let shape = steps.iter().find_map(|s| shape_of(s.token));
+            let words: Vec<u32> = steps.iter().map(|s| s.token).collect();
+            let named: Vec<(Colour, Shape)> =
+                scene.objects.iter().map(|o| (o.colour, o.shape)).collect();
+            let mut description = description(scene);
+            description.push(EOC);
+            for (count, right) in counts.iter_mut().zip([
+                first.is_some_and(|o| colour == Some(o.colour)),
+                first.is_some_and(|o| shape == Some(o.shape)),
+                read_caption(&words) == Some(named),
+                words == description,
+            ]) {
+                *count += right as usize;
+            }
         }
     }
     let n = scenes.len().max(1) as f64;
-    (colour as f64 / n, shape as f64 / n)
+    let [colour, shape, objects, words] = counts.map(|c| c as f64 / n);
+    CaptionScore {
+        colour,
+        shape,
+        objects,
+        words,
+    }
 }
 
-/// The whole evaluation: `n` captions, and `n` episodes per task and per 0–8 shots.
+/// The whole evaluation: `n` captions per set, and `n` episodes per task and per 0–8 shots.
 pub async fn evaluate(model: &MiniFlamingo, n: usize, seed: u64, gating: Gating) -> Evaluation {
-    let (caption_colour, caption_shape) =
-        caption_accuracy(model, &caption_scenes(seed, n), gating).await;
+    let mut captions = BTreeMap::new();
+    for set in CaptionSet::all() {
+        let score = caption_accuracy(model, &caption_scenes(seed, set, n), gating).await;
+        captions.insert(set.name(), score);
+    }
     let mut few_shot = BTreeMap::new();
     for task in Task::ALL {
         let mut per_shots = Vec::with_capacity(MAX_SHOTS + 1);
@@ -118,8 +218,7 @@ pub async fn evaluate(model: &MiniFlamingo, n: usize, seed: u64, gating: Gating)
         .map(|k| few_shot.values().map(|v| v[k]).sum::<f64>() / few_shot.len() as f64)
         .collect();
     Evaluation {
-        caption_colour,
-        caption_shape,
+        captions,
         few_shot,
         few_shot_mean,
         episodes: n,

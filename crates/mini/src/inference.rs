@@ -13,7 +13,7 @@ use flamingo::Gating;
 
 use crate::model::{Batch, MiniFlamingo};
 use crate::scene::Picture;
-use crate::vocab::{A, CAPTION_PROMPT, EOC, IMAGE, PAD, episode_tokens, word};
+use crate::vocab::{CAPTION_PROMPT, EOC, IMAGE, PAD, episode_tokens, word};
 
 /// One generated word and the distribution it was taken from.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,10 +128,10 @@ pub async fn generate(
     out
 }
 
-/// The most words a caption gets: "colour shape <eoc>" needs three.
-pub const CAPTION_WORDS: usize = 6;
+/// The most words a caption gets: "an orange circle and an orange cross <eoc>" needs eight.
+pub const CAPTION_WORDS: usize = 8;
 
-/// The words generated after `<image> a` for one picture, `<eoc>` last if it came.
+/// The words generated after `<image> shows` for one picture, `<eoc>` last if it came.
 pub async fn caption(model: &MiniFlamingo, picture: &Picture, gating: Gating) -> Vec<Step> {
     generate(
         model,
@@ -144,10 +144,12 @@ pub async fn caption(model: &MiniFlamingo, picture: &Picture, gating: Gating) ->
     .expect("one prompt")
 }
 
-/// The caption as read: the prompt's `a`, then the generated words without `<eoc>`.
+/// The caption as read: the generated words without `<eoc>`.
 pub fn caption_text(steps: &[Step]) -> String {
-    std::iter::once(word(A))
-        .chain(steps.iter().filter(|s| s.token != EOC).map(Step::word))
+    steps
+        .iter()
+        .filter(|s| s.token != EOC)
+        .map(Step::word)
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -176,6 +178,7 @@ pub async fn few_shot(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vocab::A;
 
     #[test]
     fn a_step_takes_the_likeliest_word_text_may_hold() {

@@ -6,7 +6,8 @@
 //! the core's [`flamingo::PerceiverResampler`] and [`flamingo::GatedCrossAttentionBlock`]s,
 //! which alone are trained. It is a toy of the mechanism, not of Flamingo's quality.
 //!
-//! - [`scene`]: the drawn scenes (a contract), their seeded generator, fitting any picture to 32 × 32.
+//! - [`scene`]: the drawn scenes (a contract) and their seeded generator; [`geometry`]: the
+//!   shapes' signed distances; [`picture`]: any picture fitted to 32 × 32.
 //! - [`vocab`]: words, captions and few-shot episodes.
 //! - [`encoder`], [`language_model`], [`model`]: the modules and the Flamingo wiring.
 //! - [`inference`], [`evaluate`]: greedy generation and seeded accuracies.
@@ -16,10 +17,12 @@
 pub mod data;
 pub mod encoder;
 pub mod evaluate;
+pub mod geometry;
 pub mod inference;
 pub mod language_model;
 pub mod log;
 pub mod model;
+pub mod picture;
 pub mod scene;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod training;

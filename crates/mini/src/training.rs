@@ -11,17 +11,17 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::activation::log_softmax;
+use burn::tensor::activation::{log_sigmoid, log_softmax};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use flamingo::{Gating, seeded};
 
 use crate::data::{Mix, example, targets};
-use crate::encoder::{VisionEncoder, pixels};
+use crate::encoder::{GRID, VisionEncoder, pixels};
 use crate::language_model::LanguageModel;
 pub use crate::log::{LogEntry, StageRecord};
 use crate::model::{Batch, MiniFlamingo, MiniFlamingoConfig, token_tensor};
-use crate::scene::{Colour, Rng, Scene, Shape};
-use crate::vocab::{Prompt, depends_on_image, shape_token};
+use crate::scene::{Colour, Rng, SIDE, Scene, Shape};
+use crate::vocab::{Prompt, picture_decided};
 
 /// Everything a run depends on; saved beside the weights.
 #[derive(Config, Debug)]
@@ -30,7 +30,7 @@ pub struct TrainingConfig {
     pub model: MiniFlamingoConfig,
     #[config(default = 2026)]
     pub seed: u64,
-    #[config(default = 800)]
+    #[config(default = 1000)]
     pub encoder_steps: usize,
     #[config(default = 64)]
     pub encoder_batch: usize,
@@ -42,20 +42,20 @@ pub struct TrainingConfig {
     pub lm_batch: usize,
     #[config(default = 2e-3)]
     pub lm_lr: f64,
-    #[config(default = 2000)]
+    #[config(default = 2700)]
     pub flamingo_steps: usize,
     #[config(default = 32)]
     pub flamingo_batch: usize,
     #[config(default = 1e-3)]
     pub flamingo_lr: f64,
     /// Steps of each ablation run (logs only).
-    #[config(default = 300)]
+    #[config(default = 200)]
     pub ablation_steps: usize,
     /// The fast-gate ablation's learning rate on α, as a multiple of the others'.
     #[config(default = 100.0)]
     pub fast_gate_lr: f64,
     /// Captions among training sequences; the rest are episodes.
-    #[config(default = 0.4)]
+    #[config(default = 0.5)]
     pub caption_share: f32,
     /// Training episodes whose task word is written.
     #[config(default = 0.5)]
@@ -106,22 +106,57 @@ pub struct Variant {
     pub steps: usize,
 }
 
-/// The encoder's pretraining heads: colour and shape from each feature's maximum over the grid.
+/// The encoder's pretraining heads: which colours and which shapes the picture holds
+/// (none, one or two of each), from each feature's maximum over the grid; and, per
+/// patch, the colour and shape of the object it lies on, or background.
 #[derive(Module, Debug)]
 struct Heads {
     encoder: VisionEncoder,
     colour: Linear,
     shape: Linear,
+    patch_colour: Linear,
+    patch_shape: Linear,
 }
 
 impl Heads {
-    fn forward(&self, pixels: Tensor<4>) -> [Tensor<2>; 2] {
-        let pooled = self.encoder.forward(pixels).max_dim(1).squeeze_dim::<2>(1);
+    /// `[b, colours]` and `[b, shapes]` for the picture; `[b·64, colours + 1]` and
+    /// `[b·64, shapes + 1]` per patch.
+    fn forward(&self, pixels: Tensor<4>) -> [Tensor<2>; 4] {
+        let features = self.encoder.features(pixels);
+        let [b, v, d] = features.dims();
+        let pooled = features.clone().max_dim(1).squeeze_dim::<2>(1);
+        let patches = features.reshape([b * v, d]);
         [
             self.colour.forward(pooled.clone()),
             self.shape.forward(pooled),
+            self.patch_colour.forward(patches.clone()),
+            self.patch_shape.forward(patches),
         ]
     }
+}
+
+/// Per patch of each scene, row by row: the index of the colour and of the shape of the
+/// object whose box (2 px wider) holds the patch's centre, or the count of colours
+/// (shapes) for background. Only the picture-level heads know a scene holds two
+/// objects; these make each patch's feature say which object it belongs to, so the
+/// resampler can tell two objects' colours and shapes apart.
+fn patch_labels(scenes: &[Scene]) -> (Vec<u32>, Vec<u32>) {
+    let cell = SIDE as f32 / GRID as f32;
+    let (mut colours, mut shapes) = (Vec::new(), Vec::new());
+    for scene in scenes {
+        for row in 0..GRID {
+            for col in 0..GRID {
+                let (x, y) = ((col as f32 + 0.5) * cell, (row as f32 + 0.5) * cell);
+                let on = scene.objects.iter().find(|o| {
+                    let h = o.half_extent() + 2.0;
+                    (x - o.x).abs() <= h && (y - o.y).abs() <= h
+                });
+                colours.push(on.map_or(Colour::ALL.len(), |o| o.colour as usize) as u32);
+                shapes.push(on.map_or(Shape::ALL.len(), |o| o.shape as usize) as u32);
+            }
+        }
+    }
+    (colours, shapes)
 }
 
 /// `log p(target)` per row of `[n, classes]` logits.
@@ -132,6 +167,22 @@ fn picked(logits: Tensor<2>, targets: &[u32]) -> Tensor<1> {
         &logits.device(),
     );
     log_softmax(logits, 1).gather(1, index).reshape([n])
+}
+
+/// Binary cross-entropy of `[n, classes]` logits against which classes are present, summed
+/// over classes and averaged over rows.
+fn present(logits: Tensor<2>, truth: &[Vec<bool>]) -> Tensor<1> {
+    let [n, classes] = logits.dims();
+    let y = Tensor::<2>::from_data(
+        TensorData::new(
+            truth.iter().flatten().map(|&t| t as u8 as f32).collect(),
+            [n, classes],
+        ),
+        &logits.device(),
+    );
+    let on = log_sigmoid(logits.clone()) * y.clone();
+    let off = log_sigmoid(logits.neg()) * (y.neg() + 1.0);
+    (on + off).sum().neg() / n as f32
 }
 
 fn weights(values: Vec<f32>, device: &Device) -> Tensor<1> {
@@ -163,9 +214,10 @@ impl Targets {
             text: Vec::new(),
         };
         for tokens in sequences {
-            for target in targets(tokens, len) {
+            let decided = picture_decided(tokens);
+            for (i, target) in targets(tokens, len).into_iter().enumerate() {
                 let (id, image, text) = match target {
-                    Some(id) if depends_on_image(id) => (id, 1.0, 0.0),
+                    Some(id) if decided[i + 1] => (id, 1.0, 0.0),
                     Some(id) => (id, 0.0, 1.0),
                     None => (0, 0.0, 0.0),
                 };
@@ -198,7 +250,9 @@ impl Targets {
     }
 }
 
-/// Stage 1: the encoder learns to name colour and shape; the heads are then dropped.
+/// Stage 1: the encoder learns to name the colours and shapes present; the heads are
+/// then dropped. The accuracy is the share of fresh pictures whose colours (shapes) are
+/// all named and no other.
 pub fn train_encoder(
     config: &TrainingConfig,
     device: &Device,
@@ -209,6 +263,8 @@ pub fn train_encoder(
         encoder: config.model.encoder.init(d),
         colour: LinearConfig::new(dim, Colour::ALL.len()).init(d),
         shape: LinearConfig::new(dim, Shape::ALL.len()).init(d),
+        patch_colour: LinearConfig::new(dim, Colour::ALL.len() + 1).init(d),
+        patch_shape: LinearConfig::new(dim, Shape::ALL.len() + 1).init(d),
     })
     .train();
     let mut rng = Rng::new(config.seed ^ 1);
@@ -220,34 +276,37 @@ pub fn train_encoder(
         progress,
         |model| {
             let scenes: Vec<Scene> = (0..config.encoder_batch)
-                .map(|_| Scene::sample(&mut rng))
+                .map(|_| Scene::sample_any(&mut rng))
                 .collect();
-            let [colour, shape] = model.forward(pixels(&render(&scenes), device));
-            picked(colour, &colour_ids(&scenes)).neg().mean()
-                + picked(shape, &shape_ids(&scenes)).neg().mean()
+            let [colour, shape, patch_colour, patch_shape] =
+                model.forward(pixels(&render(&scenes), device));
+            let (patch_colours, patch_shapes) = patch_labels(&scenes);
+            let patches = patch_colours.len() as f32;
+            present(colour, &colours(&scenes))
+                + present(shape, &shapes(&scenes))
+                + (picked(patch_colour, &patch_colours).sum()
+                    + picked(patch_shape, &patch_shapes).sum())
+                .neg()
+                    / patches
         },
     );
     // Accuracy on scenes the encoder never saw.
-    let scenes: Vec<Scene> = (0..500).map(|_| Scene::sample(&mut rng)).collect();
+    let scenes: Vec<Scene> = (0..500).map(|_| Scene::sample_any(&mut rng)).collect();
     let heads = model.valid();
-    let [colour, shape] = heads.forward(pixels(&render(&scenes), &device.clone().inner()));
-    let accuracy = |logits: Tensor<2>, truth: Vec<u32>| {
-        let guess: Vec<i64> = logits
-            .argmax(1)
-            .into_data()
-            .convert::<i64>()
-            .try_to_vec()
-            .expect("indices");
-        guess
+    let [colour, shape, ..] = heads.forward(pixels(&render(&scenes), &device.clone().inner()));
+    let accuracy = |logits: Tensor<2>, truth: Vec<Vec<bool>>| {
+        let said: Vec<f32> = logits.into_data().try_to_vec().expect("logits");
+        let classes = truth[0].len();
+        truth
             .iter()
-            .zip(&truth)
-            .filter(|(g, t)| **g == **t as i64)
+            .zip(said.chunks(classes))
+            .filter(|(t, s)| t.iter().zip(s.iter()).all(|(&t, &s)| t == (s > 0.0)))
             .count() as f64
             / truth.len() as f64
     };
     let acc = [
-        accuracy(colour, colour_ids(&scenes)),
-        accuracy(shape, shape_ids(&scenes)),
+        accuracy(colour, colours(&scenes)),
+        accuracy(shape, shapes(&scenes)),
     ];
     (model.encoder, record, acc)
 }
@@ -256,18 +315,29 @@ fn render(scenes: &[Scene]) -> Vec<crate::scene::Picture> {
     scenes.iter().map(Scene::render).collect()
 }
 
-fn colour_ids(scenes: &[Scene]) -> Vec<u32> {
+/// Per scene, which of the six colours it holds.
+fn colours(scenes: &[Scene]) -> Vec<Vec<bool>> {
     scenes
         .iter()
-        .map(|s| Colour::ALL.iter().position(|&c| c == s.colour).unwrap() as u32)
+        .map(|s| {
+            Colour::ALL
+                .iter()
+                .map(|&c| s.objects.iter().any(|o| o.colour == c))
+                .collect()
+        })
         .collect()
 }
 
-fn shape_ids(scenes: &[Scene]) -> Vec<u32> {
-    let first = shape_token(Shape::ALL[0]);
+/// Per scene, which of the four shapes it holds.
+fn shapes(scenes: &[Scene]) -> Vec<Vec<bool>> {
     scenes
         .iter()
-        .map(|s| shape_token(s.shape) - first)
+        .map(|s| {
+            Shape::ALL
+                .iter()
+                .map(|&c| s.objects.iter().any(|o| o.shape == c))
+                .collect()
+        })
         .collect()
 }
 

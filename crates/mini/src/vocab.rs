@@ -1,18 +1,22 @@
 //! The mini-Flamingo's words and the two kinds of text it reads: captions and few-shot episodes.
 //!
-//! - Caption: `<image> a red circle <eoc>`, generated from the prompt `<image> a`
-//!   ([`CAPTION_PROMPT`]): after `<image>` alone, an episode's `:` is as likely as a
-//!   caption, so the prompt says which, as Flamingo's "<image> A photo of" does.
+//! - Caption: `<image> shows a red circle and an orange square <eoc>`, objects left to
+//!   right, or `<image> shows nothing <eoc>` for a blank picture; generated from the
+//!   prompt `<image> shows` ([`CAPTION_PROMPT`]): after `<image>` alone, an episode's `:`
+//!   is as likely as a caption, so the prompt says which, as Flamingo's "<image> A photo
+//!   of" does.
 //! - Episode: shots `<image> : red <eoc>`, then the query `<image> :`, whose answer is
 //!   the next word. The task (colour or shape) is only in the shots' answers; training
 //!   sometimes names it (`<image> colour : red <eoc>`), evaluation never does.
 
 use crate::scene::{Colour, Picture, Rng, Scene, Shape};
 
-/// Every word, by id. Image markers are plain tokens to the language model.
-pub const WORDS: [&str; 17] = [
+/// Every word, by id. Image markers are plain tokens to the language model. The
+/// second edition added the last four: what captions of two objects, of a blank
+/// picture and of an orange one need, and the caption prompt's verb.
+pub const WORDS: [&str; 21] = [
     "<pad>", "<image>", "<eoc>", ":", "a", "red", "green", "blue", "yellow", "purple", "orange",
-    "circle", "square", "triangle", "cross", "colour", "shape",
+    "circle", "square", "triangle", "cross", "colour", "shape", "an", "and", "nothing", "shows",
 ];
 
 pub const PAD: u32 = 0;
@@ -23,9 +27,13 @@ pub const A: u32 = 4;
 const FIRST_COLOUR: u32 = 5;
 const FIRST_SHAPE: u32 = 11;
 const FIRST_TASK: u32 = 15;
+pub const AN: u32 = 17;
+pub const AND: u32 = 18;
+pub const NOTHING: u32 = 19;
+pub const SHOWS: u32 = 20;
 
-/// What a caption is generated from: `<image> a`.
-pub const CAPTION_PROMPT: [u32; 2] = [IMAGE, A];
+/// What a caption is generated from: `<image> shows`.
+pub const CAPTION_PROMPT: [u32; 2] = [IMAGE, SHOWS];
 
 /// Longest sequence the language model is built for: eight named shots and a query.
 pub const MAX_LEN: usize = 48;
@@ -54,10 +62,83 @@ pub fn shape_of(id: u32) -> Option<Shape> {
         .and_then(|i| Shape::ALL.get(i as usize).copied())
 }
 
-/// What a word says about the picture: a colour or shape word. Other words are
-/// structure, predictable from the text alone.
-pub fn depends_on_image(id: u32) -> bool {
+/// A colour or shape word: what a few-shot answer may be.
+pub fn is_attribute(id: u32) -> bool {
     colour_of(id).is_some() || shape_of(id).is_some()
+}
+
+/// "an" before a vowel: only "orange" has one.
+pub fn article(c: Colour) -> u32 {
+    if c.word().starts_with(['a', 'e', 'i', 'o', 'u']) {
+        AN
+    } else {
+        A
+    }
+}
+
+/// What a caption says after `shows`: `a red circle and an orange square`, objects left
+/// to right, or `nothing`.
+pub fn description(scene: &Scene) -> Vec<u32> {
+    if scene.objects.is_empty() {
+        return vec![NOTHING];
+    }
+    let mut words = Vec::with_capacity(4 * scene.objects.len());
+    for (i, o) in scene.objects.iter().enumerate() {
+        if i > 0 {
+            words.push(AND);
+        }
+        words.extend([
+            article(o.colour),
+            colour_token(o.colour),
+            shape_token(o.shape),
+        ]);
+    }
+    words
+}
+
+/// Tokens as words, space-separated.
+pub fn sentence(ids: &[u32]) -> String {
+    ids.iter().map(|&t| word(t)).collect::<Vec<_>>().join(" ")
+}
+
+/// What a generated caption names, left to right: `Some([])` for `nothing`; `None`
+/// when the words do not read as a caption (`<eoc>` and anything after it are ignored).
+pub fn read_caption(words: &[u32]) -> Option<Vec<(Colour, Shape)>> {
+    let end = words.iter().position(|&t| t == EOC).unwrap_or(words.len());
+    let words = &words[..end];
+    if words == [NOTHING] {
+        return Some(Vec::new());
+    }
+    words
+        .split(|&t| t == AND)
+        .map(|object| match *object {
+            [article, colour, shape] if article == A || article == AN => {
+                Some((colour_of(colour)?, shape_of(shape)?))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Per token, whether the picture decides it: every word of a caption after `shows`
+/// (`<eoc>` included: one object or two), and an episode's answer. Other words are
+/// structure, predictable from the text alone. Training reports the two losses apart.
+pub fn picture_decided(tokens: &[u32]) -> Vec<bool> {
+    let mut in_caption = false;
+    let mut after_colon = false;
+    tokens
+        .iter()
+        .map(|&t| {
+            let decided = in_caption || after_colon;
+            after_colon = t == COLON;
+            if t == SHOWS {
+                in_caption = true;
+            } else if t == EOC {
+                in_caption = false;
+            }
+            decided
+        })
+        .collect()
 }
 
 /// What a few-shot episode asks about its pictures.
@@ -81,11 +162,18 @@ impl Task {
         FIRST_TASK + self as u32
     }
 
-    /// The answer's token for a scene.
+    /// The answer's token for a scene of one object.
+    ///
+    /// # Panics
+    /// If the scene is blank.
     pub fn answer(self, scene: &Scene) -> u32 {
+        let object = scene
+            .objects
+            .first()
+            .expect("an episode's scene has an object");
         match self {
-            Task::Colour => colour_token(scene.colour),
-            Task::Shape => shape_token(scene.shape),
+            Task::Colour => colour_token(object.colour),
+            Task::Shape => shape_token(object.shape),
         }
     }
 
@@ -122,16 +210,13 @@ pub struct Prompt {
 }
 
 impl Prompt {
-    /// `<image> a red circle <eoc>`: the whole caption, for training.
+    /// `<image> shows a red circle <eoc>`: the whole caption, for training.
     pub fn caption(scene: Scene) -> Prompt {
+        let mut tokens = CAPTION_PROMPT.to_vec();
+        tokens.extend(description(&scene));
+        tokens.push(EOC);
         Prompt {
-            tokens: vec![
-                IMAGE,
-                A,
-                colour_token(scene.colour),
-                shape_token(scene.shape),
-                EOC,
-            ],
+            tokens,
             scenes: vec![scene],
         }
     }
@@ -154,11 +239,7 @@ impl Prompt {
     }
 
     pub fn text(&self) -> String {
-        self.tokens
-            .iter()
-            .map(|&t| word(t))
-            .collect::<Vec<_>>()
-            .join(" ")
+        sentence(&self.tokens)
     }
 
     /// `true` at each `<image>` token: the core's `media_locations`.
@@ -176,7 +257,7 @@ pub struct Episode {
 }
 
 impl Episode {
-    /// `shots` random scenes, then a random query, the task never named.
+    /// `shots` random scenes of one object, then a random query, the task never named.
     pub fn sample(rng: &mut Rng, task: Task, shots: usize) -> Episode {
         let scenes: Vec<Scene> = (0..shots).map(|_| Scene::sample(rng)).collect();
         let query = Scene::sample(rng);
@@ -200,8 +281,31 @@ mod tests {
         let blue_cross = Scene::with(&mut rng, Shape::Cross, Colour::Blue);
         assert_eq!(
             Prompt::caption(red_circle.clone()).text(),
-            "<image> a red circle <eoc>"
+            "<image> shows a red circle <eoc>"
         );
+        let mut two = red_circle.clone();
+        let mut orange_square = Scene::with(&mut rng, Shape::Square, Colour::Orange);
+        two.objects.push(orange_square.objects.remove(0));
+        assert_eq!(
+            Prompt::caption(two.clone()).text(),
+            "<image> shows a red circle and an orange square <eoc>"
+        );
+        let blank = Scene::blank(&mut rng);
+        assert_eq!(
+            Prompt::caption(blank.clone()).text(),
+            "<image> shows nothing <eoc>"
+        );
+        assert_eq!(
+            read_caption(&description(&two)),
+            Some(vec![
+                (Colour::Red, Shape::Circle),
+                (Colour::Orange, Shape::Square)
+            ])
+        );
+        assert_eq!(read_caption(&[NOTHING, EOC]), Some(vec![]));
+        let red = colour_token(Colour::Red);
+        assert_eq!(read_caption(&[A, red]), None);
+        assert_eq!(read_caption(&[A, red, AND, NOTHING]), None);
         let hidden = Prompt::episode(
             Task::Shape,
             std::slice::from_ref(&red_circle),
@@ -213,6 +317,32 @@ mod tests {
         assert_eq!(hidden.media_locations().iter().filter(|&&m| m).count(), 2);
         let named = Prompt::episode(Task::Colour, &[red_circle], blue_cross, true);
         assert_eq!(named.text(), "<image> colour : red <eoc> <image> colour :");
+    }
+
+    #[test]
+    fn the_picture_decides_a_captions_words_and_an_answer() {
+        let mut rng = Rng::new(4);
+        let caption = Prompt::caption(Scene::with(&mut rng, Shape::Cross, Colour::Blue));
+        // <image> shows a blue cross <eoc>
+        assert_eq!(
+            picture_decided(&caption.tokens),
+            [false, false, true, true, true, true]
+        );
+        let shot = Scene::with(&mut rng, Shape::Cross, Colour::Blue);
+        let mut episode = Prompt::episode(
+            Task::Colour,
+            std::slice::from_ref(&shot),
+            shot.clone(),
+            true,
+        );
+        episode.tokens.extend([colour_token(Colour::Blue), EOC]);
+        // <image> colour : blue <eoc> <image> colour : blue <eoc>
+        assert_eq!(
+            picture_decided(&episode.tokens),
+            [
+                false, false, false, true, false, false, false, false, true, false
+            ]
+        );
     }
 
     #[test]
@@ -237,7 +367,9 @@ mod tests {
         for t in Task::ALL {
             assert_eq!(word(t.token()), t.word());
         }
-        assert!(!depends_on_image(EOC) && depends_on_image(colour_token(Colour::Red)));
+        assert!(!is_attribute(EOC) && is_attribute(colour_token(Colour::Red)));
+        assert_eq!(article(Colour::Orange), AN);
+        assert_eq!(article(Colour::Red), A);
         assert_eq!(colour_of(A), None);
         assert_eq!(shape_of(99), None);
     }

@@ -18,7 +18,7 @@ use crate::{canvas, download, fetch};
 use lab::picture_file;
 use lab::trained::{Caption, GRID, Trained};
 use mini::scene::{Picture, Rng, Scene};
-use mini::vocab::word;
+use mini::vocab::{self, word};
 
 /// Where the weights are: their own file, so the page's first frame does not wait for them.
 pub(super) const WEIGHTS: &str = "assets/mini-flamingo.safetensors";
@@ -90,9 +90,8 @@ fn scene_picture(seed: u64) -> Given {
     Given {
         picture: scene.render(),
         name: format!(
-            "scene {seed}: {} {}",
-            scene.colour.word(),
-            scene.shape.word()
+            "scene {seed}: {}",
+            vocab::sentence(&vocab::description(&scene))
         ),
         key: format!("scene:{seed}"),
     }
@@ -321,11 +320,12 @@ pub(super) fn TrainedPanel(
         <section id="trained" aria-labelledby="trained-title">
             <h2 id="trained-title">"A trained mini-Flamingo: drag the gate and watch it see"</h2>
             <p class="honest">
-                "This model was trained in Rust on this project's own drawn scenes (one coloured shape on a plain background, 32 × 32 pixels): "
-                "a small vision encoder and a 4-layer language model were trained first and then frozen; only the Perceiver resampler and "
-                "two gated cross-attention blocks (124,100 weights) learned to join them, in about 17 minutes on two CPU cores. "
-                "It names the colour and shape of a drawn scene (colour 1.000, shape 0.990 on 200 fresh scenes). "
-                "It is a toy of Flamingo's mechanism, with a 17-word vocabulary, not a model of Flamingo's quality."
+                "This model was trained in Rust on this project's own drawn scenes (32 × 32 pixels: one or two coloured shapes, filled, outlined, hand-drawn or rotated, "
+                "on paper, grey, tinted, gradient or noisy backgrounds, or nothing at all): a small vision encoder and a 4-layer language model were trained first "
+                "and then frozen; only the Perceiver resampler and two gated cross-attention blocks (124,100 weights) learned to join them, in about 29 minutes "
+                "on two CPU cores. On 200 fresh one-object scenes per style it names the colour 0.98 to 1.00 of the time and the shape 0.92 to 0.97; "
+                "it calls 0.98 of blank pictures \"nothing\"; with two objects it gets both, in order, only 0.17 of the time (measured on seeded scenes, evaluation seed 0). "
+                "It is a toy of Flamingo's mechanism, with a 21-word vocabulary, not a model of Flamingo's quality."
             </p>
             <Show when=move || loaded.with(|l| matches!(l, Some(Err(_))))>
                 <p class="error" role="alert">{move || loaded.get().and_then(Result::err).unwrap_or_default()}</p>
