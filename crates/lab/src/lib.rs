@@ -5,6 +5,7 @@
 //! mini-Flamingo's readings ([`trained`]).
 
 pub mod bounds;
+pub mod drawing;
 pub mod host;
 mod lab;
 pub mod picture_file;

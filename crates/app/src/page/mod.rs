@@ -6,6 +6,7 @@ mod calculator;
 mod comparison;
 mod compute;
 mod controls;
+mod draw_pad;
 mod exercises;
 mod few_shot_live;
 mod gate;

@@ -9,6 +9,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::draw_pad::DrawPad;
 use super::{Heatmap, Slider, now_ms, report};
 use crate::heatmap::Axis;
 use crate::scheduler::{Flight, LatestWins};
@@ -368,6 +369,10 @@ pub(super) fn TrainedPanel(
                         </label>
                         <p class="drop-hint">"…or drop a picture here, or paste one. It never leaves your computer: the model runs in this page."</p>
                     </div>
+                    <DrawPad drawn=move |picture| {
+                        message.set(None);
+                        own.set(Some(Given { picture, name: "your drawing".into(), key: format!("draw:{}", now_ms()) }));
+                    } />
                     <p id="picture-message" role="status">{move || message.get().unwrap_or_default()}</p>
                 </div>
                 <div class="model-side">
