@@ -139,6 +139,9 @@ function pageSession(page, extra) {
   page.on('pageerror', (e) => errors.push(`uncaught: ${e}`));
   return common((source) => page.evaluate(source), {
     async open(url) {
+      // The previous page first: requests it still had in flight are cut off as it
+      // unloads, and Firefox reports those as errors, which belong to that page.
+      await page.goto('about:blank');
       errors.length = 0;
       await page.goto(url, { waitUntil: 'load', timeout: 120_000 });
     },
@@ -150,6 +153,18 @@ function pageSession(page, extra) {
       const el = await page.evaluateHandle(`(() => { const find = ${FIND}; return find(${JSON.stringify(spec)}); })()`);
       await el.asElement().click();
       await el.dispose();
+    },
+    /** Draws one stroke with the mouse through `points` (0..1 of the element's box). */
+    async drag(selector, points) {
+      await page.evaluate(`document.querySelector(${JSON.stringify(selector)}).scrollIntoView({ block: 'center' })`);
+      const el = await page.$(selector);
+      const box = await el.boundingBox();
+      await el.dispose();
+      const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+      await page.mouse.move(...at(points[0]));
+      await page.mouse.down();
+      for (const p of points.slice(1)) await page.mouse.move(...at(p), { steps: 3 });
+      await page.mouse.up();
     },
     async screenshot(path) {
       await page.screenshot({ path, fullPage: true });
@@ -303,7 +318,7 @@ async function driverReady(port, child, log) {
  * `collectErrors()` on, which the test calls once the page has loaded.
  */
 export async function launchWebKit() {
-  const { Builder } = await import('selenium-webdriver');
+  const { Builder, By } = await import('selenium-webdriver');
   const xvfb = await startXvfb();
   let driverProcess, driver;
   const cleanup = async () => {
@@ -347,6 +362,17 @@ export async function launchWebKit() {
       async click(spec) {
         const el = await evaluateSource(`(() => { const find = ${FIND}; return find(${JSON.stringify(spec)}); })()`);
         await el.click();
+      },
+      /** Draws one stroke with the mouse through `points` (0..1 of the element's box). */
+      async drag(selector, points) {
+        await evaluateSource(`document.querySelector(${JSON.stringify(selector)}).scrollIntoView({ block: 'center' })`);
+        const el = await driver.findElement(By.css(selector));
+        const rect = await el.getRect();
+        // An element origin counts from the element's centre.
+        const to = ([x, y]) => ({ origin: el, x: Math.round((x - 0.5) * rect.width), y: Math.round((y - 0.5) * rect.height) });
+        let actions = driver.actions({ async: true }).move(to(points[0])).press();
+        for (const p of points.slice(1)) actions = actions.move({ ...to(p), duration: 20 });
+        await actions.release().perform();
       },
       async screenshot(path) {
         await writeFile(path, Buffer.from(await driver.takeScreenshot(), 'base64'));

@@ -187,8 +187,8 @@ for (const [name, launch] of [['Firefox', launchFirefox], ['WebKit', launchWebKi
       const open = await captionAt(s, 1, 'scene:1');
       const words = open.text.split(/\s+/);
       assert.ok(words.length >= 2 && words.every((w) => VOCABULARY.has(w)), `caption in the model's words: ${open.text}`);
-      // The page names the drawn scene ("scene 1: <colour> <shape>"); the model, as in Chromium, says the same.
-      const [, colour, shape] = open.picture.match(/^scene 1: (\w+) (\w+)$/) ?? [];
+      // The page names the drawn scene ("scene 1: a <colour> <shape>"); the model, as in Chromium, says the same.
+      const [, colour, shape] = open.picture.match(/^scene 1: an? (\w+) (\w+)$/) ?? [];
       assert.ok(colour && shape, open.picture);
       assert.ok(words.includes(colour) && words.includes(shape), `"${open.text}" names ${colour} ${shape}`);
       assert.equal(open.identical, 'false');
@@ -200,6 +200,20 @@ for (const [name, launch] of [['Firefox', launchFirefox], ['WebKit', launchWebKi
       assert.equal(closed.identical, 'true');
       assert.match(closed.gates, /block 1: tanh\(attention gate\) = 0\.0000/);
       await param(s, 'scale', '0');
+      assert.deepEqual(await problems(s), NO_PROBLEMS);
+    });
+
+    test('a blue circle drawn on the pad with the mouse is captioned as one', TIMEOUT, async () => {
+      await load(s, '?scene=1&scale=1');
+      await captionAt(s, 1, 'scene:1');
+      await s.click({ within: '#trained', label: 'blue' });
+      const circle = Array.from({ length: 25 }, (_, i) => [0.5 + 0.3 * Math.cos((i / 24) * 2 * Math.PI), 0.5 + 0.3 * Math.sin((i / 24) * 2 * Math.PI)]);
+      await s.drag('#draw-pad', circle);
+      await s.waitFor(() => (document.querySelector('#caption-text')?.dataset.answers ?? '').startsWith('draw:'), [], 120_000, 'the drawing\'s caption');
+      const drawn = await s.evaluate(() => ({ text: document.querySelector('#caption-text').textContent.trim(), strokes: document.querySelector('#draw-pad').dataset.strokes }));
+      assert.equal(drawn.strokes, '1');
+      assert.match(drawn.text, /\bblue\b/);
+      assert.match(drawn.text, /\bcircle\b/);
       assert.deepEqual(await problems(s), NO_PROBLEMS);
     });
 
