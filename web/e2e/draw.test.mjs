@@ -1,6 +1,7 @@
 // The drawing pad in #trained, in Chromium: a student's strokes, drawn with a mouse and
 // with a finger, are captioned with their colour and shape at the end of each stroke;
-// Undo and Clear take strokes back; nothing leaves the origin.
+// Undo and Clear take strokes back; drawings teach a few-shot episode in
+// #few-shot-live; nothing leaves the origin.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serveDist } from '../serve-dist.mjs';
@@ -13,11 +14,12 @@ before(async () => {
 });
 after(() => server.close());
 
-/** Points of a closed circle outline and of a filled square's zigzag, in 0..1 of the pad. */
+/** Points of closed circle and triangle outlines and of a filled square's zigzag, in 0..1 of the pad. */
 const circle = Array.from({ length: 41 }, (_, i) => {
   const a = (i / 40) * 2 * Math.PI;
   return [0.5 + 0.3 * Math.cos(a), 0.5 + 0.3 * Math.sin(a)];
 });
+const triangle = [[0.5, 0.2], [0.8, 0.8], [0.2, 0.8], [0.5, 0.2]];
 const scribble = Array.from({ length: 12 }, (_, i) => {
   const y = 0.3 + (i / 11) * 0.4;
   return i % 2 ? [[0.7, y], [0.3, y]] : [[0.3, y], [0.7, y]];
@@ -111,6 +113,62 @@ test('a red square filled by a finger is captioned as one, and the page does not
   assert.match(c.text, /\bsquare\b/);
   assert.equal(await page.evaluate(() => window.scrollY), scrolled);
   assert.equal(await page.locator('#draw-pad').evaluate((e) => getComputedStyle(e).touchAction), 'none');
+  // An outline, as most people draw, by finger too.
+  await page.getByRole('button', { name: 'Clear' }).click();
+  const cleared = await drawnCaption(page, c.key);
+  await page.getByRole('button', { name: 'green', exact: true }).click();
+  await page.getByLabel('Brush size').selectOption({ label: 'medium' });
+  await touchStroke(page, triangle);
+  const outline = await drawnCaption(page, cleared.key);
+  assert.equal(outline.strokes, 1);
+  assert.match(outline.text, /\bgreen\b/);
+  assert.match(outline.text, /\btriangle\b/);
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});
+
+test("two drawings with the student's answers as shots and a third as the query: the model answers as the shots teach", async () => {
+  const { browser, page, problems } = await open(origin, false, '?scene=1&scale=1');
+  await page.waitForFunction(() => (document.querySelector('#caption-text')?.dataset.answers ?? '').startsWith('scene:1|'), null, { timeout: 60_000 });
+  await page.getByRole('radio', { name: 'your own pictures' }).check();
+  assert.equal(await page.locator('#seeded-episode').isVisible(), false, "the seeded episode's controls make way");
+  const status = page.locator('#own-episode-status');
+  assert.match(await status.textContent(), /^Add a query/);
+  let key = '';
+  /** Clears the pad, draws one stroke in `colour` with `brush`, and waits for its caption. */
+  const draw = async (colour, brush, points) => {
+    const clear = page.getByRole('button', { name: 'Clear' });
+    if (await clear.isEnabled()) {
+      await clear.click();
+      key = (await drawnCaption(page, key)).key;
+    }
+    await page.getByRole('button', { name: colour, exact: true }).click();
+    await page.getByLabel('Brush size').selectOption({ label: brush });
+    await mouseStroke(page, points);
+    key = (await drawnCaption(page, key)).key;
+  };
+  await draw('red', 'medium', circle);
+  await page.getByRole('button', { name: 'Add your picture as a shot' }).click();
+  assert.match(await status.textContent(), /^Pick an answer for shot 1/);
+  await page.getByLabel('answer for shot 1').selectOption('circle');
+  await draw('blue', 'thick', scribble);
+  await page.getByRole('button', { name: 'Add your picture as a shot' }).click();
+  await page.getByLabel('answer for shot 2').selectOption('square');
+  await draw('green', 'medium', triangle);
+  await page.getByRole('button', { name: 'Use your picture as the query' }).click();
+  assert.equal(await status.textContent(), '');
+
+  const answered = (word) =>
+    page.waitForFunction((word) => (document.querySelector('#few-shot-answer')?.textContent ?? '').startsWith(`${word} (p = `), word, { timeout: 60_000 });
+  await answered('triangle');
+  const row = await page.locator('#episode-prompt li').evaluateAll((items) => items.map((li) => li.textContent || 'IMG'));
+  assert.deepEqual(row, ['IMG', ':', 'circle', '<eoc>', 'IMG', ':', 'square', '<eoc>', 'IMG', ':']);
+  assert.equal(await page.locator('#few-shot-live-mask tbody tr').count(), 10, 'one mask row per token');
+  // The same pictures, answered by colour: the model now names the query's colour.
+  await page.getByLabel('answer for shot 1').selectOption('red');
+  await page.getByLabel('answer for shot 2').selectOption('blue');
+  await answered('green');
+  assert.equal(await page.getByLabel('answer for shot 1').inputValue(), 'red', 'the picked answer stays picked');
   assert.deepEqual(problems, { console: [], foreign: [] });
   await browser.close();
 });

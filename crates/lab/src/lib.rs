@@ -1,11 +1,13 @@
 //! The computation behind the page, free of the DOM: the stand-ins for the frozen
 //! encoders, a seeded resampler and gated block that answer one request at a time,
 //! split by images across labs where there are several ([`split`], [`host`]), and the
-//! bytes tasks and frames travel as between the page and its labs; and the trained
-//! mini-Flamingo's readings ([`trained`]).
+//! bytes tasks and frames travel as between the page and its labs; the trained
+//! mini-Flamingo's readings ([`trained`]), the drawing pad's picture ([`drawing`]) and
+//! few-shot episodes, seeded or the student's own ([`episode`]).
 
 pub mod bounds;
 pub mod drawing;
+pub mod episode;
 pub mod host;
 mod lab;
 pub mod picture_file;

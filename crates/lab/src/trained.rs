@@ -9,10 +9,12 @@
 use flamingo::burn::tensor::activation::softmax;
 use flamingo::burn::tensor::{Device, Tensor};
 use mini::evaluate::{episodes, few_shot_correct};
-use mini::inference::{CAPTION_WORDS, Step, caption_text, next_words, read};
+use mini::inference::{CAPTION_WORDS, Step, caption_text, few_shot, read};
+
+use crate::episode::Teaching;
 use mini::model::Batch;
 use mini::scene::Picture;
-use mini::vocab::{CAPTION_PROMPT, EOC, Episode, MAX_SHOTS, Prompt, Task, WORDS};
+use mini::vocab::{CAPTION_PROMPT, EOC, Episode, MAX_SHOTS, Task, WORDS};
 use mini::{Gating, MiniFlamingo, weights};
 
 /// Patches per side of the encoder's grid.
@@ -179,17 +181,16 @@ impl Trained {
 }
 
 impl Trained {
-    /// The answer to a few-shot episode, with its distribution.
-    pub async fn answer(&self, prompt: &Prompt, scale: f32) -> Step {
-        let pictures = prompt.pictures();
-        next_words(
+    /// The answer to a few-shot episode, with its distribution: `mini`'s own
+    /// [`few_shot`], as `flamingo mini few-shot` answers it.
+    pub async fn answer(&self, teaching: &Teaching, scale: f32) -> Step {
+        few_shot(
             &self.model,
-            &[(prompt.tokens.as_slice(), pictures.as_slice())],
+            &teaching.shots,
+            &teaching.query,
             Gating::Tanh { scale },
         )
         .await
-        .pop()
-        .expect("one sequence")
     }
 
     /// How many of a piece's episodes are answered right.
@@ -529,7 +530,7 @@ mod tests {
             assert_eq!(mean, (per[0] + per[1]) / 2.0);
         }
         let first = &pieces[0].episodes[0];
-        let step = resolved(trained.answer(&first.prompt, 1.0));
+        let step = resolved(trained.answer(&Teaching::of(first), 1.0));
         assert_eq!(step.probabilities.len(), WORDS.len());
     }
 

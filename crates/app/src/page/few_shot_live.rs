@@ -6,15 +6,16 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::trained::{Model, with_model};
+use super::trained::{Given, Model, with_model};
 use super::{Slider, now_ms, report};
 use crate::trained_figures as figures;
 use crate::url_state::UrlState;
 use crate::{canvas, download};
 use flamingo::{MaskRule, MediaMask};
+use lab::episode::{OwnEpisode, Teaching, answer_words};
 use lab::trained::{Measurement, PIECE, PieceOrder};
 use mini::inference::Step;
-use mini::scene::Rng;
+use mini::scene::{Picture, Rng};
 use mini::vocab::{Episode, IMAGE, Task, word};
 
 /// Measure's episodes per task and number of shots unless the student asks otherwise.
@@ -28,20 +29,69 @@ fn episode_of(s: &UrlState) -> Episode {
     Episode::sample(&mut Rng::new(s.episode), s.task, s.shots)
 }
 
+/// A picture in an episode's token row, as the model sees it.
+#[component]
+fn Thumbnail(picture: Picture, label: String) -> impl IntoView {
+    let c = NodeRef::<leptos::html::Canvas>::new();
+    Effect::new(move |_| {
+        if let Some(c) = c.get() {
+            let _ = canvas::draw_rgb(&c, &picture);
+        }
+    });
+    view! { <canvas class="picture" node_ref=c role="img" aria-label=label></canvas> }
+}
+
+/// The answer word a student picked for a shot, from the model's colour and shape words.
+#[component]
+fn AnswerPick(shot: usize, own: RwSignal<OwnEpisode>) -> impl IntoView {
+    let picked = move || own.with(|o| o.shots.get(shot).and_then(|s| s.answer));
+    // Each option says whether it is the one picked: a select's own value, set before
+    // its options exist, would not hold.
+    view! {
+        <select aria-label=format!("answer for shot {}", shot + 1)
+            on:change=move |ev| {
+                let v = event_target_value(&ev);
+                let answer = answer_words().into_iter().find(|&a| word(a) == v);
+                own.update(|o| if let Some(s) = o.shots.get_mut(shot) { s.answer = answer });
+            }>
+            <option value="" prop:selected=move || picked().is_none()>"pick its answer…"</option>
+            {answer_words().into_iter().map(|a| view! {
+                <option value=word(a) prop:selected=move || picked() == Some(a)>{word(a)}</option>
+            }).collect_view()}
+        </select>
+    }
+}
+
 #[component]
 pub(super) fn FewShotLive(
     state: RwSignal<UrlState>,
     model: Model,
     loaded: RwSignal<Option<Result<(), String>>>,
     pool: crate::pool::Shared,
+    /// The student's drawing or picture, from the trained panel.
+    own: RwSignal<Option<Given>>,
 ) -> impl IntoView {
     let episode = Memo::new(move |_| state.with(episode_of));
+    // The student's own episode stays in the page, like their pictures.
+    let yours = RwSignal::new(OwnEpisode::default());
+    let showing_yours = RwSignal::new(false);
+    // The episode answered and drawn: the seeded one, or the student's once complete.
+    let shown = Memo::new(move |_| {
+        if showing_yours.get() {
+            yours.with(OwnEpisode::teaching)
+        } else {
+            Ok(episode.with(Teaching::of))
+        }
+    });
     let scale = Memo::new(move |_| state.with(|s| s.scale));
     let answer = RwSignal::new(None::<Step>);
     {
         let model = model.clone();
         Effect::new(move |_| {
-            let e = episode.get();
+            let Ok(teaching) = shown.get() else {
+                answer.set(None);
+                return;
+            };
             let scale = scale.get();
             if loaded.with(|l| !matches!(l, Some(Ok(())))) {
                 return;
@@ -49,13 +99,32 @@ pub(super) fn FewShotLive(
             let model = model.clone();
             spawn_local(async move {
                 if let Some(step) =
-                    with_model(&model, async |t| t.answer(&e.prompt, scale).await).await
+                    with_model(&model, async |t| t.answer(&teaching, scale).await).await
                 {
-                    answer.set(Some(step));
+                    // Latest wins: an answer to an episode no longer shown is dropped.
+                    if shown.with_untracked(|s| s.as_ref() == Ok(&teaching)) {
+                        answer.set(Some(step));
+                    }
                 }
             });
         });
     }
+    let own_message = RwSignal::new(None::<String>);
+    let take_own = move |as_query: bool| {
+        let Some(given) = own.get_untracked() else {
+            return;
+        };
+        let added = yours.try_update(|o| {
+            if as_query {
+                o.set_query(&given.picture, given.name.clone());
+                Ok(())
+            } else {
+                o.add_shot(&given.picture, given.name.clone())
+            }
+        });
+        own_message.set(added.and_then(Result::err));
+        showing_yours.set(true);
+    };
 
     let n = RwSignal::new(DEFAULT_N);
     let measurement = RwSignal::new(None::<Measurement>);
@@ -143,7 +212,12 @@ pub(super) fn FewShotLive(
                 "An episode shows the trained model some pictures, each followed by \": answer\" and the end-of-chunk marker, then a query picture and \":\". "
                 "The task (name the colour, or name the shape) is never said: the model must infer it from the shots, with no gradient step."
             </p>
-            <div class="controls">
+            <fieldset class="controls episode-source">
+                <legend>"The episode"</legend>
+                <label><input type="radio" name="episode-source" prop:checked=move || !showing_yours.get() on:change=move |_| showing_yours.set(false) />"seeded scenes"</label>
+                <label><input type="radio" name="episode-source" prop:checked=move || showing_yours.get() on:change=move |_| showing_yours.set(true) />"your own pictures"</label>
+            </fieldset>
+            <div class="controls" id="seeded-episode" hidden=move || showing_yours.get()>
                 <label>"Task "
                     <select aria-label="Task" on:change=move |ev| {
                         let v = event_target_value(&ev);
@@ -158,42 +232,71 @@ pub(super) fn FewShotLive(
                     state.update(|s| s.episode = seed);
                 }>"Reshuffle"</button>
             </div>
+            <div id="own-episode" class="own-episode" hidden=move || !showing_yours.get()>
+                <p>
+                    "Teach it yourself: draw on the pad above (or choose a picture), add it here as a shot and pick the answer it teaches, "
+                    "two or three times with different pictures; then draw one more and use it as the query. Answer every shot with a colour, or every shot with a shape, "
+                    "and see whether the model answers the query in kind."
+                </p>
+                <div class="controls">
+                    <button id="own-add-shot" disabled=move || own.with(Option::is_none) on:click=move |_| take_own(false)>"Add your picture as a shot"</button>
+                    <button id="own-set-query" disabled=move || own.with(Option::is_none) on:click=move |_| take_own(true)>"Use your picture as the query"</button>
+                    <button on:click=move |_| { yours.set(OwnEpisode::default()); own_message.set(None); }>"Start again"</button>
+                </div>
+                <p class="note" hidden=move || own.with(Option::is_some)>"Draw on the pad or choose a picture in the section above first."</p>
+                <ol class="own-shots" aria-label="your episode">
+                    {move || yours.with(|o| o.shots.iter().enumerate().map(|(i, s)| view! {
+                        <li>
+                            <Thumbnail picture=s.picture.clone() label=format!("shot {}: {}", i + 1, s.name) />
+                            <span>{format!("shot {}", i + 1)}</span>
+                            <AnswerPick shot=i own=yours />
+                            <button aria-label=format!("remove shot {}", i + 1) on:click=move |_| yours.update(|o| { o.shots.remove(i); })>"Remove"</button>
+                        </li>
+                    }).collect_view())}
+                    {move || yours.with(|o| o.query.clone()).map(|(picture, name)| view! {
+                        <li>
+                            <Thumbnail picture=picture label=format!("the query: {name}") />
+                            <span>"query"</span>
+                            <button aria-label="remove the query" on:click=move |_| yours.update(|o| o.query = None)>"Remove"</button>
+                        </li>
+                    })}
+                </ol>
+                <p id="own-episode-status" role="status">{move || own_message.get().or_else(|| yours.with(|o| o.teaching().err())).unwrap_or_default()}</p>
+            </div>
             <ol class="episode" id="episode-prompt" aria-label="the episode's tokens">
-                {move || {
-                    let e = episode.get();
-                    let pictures = e.prompt.pictures();
+                {move || shown.get().ok().map(|t| {
+                    let pictures = t.pictures();
                     let mut next = 0;
-                    e.prompt.tokens.iter().map(|&t| {
-                        if t == IMAGE {
+                    t.tokens().into_iter().map(|tok| {
+                        if tok == IMAGE {
                             let picture = pictures[next].clone();
                             next += 1;
-                            let c = NodeRef::<leptos::html::Canvas>::new();
-                            Effect::new(move |_| { if let Some(c) = c.get() { let _ = canvas::draw_rgb(&c, &picture); } });
-                            view! { <li class="token image"><canvas class="picture" node_ref=c role="img" aria-label=format!("image {next}")></canvas></li> }.into_any()
+                            view! { <li class="token image"><Thumbnail picture=picture label=format!("image {next}") /></li> }.into_any()
                         } else {
-                            view! { <li class="token">{word(t)}</li> }.into_any()
+                            view! { <li class="token">{word(tok)}</li> }.into_any()
                         }
                     }).collect_view()
-                }}
+                })}
             </ol>
             <p>"The model's answer: "
                 <output id="few-shot-answer">{move || answer.with(|a| a.as_ref().map(|a| {
                     let top: Vec<String> = a.top(4).into_iter().map(|(w, p)| format!("{w} {p:.3}")).collect();
                     format!("{} (p = {:.3}); likeliest: {}", a.word(), a.probability(), top.join(", "))
                 }).unwrap_or_else(|| "…".into()))}</output>
-                " · expected: " {move || word(episode.with(|e| e.answer))}
+                {move || (!showing_yours.get()).then(|| format!(" · expected: {}", word(episode.with(|e| e.answer))))}
             </p>
             <details>
                 <summary>"The episode's mask: which image each token sees"</summary>
                 <table id="few-shot-live-mask" class="mask-grid">
-                    {move || episode.with(|e| {
-                        let locations = e.prompt.media_locations();
+                    {move || shown.get().ok().map(|t| {
+                        let locations = t.media_locations();
+                        let tokens = t.tokens();
                         let images = locations.iter().filter(|&&l| l).count();
                         let mask = MediaMask::new(&locations, images, MaskRule::MostRecent);
                         view! {
                             <thead><tr><th scope="col">"token"</th>{(1..=images).map(|j| view! { <th scope="col">{format!("image {j}")}</th> }).collect_view()}</tr></thead>
                             <tbody>
-                                {e.prompt.tokens.iter().enumerate().map(|(i, &t)| view! {
+                                {tokens.iter().enumerate().map(|(i, &t)| view! {
                                     <tr><th scope="row">{word(t)}</th>{(0..images).map(|j| {
                                         let on = mask.allowed(i, j);
                                         view! { <td class:allowed=on>{if on { "✓" } else { "" }}</td> }

@@ -123,6 +123,7 @@ pub fn App() -> impl IntoView {
     let gpu_ready = RwSignal::new(None::<Result<String, String>>);
     let trained_model: trained::Model = Rc::new(RefCell::new(None));
     let trained_loaded = RwSignal::new(None::<Result<(), String>>);
+    let own_picture = RwSignal::new(None::<trained::Given>);
     let samples_ready = RwSignal::new(false);
     let clip = RwSignal::new(None::<(Vec<f32>, usize)>);
     Effect::new(move |_| {
@@ -337,8 +338,8 @@ pub fn App() -> impl IntoView {
         </header>
         <tour::Tour state=state />
         <main>
-            <trained::TrainedPanel state=state model=trained_model.clone() loaded=trained_loaded />
-            <few_shot_live::FewShotLive state=state model=trained_model loaded=trained_loaded pool=pool />
+            <trained::TrainedPanel state=state model=trained_model.clone() loaded=trained_loaded own=own_picture />
+            <few_shot_live::FewShotLive state=state model=trained_model loaded=trained_loaded pool=pool own=own_picture />
             <gate_schedule::GateSchedule loaded=trained_loaded />
             <GatePanel state=state frame=frame frame_query=frame_query />
             <ResamplerPanel state=state frame=frame layer=layer head=head />

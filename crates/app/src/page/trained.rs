@@ -45,10 +45,10 @@ pub(super) async fn with_model<T>(
 
 /// What the panel is looking at.
 #[derive(Clone, PartialEq)]
-struct Given {
-    picture: Picture,
-    /// "scene 7" or the file's name.
-    name: String,
+pub(super) struct Given {
+    pub(super) picture: Picture,
+    /// "scene 7", "your drawing" or the file's name.
+    pub(super) name: String,
     /// Identifies the picture in the page's test hooks.
     key: String,
 }
@@ -121,8 +121,9 @@ pub(super) fn TrainedPanel(
     model: Model,
     /// Set once the weights have loaded (or failed to).
     loaded: RwSignal<Option<Result<(), String>>>,
+    /// The student's drawing or picture, once they give one; the few-shot panel takes it too.
+    own: RwSignal<Option<Given>>,
 ) -> impl IntoView {
-    let own = RwSignal::new(None::<Given>);
     let given = Memo::new(move |_| {
         own.get()
             .unwrap_or_else(|| scene_picture(state.with(|s| s.scene)))
