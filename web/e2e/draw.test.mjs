@@ -80,6 +80,14 @@ test('a blue circle outline drawn with the mouse is captioned as one; Undo and C
   assert.equal(one.strokes, 1);
   assert.match(one.text, /\bblue\b/);
   assert.match(one.text, /\bcircle\b/);
+  // A small drawing is in the link, and the link brings it back, captioned the same.
+  await page.waitForFunction(() => new URLSearchParams(location.search).has('draw'), null, { timeout: 10_000 });
+  const linked = await open(origin, false, new URL(page.url()).search);
+  await linked.page.waitForFunction(() => (document.querySelector('#caption-text')?.dataset.answers ?? '').startsWith('draw:'), null, { timeout: 60_000 });
+  assert.equal((await linked.page.locator('#caption-text').textContent()).trim(), one.text);
+  assert.equal(await linked.page.locator('#draw-pad').getAttribute('data-strokes'), '1');
+  assert.deepEqual(linked.problems, { console: [], foreign: [] });
+  await linked.browser.close();
 
   await page.getByRole('button', { name: 'red', exact: true }).click();
   await page.getByLabel('Brush size').selectOption({ label: 'thick' });
@@ -96,6 +104,7 @@ test('a blue circle outline drawn with the mouse is captioned as one; Undo and C
   const cleared = await drawnCaption(page, undone.key);
   assert.equal(cleared.strokes, 0);
   assert.equal(cleared.text, 'nothing');
+  await page.waitForFunction(() => !new URLSearchParams(location.search).has('draw'), null, { timeout: 10_000 });
   assert.deepEqual(problems, { console: [], foreign: [] });
   await browser.close();
 });

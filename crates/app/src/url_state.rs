@@ -91,6 +91,9 @@ pub struct UrlState {
     pub task: Task,
     pub shots: usize,
     pub episode: u64,
+    /// The drawing pad's strokes ([`lab::drawing::Drawing::to_code`]) while the model looks
+    /// at the drawing and it is small enough for a link.
+    pub draw: Option<String>,
 }
 
 impl Default for UrlState {
@@ -115,6 +118,7 @@ impl Default for UrlState {
             task: Task::Colour,
             shots: 4,
             episode: 1,
+            draw: None,
         }
     }
 }
@@ -243,6 +247,11 @@ impl UrlState {
                     Some(t) => s.task = t,
                     None => ignored(key, value, &mut notices),
                 },
+                "draw" => match lab::drawing::Drawing::from_code(value) {
+                    Ok(d) if !d.is_empty() => s.draw = Some(value.to_owned()),
+                    Ok(_) => s.draw = None,
+                    Err(e) => notices.push(e),
+                },
                 "tour" => match value.parse::<usize>() {
                     Ok(v) => {
                         s.tour = clamp_notice(key, v, (0, crate::tour::STEPS.len()), &mut notices)
@@ -335,6 +344,9 @@ impl UrlState {
         if self.projector {
             q.push_str("&view=projector");
         }
+        if let Some(code) = &self.draw {
+            q.push_str(&format!("&draw={code}"));
+        }
         q
     }
 }
@@ -389,6 +401,12 @@ mod tests {
             task: Task::Shape,
             shots: 0,
             episode: 7,
+            draw: Some({
+                let mut d = lab::drawing::Drawing::default();
+                d.begin(lab::drawing::Ink::Eraser, 9.0, (3.0, 125.0));
+                d.extend((64.0, 0.0));
+                d.to_code().unwrap()
+            }),
         };
         let (parsed, notices) = UrlState::parse(&format!("?{}", state.to_query()));
         assert_eq!(parsed, state);
@@ -412,7 +430,7 @@ mod tests {
     #[test]
     fn malformed_values_are_ignored_with_a_notice() {
         let (s, notices) = UrlState::parse(
-            "alpha=NaN&ff=abc&k=-3&mode=sideways&backend=tpu&preset=nope&zzz=1&images=1,x,99&size=big&tour=x&view=tiny&scale=inf&scene=-1&task=size&episode=x",
+            "alpha=NaN&ff=abc&k=-3&mode=sideways&backend=tpu&preset=nope&zzz=1&images=1,x,99&size=big&tour=x&view=tiny&scale=inf&scene=-1&task=size&episode=x&draw=!!",
         );
         let d = UrlState::default();
         assert_eq!(
@@ -425,7 +443,13 @@ mod tests {
             (s.scale, s.scene, s.task, s.episode),
             (d.scale, d.scene, d.task, d.episode)
         );
-        assert_eq!(notices.len(), 16, "{notices:?}");
+        assert_eq!(s.draw, None);
+        assert_eq!(notices.len(), 17, "{notices:?}");
+        assert!(
+            notices
+                .iter()
+                .any(|n| n.contains("drawing in this link is damaged"))
+        );
     }
 
     #[test]
@@ -463,9 +487,9 @@ mod fuzz {
     use super::*;
     use proptest::prelude::*;
 
-    const KEYS: [&str; 21] = [
+    const KEYS: [&str; 22] = [
         "alpha", "ff", "k", "depth", "patch", "size", "width", "len", "images", "mode", "backend",
-        "scale", "shots", "scene", "episode", "task", "tour", "view", "preset", "", "k ",
+        "scale", "shots", "scene", "episode", "task", "tour", "view", "preset", "draw", "", "k ",
     ];
     /// Keys whose value is one number; `number_keys_read_back` checks them.
     const NUMERIC: [&str; 13] = [

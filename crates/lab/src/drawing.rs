@@ -52,11 +52,63 @@ impl Drawing {
     }
 
     /// Extends the stroke being drawn; a move without a stroke (the pointer entered while
-    /// pressed elsewhere) draws nothing.
+    /// pressed elsewhere) draws nothing, and one within the same pixel adds no point.
     pub fn extend(&mut self, at: (f32, f32)) {
         if let Some(s) = self.strokes.last_mut() {
-            s.points.push(clamp(at));
+            let at = clamp(at);
+            if s.points.last() != Some(&at) {
+                s.points.push(at);
+            }
         }
+    }
+
+    /// The strokes as a link may carry them (URL-safe base64 of one byte per ink, width
+    /// and coordinate), or `None` when that would be longer than [`MAX_CODE`]: a large
+    /// drawing stays in the page. Points are whole pixels, so the code is exact.
+    pub fn to_code(&self) -> Option<String> {
+        let mut bytes = Vec::new();
+        for s in &self.strokes {
+            let ink = match s.ink {
+                Ink::Paint(c) => Colour::ALL.iter().position(|&a| a == c)? as u8,
+                Ink::Eraser => ERASER,
+            };
+            let points = u8::try_from(s.points.len()).ok()?;
+            bytes.extend([ink, s.width.round() as u8, points]);
+            bytes.extend(s.points.iter().flat_map(|&(x, y)| [x as u8, y as u8]));
+        }
+        let code = base64url(&bytes);
+        (code.len() <= MAX_CODE).then_some(code)
+    }
+
+    /// A drawing from [`to_code`](Self::to_code)'s text; a damaged code is refused with a sentence.
+    pub fn from_code(code: &str) -> Result<Drawing, String> {
+        let damaged = || "The drawing in this link is damaged, so the pad starts empty.".to_owned();
+        let bytes = from_base64url(code).ok_or_else(damaged)?;
+        let mut rest = bytes.as_slice();
+        let mut strokes = Vec::new();
+        while let [ink, width, n, more @ ..] = rest {
+            let ink = match *ink {
+                ERASER => Ink::Eraser,
+                i => Ink::Paint(*Colour::ALL.get(i as usize).ok_or_else(damaged)?),
+            };
+            let (points, after) = more.split_at_checked(2 * *n as usize).ok_or_else(damaged)?;
+            if *n == 0 || !(1..=64).contains(width) {
+                return Err(damaged());
+            }
+            strokes.push(Stroke {
+                ink,
+                width: *width as f32,
+                points: points
+                    .chunks_exact(2)
+                    .map(|p| clamp((p[0] as f32, p[1] as f32)))
+                    .collect(),
+            });
+            rest = after;
+        }
+        if !rest.is_empty() {
+            return Err(damaged());
+        }
+        Ok(Drawing { strokes })
     }
 
     pub fn undo(&mut self) {
@@ -84,9 +136,49 @@ impl Drawing {
     }
 }
 
+/// Points are kept in whole pixels, on the pad or at its edge.
 fn clamp((x, y): (f32, f32)) -> (f32, f32) {
     let max = SIDE as f32;
-    (x.clamp(0.0, max), y.clamp(0.0, max))
+    (x.clamp(0.0, max).round(), y.clamp(0.0, max).round())
+}
+
+/// The longest drawing code a link carries: a few outlined shapes fit.
+pub const MAX_CODE: usize = 1500;
+/// The ink byte of the eraser; paints are their colour's index.
+const ERASER: u8 = 6;
+const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+fn base64url(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | (b as u32) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(BASE64URL[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+fn from_base64url(text: &str) -> Option<Vec<u8>> {
+    let sextets: Vec<u32> = text
+        .bytes()
+        .map(|c| BASE64URL.iter().position(|&a| a == c).map(|i| i as u32))
+        .collect::<Option<_>>()?;
+    let mut out = Vec::with_capacity(sextets.len() * 3 / 4);
+    for chunk in sextets.chunks(4) {
+        if chunk.len() == 1 {
+            return None;
+        }
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &s)| n | s << (18 - 6 * i));
+        out.extend((0..chunk.len() - 1).map(|i| (n >> (16 - 8 * i)) as u8));
+    }
+    Some(out)
 }
 
 /// Every pixel whose centre lies within half the width of the stroke's polyline.
@@ -157,6 +249,40 @@ mod tests {
         d.clear();
         assert!(d.is_empty());
         assert!(d.render().rgb.iter().all(|&c| c == 255));
+    }
+
+    #[test]
+    fn a_drawing_goes_through_its_code_exactly_and_a_damaged_code_is_refused() {
+        let mut d = Drawing::default();
+        d.begin(Ink::Paint(Colour::Orange), 9.0, (10.4, 20.6));
+        for i in 0..40 {
+            d.extend((10.0 + i as f32 * 2.3, 20.0 + (i as f32).sin() * 9.0));
+        }
+        d.begin(Ink::Eraser, 18.0, (64.0, 64.0));
+        let code = d.to_code().unwrap();
+        assert!(
+            code.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        );
+        let back = Drawing::from_code(&code).unwrap();
+        assert_eq!(back, d);
+        assert_eq!(back.render(), d.render());
+        assert_eq!(Drawing::from_code("").unwrap(), Drawing::default());
+        for bad in ["!!", "A", &code[..code.len() - 2], "BwkB", "AAEAAA"] {
+            assert!(
+                Drawing::from_code(bad).unwrap_err().contains("damaged"),
+                "{bad}"
+            );
+        }
+        // A drawing too large for a link stays in the page.
+        let mut big = Drawing::default();
+        for i in 0..12 {
+            big.begin(Ink::Paint(Colour::Blue), 4.0, (0.0, i as f32));
+            for x in 1..128 {
+                big.extend((x as f32, (i * 10) as f32));
+            }
+        }
+        assert_eq!(big.to_code(), None);
     }
 
     #[test]

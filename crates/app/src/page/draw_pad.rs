@@ -1,11 +1,13 @@
 //! The drawing pad beside "Your image": the student draws with a mouse, a finger or a
 //! pen, and at the end of each stroke the picture goes to the model. The strokes are
 //! painted by `lab::drawing`, so the pad shows exactly the pixels the model is given.
+//! A small drawing is written into the link (`draw=`), so a teacher's link brings it back.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::canvas;
+use crate::url_state::UrlState;
 use lab::drawing::{BRUSHES, Drawing, Ink, SIDE};
 use mini::scene::{Colour, Picture};
 
@@ -25,10 +27,14 @@ fn position(ev: &web_sys::PointerEvent) -> Option<(f32, f32)> {
 
 #[component]
 pub(super) fn DrawPad(
+    state: RwSignal<UrlState>,
     /// Called with the picture at the end of each stroke, and after Undo and Clear.
     drawn: impl Fn(Picture) + Copy + 'static,
 ) -> impl IntoView {
-    let drawing = StoredValue::new(Drawing::default());
+    // The link's drawing, if it brought one (its code was checked when the link was read).
+    let linked =
+        state.with_untracked(|s| s.draw.as_deref().and_then(|c| Drawing::from_code(c).ok()));
+    let drawing = StoredValue::new(linked.clone().unwrap_or_default());
     let strokes = RwSignal::new(0usize);
     let ink = RwSignal::new(Ink::Paint(Colour::Red));
     let brush = RwSignal::new(1usize);
@@ -44,12 +50,18 @@ pub(super) fn DrawPad(
         strokes.set(drawing.with_value(|d| d.strokes.len()));
         repaint();
         drawn(drawing.with_value(Drawing::render));
+        // Too large for a link, or empty: the link has no drawing.
+        let code = drawing.with_value(|d| (!d.is_empty()).then(|| d.to_code()).flatten());
+        state.update(|s| s.draw = code);
     };
     Effect::new(move |_| {
         if pad.get().is_some() {
             repaint();
         }
     });
+    if linked.is_some() {
+        Effect::new(move |_| settle());
+    }
     let end = move |ev: web_sys::PointerEvent| {
         if pressed.get_value() == Some(ev.pointer_id()) {
             pressed.set_value(None);
@@ -105,7 +117,7 @@ pub(super) fn DrawPad(
                 <button on:click=move |_| { drawing.update_value(Drawing::clear); settle(); }
                     disabled=move || strokes.get() == 0>"Clear"</button>
             </div>
-            <p class="note">"Draw a shape or two: the caption follows each stroke. Your drawing stays in this page."</p>
+            <p class="note">"Draw a shape or two: the caption follows each stroke. Your drawing stays in this page; a small one is also written into the page's link, for Copy link."</p>
         </div>
     }
 }

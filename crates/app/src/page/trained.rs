@@ -261,6 +261,8 @@ pub(super) fn TrainedPanel(
                         key: format!("own:{name}:{}", now_ms()),
                         name,
                     }));
+                    // The link no longer shows what the model is looking at.
+                    state.update(|s| s.draw = None);
                 }
                 Err(e) => message.set(Some(e)),
             }
@@ -357,7 +359,7 @@ pub(super) fn TrainedPanel(
                             own.set(None);
                             message.set(None);
                             let seed = (js_sys::Math::random() * 1e9) as u64;
-                            state.update(|s| s.scene = seed);
+                            state.update(|s| { s.scene = seed; s.draw = None; });
                         }>"New scene"</button>
                         <label class="file">"Your picture: "
                             <input type="file" accept="image/*" aria-label="Your image" on:change=move |ev| {
@@ -370,7 +372,7 @@ pub(super) fn TrainedPanel(
                         </label>
                         <p class="drop-hint">"…or drop a picture here, or paste one. It never leaves your computer: the model runs in this page."</p>
                     </div>
-                    <DrawPad drawn=move |picture| {
+                    <DrawPad state=state drawn=move |picture| {
                         message.set(None);
                         own.set(Some(Given { picture, name: "your drawing".into(), key: format!("draw:{}", now_ms()) }));
                     } />
