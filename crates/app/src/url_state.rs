@@ -50,6 +50,49 @@ impl Preset {
     }
 }
 
+/// A stage of the overview (`#overview`): its name in the URL and in `data-stage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Picture,
+    Encoder,
+    Resampler,
+    /// The n-th gated cross-attention block, from 0.
+    Block(usize),
+    /// The n-th frozen language-model layer, from 0.
+    Lm(usize),
+    NextWord,
+}
+
+impl Stage {
+    pub fn name(self) -> String {
+        match self {
+            Self::Picture => "picture".into(),
+            Self::Encoder => "encoder".into(),
+            Self::Resampler => "resampler".into(),
+            Self::Block(i) => format!("block-{i}"),
+            Self::Lm(i) => format!("lm-{i}"),
+            Self::NextWord => "next-word".into(),
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        let numbered = |prefix: &str| {
+            s.strip_prefix(prefix)
+                .and_then(|n| n.parse::<usize>().ok())
+                .filter(|&n| n < 16)
+        };
+        match s {
+            "picture" => Some(Self::Picture),
+            "encoder" => Some(Self::Encoder),
+            "resampler" => Some(Self::Resampler),
+            "next-word" => Some(Self::NextWord),
+            _ => numbered("block-")
+                .map(Self::Block)
+                .or_else(|| numbered("lm-").map(Self::Lm)),
+        }
+    }
+}
+
 pub use lab::bounds;
 
 /// The page's whole state.
@@ -94,6 +137,8 @@ pub struct UrlState {
     /// The drawing pad's strokes ([`lab::drawing::Drawing::to_code`]) while the model looks
     /// at the drawing and it is small enough for a link.
     pub draw: Option<String>,
+    /// The overview stage whose detail is open.
+    pub open: Option<Stage>,
 }
 
 impl Default for UrlState {
@@ -119,6 +164,7 @@ impl Default for UrlState {
             shots: 4,
             episode: 1,
             draw: None,
+            open: None,
         }
     }
 }
@@ -252,6 +298,10 @@ impl UrlState {
                     Ok(_) => s.draw = None,
                     Err(e) => notices.push(e),
                 },
+                "open" => match Stage::parse(value) {
+                    Some(stage) => s.open = Some(stage),
+                    None => ignored(key, value, &mut notices),
+                },
                 "tour" => match value.parse::<usize>() {
                     Ok(v) => {
                         s.tour = clamp_notice(key, v, (0, crate::tour::STEPS.len()), &mut notices)
@@ -344,6 +394,9 @@ impl UrlState {
         if self.projector {
             q.push_str("&view=projector");
         }
+        if let Some(stage) = self.open {
+            q.push_str(&format!("&open={}", stage.name()));
+        }
         if let Some(code) = &self.draw {
             q.push_str(&format!("&draw={code}"));
         }
@@ -407,6 +460,7 @@ mod tests {
                 d.extend((64.0, 0.0));
                 d.to_code().unwrap()
             }),
+            open: Some(Stage::Block(1)),
         };
         let (parsed, notices) = UrlState::parse(&format!("?{}", state.to_query()));
         assert_eq!(parsed, state);
@@ -430,7 +484,7 @@ mod tests {
     #[test]
     fn malformed_values_are_ignored_with_a_notice() {
         let (s, notices) = UrlState::parse(
-            "alpha=NaN&ff=abc&k=-3&mode=sideways&backend=tpu&preset=nope&zzz=1&images=1,x,99&size=big&tour=x&view=tiny&scale=inf&scene=-1&task=size&episode=x&draw=!!",
+            "alpha=NaN&ff=abc&k=-3&mode=sideways&backend=tpu&preset=nope&zzz=1&images=1,x,99&size=big&tour=x&view=tiny&scale=inf&scene=-1&task=size&episode=x&draw=!!&open=block-x",
         );
         let d = UrlState::default();
         assert_eq!(
@@ -443,13 +497,31 @@ mod tests {
             (s.scale, s.scene, s.task, s.episode),
             (d.scale, d.scene, d.task, d.episode)
         );
-        assert_eq!(s.draw, None);
-        assert_eq!(notices.len(), 17, "{notices:?}");
+        assert_eq!((s.draw, s.open), (None, None));
+        assert_eq!(notices.len(), 18, "{notices:?}");
         assert!(
             notices
                 .iter()
                 .any(|n| n.contains("drawing in this link is damaged"))
         );
+    }
+
+    #[test]
+    fn every_stage_reads_back_by_its_name() {
+        let stages = [
+            Stage::Picture,
+            Stage::Encoder,
+            Stage::Resampler,
+            Stage::Block(0),
+            Stage::Lm(3),
+            Stage::NextWord,
+        ];
+        for stage in stages {
+            assert_eq!(Stage::parse(&stage.name()), Some(stage));
+        }
+        for bad in ["block-", "lm-99", "block--1", "Picture", ""] {
+            assert_eq!(Stage::parse(bad), None, "{bad}");
+        }
     }
 
     #[test]
@@ -487,9 +559,10 @@ mod fuzz {
     use super::*;
     use proptest::prelude::*;
 
-    const KEYS: [&str; 22] = [
+    const KEYS: [&str; 23] = [
         "alpha", "ff", "k", "depth", "patch", "size", "width", "len", "images", "mode", "backend",
-        "scale", "shots", "scene", "episode", "task", "tour", "view", "preset", "draw", "", "k ",
+        "scale", "shots", "scene", "episode", "task", "tour", "view", "preset", "draw", "open", "",
+        "k ",
     ];
     /// Keys whose value is one number; `number_keys_read_back` checks them.
     const NUMERIC: [&str; 13] = [

@@ -11,10 +11,11 @@ use flamingo::burn::tensor::{Device, Tensor};
 use mini::evaluate::{episodes, few_shot_correct};
 use mini::inference::{CAPTION_WORDS, Step, caption_text, few_shot, read};
 
+use crate::Readouts;
 use crate::episode::Teaching;
 use mini::model::Batch;
 use mini::scene::Picture;
-use mini::vocab::{CAPTION_PROMPT, EOC, Episode, MAX_SHOTS, Task, WORDS};
+use mini::vocab::{CAPTION_PROMPT, EOC, Episode, MAX_SHOTS, Task, WORDS, is_attribute};
 use mini::{Gating, MiniFlamingo, weights};
 
 /// Patches per side of the encoder's grid.
@@ -33,6 +34,9 @@ struct Seen {
     media: Tensor<4>,
     /// `[K × 64]`.
     latent_attention: Vec<f32>,
+    /// Each patch feature's length, `[64]`, and the features' shape `[64, dim]`.
+    patch_norms: Vec<f32>,
+    features: [usize; 2],
 }
 
 /// One generated word.
@@ -67,6 +71,16 @@ pub struct Caption {
     pub latent_attention: Vec<f32>,
     /// Per LM layer, whether a gated block sits before it.
     pub blocks_before: Vec<bool>,
+    /// The 32 × 32 picture the model saw.
+    pub picture: Picture,
+    /// The encoder's patch features: their shape `[64, dim]` and each one's length.
+    pub features: [usize; 2],
+    pub patch_norms: Vec<f32>,
+    /// The resampler's visual tokens: `[K, dim]`.
+    pub media: [usize; 2],
+    /// Per block, how much it changed the language model's hidden state over the last
+    /// forward, ‖y − x‖ / ‖x‖ (the mechanics panel's visual share).
+    pub visual_share: Vec<f32>,
 }
 
 impl Trained {
@@ -91,6 +105,9 @@ impl Trained {
             &self.model.device(),
         );
         let (media, attention) = self.model.media(&batch);
+        let patches = self.model.encoder.forward(batch.pixels.clone());
+        let [_, n, dim] = patches.dims();
+        let patch_norms = read(patches.powf_scalar(2.0).sum_dim(2).sqrt().reshape([n])).await;
         let last = attention.last().expect("a resampler has layers").clone();
         let [_, heads, _, k, keys] = last.dims();
         let mean = read(last.sum_dim(1).reshape([k, keys]) / heads as f32).await;
@@ -103,6 +120,8 @@ impl Trained {
             fitted,
             media,
             latent_attention,
+            patch_norms,
+            features: [n, dim],
         });
     }
 
@@ -161,6 +180,11 @@ impl Trained {
             let [_, heads, t, v] = weights.dims();
             cross_attention.push(read(weights.sum_dim(1).reshape([t, v]) / heads as f32).await);
         }
+        let mut visual_share = Vec::with_capacity(out.block_io.len());
+        for (x, y) in out.block_io {
+            visual_share.push(Readouts::of(&read(x).await, &read(y).await).visual_share);
+        }
+        let [_, _, k, dim] = seen.media.dims();
         let gates = model.bridge.gates(gating);
         let gate_values = read(Tensor::cat(gates.into_iter().flatten().collect(), 0)).await;
         Ok(Caption {
@@ -176,6 +200,11 @@ impl Trained {
             blocks_before: (0..model.lm.depth())
                 .map(|i| model.has_block_before(i))
                 .collect(),
+            picture: seen.fitted.clone(),
+            features: seen.features,
+            patch_norms: seen.patch_norms.clone(),
+            media: [k, dim],
+            visual_share,
         })
     }
 }
@@ -356,6 +385,39 @@ impl Caption {
         self.latent_attention.len() / (GRID * GRID)
     }
 
+    /// The generated word an overview follows: of the colour and shape words, the one
+    /// whose probability the layers from the first gated block on raised most (the
+    /// picture's word: "an" alone already says "orange"); else the first word.
+    pub fn focus(&self) -> usize {
+        let first_block = self.blocks_before.iter().position(|&b| b).unwrap_or(0);
+        let raised = |w: &Word| {
+            let before = first_block.checked_sub(1).map_or(0.0, |l| w.lens[l]);
+            w.step.probability() - before
+        };
+        self.words
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| is_attribute(w.step.token))
+            .max_by(|a, b| raised(a.1).total_cmp(&raised(b.1)))
+            .map_or(0, |(i, _)| i)
+    }
+
+    /// Each patch's attention from the latents, their mean, `[64]`.
+    pub fn latent_mean(&self) -> Vec<f32> {
+        let patches = GRID * GRID;
+        let k = self.k().max(1) as f32;
+        (0..patches)
+            .map(|p| {
+                self.latent_attention
+                    .iter()
+                    .skip(p)
+                    .step_by(patches)
+                    .sum::<f32>()
+                    / k
+            })
+            .collect()
+    }
+
     /// The position whose output chose generated word `word`: the prompt's last
     /// token chose the first.
     pub fn position_of(word: usize) -> usize {
@@ -453,11 +515,36 @@ mod tests {
         );
         assert_eq!(closed.max_delta, 0.0);
         assert_eq!(closed.gates, vec![[0.0, 0.0]; 2]);
+        assert_eq!(
+            closed.visual_share,
+            vec![0.0; 2],
+            "closed blocks change nothing"
+        );
         let other = looking_at(&scene(Shape::Circle, Colour::Red, 9));
         assert_eq!(resolved(other.caption(0.0)).unwrap().text, closed.text);
 
         let open = resolved(trained.caption(1.0)).unwrap();
         assert!(!open.lm_identical() && open.max_delta > 0.0);
+        assert!(
+            open.visual_share.iter().all(|&v| v > 0.0),
+            "{:?}",
+            open.visual_share
+        );
+        assert_eq!((open.features, open.media), ([64, 32], [8, 32]));
+        assert_eq!(open.patch_norms.len(), 64);
+        assert_eq!(&open.picture, trained.fitted().unwrap());
+        // "a blue triangle": both words are the picture's; the LM alone guessed neither.
+        let focus = open.words[open.focus()].step.word();
+        assert!(
+            ["blue", "triangle"].contains(&focus),
+            "{focus}: {}",
+            open.text
+        );
+        let mean = open.latent_mean();
+        let by_hand: f32 = (0..open.k())
+            .map(|l| open.latent_attention[l * 64 + 9])
+            .sum();
+        assert!((mean[9] - by_hand / open.k() as f32).abs() < 1e-6);
         assert_eq!(open.logits, open.tokens.len() * WORDS.len());
         assert_ne!(resolved(other.caption(1.0)).unwrap().text, open.text);
     }

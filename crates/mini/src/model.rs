@@ -181,6 +181,9 @@ pub struct Output {
     pub hidden: Vec<Tensor<3>>,
     /// Per block, the text's attention over visual tokens, `[b, heads, T, T_img·K]`.
     pub cross_attention: Vec<Tensor<4>>,
+    /// Per block, its input (the language model's own hidden state) and its output,
+    /// `[b, T, dim]`: how much the picture changed the text.
+    pub block_io: Vec<(Tensor<3>, Tensor<3>)>,
     /// Per resampler layer, the latents' attention, `[1, heads, n, K, 64 + K]`.
     pub resampler_attention: Vec<Tensor<5>>,
 }
@@ -297,9 +300,11 @@ impl MiniFlamingo {
         let mut x = self.lm.embed(batch.tokens.clone());
         let mut hidden = Vec::with_capacity(self.lm.depth());
         let mut cross_attention = Vec::new();
+        let mut block_io = Vec::new();
         for i in 0..self.lm.depth() {
             if let Some(block) = self.block_before(i) {
-                let out = block.forward_gated(x, media.clone(), &locations, gating);
+                let out = block.forward_gated(x.clone(), media.clone(), &locations, gating);
+                block_io.push((x, out.output.clone()));
                 x = out.output;
                 cross_attention.push(out.weights);
             }
@@ -310,6 +315,7 @@ impl MiniFlamingo {
             logits: self.lm.logits(x),
             hidden,
             cross_attention,
+            block_io,
             resampler_attention: Vec::new(),
         }
     }

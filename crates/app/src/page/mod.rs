@@ -13,6 +13,7 @@ mod gate;
 mod gate_schedule;
 mod heatmap_view;
 mod lineage;
+mod overview;
 mod resampler;
 mod sequence;
 mod tour;
@@ -66,6 +67,23 @@ fn test_hooks() -> impl IntoView {}
 
 /// Shown while the mechanics' forward has been out for longer than the eye lets pass
 /// unremarked: it runs in the workers, so the controls stay live meanwhile.
+/// Brings an element into view: smoothly, unless the reader asked for reduced motion.
+fn bring_into_view(el: &web_sys::Element, block: web_sys::ScrollLogicalPosition) {
+    let reduced = window()
+        .match_media("(prefers-reduced-motion: reduce)")
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.matches());
+    let options = web_sys::ScrollIntoViewOptions::new();
+    options.set_block(block);
+    options.set_behavior(if reduced {
+        web_sys::ScrollBehavior::Instant
+    } else {
+        web_sys::ScrollBehavior::Smooth
+    });
+    el.scroll_into_view_with_scroll_into_view_options(&options);
+}
+
 #[component]
 fn Computing(flight: RwSignal<(crate::scheduler::Flight, u64)>) -> impl IntoView {
     const AFTER_MS: u64 = 100;
@@ -124,6 +142,7 @@ pub fn App() -> impl IntoView {
     let trained_model: trained::Model = Rc::new(RefCell::new(None));
     let trained_loaded = RwSignal::new(None::<Result<(), String>>);
     let own_picture = RwSignal::new(None::<trained::Given>);
+    let trained_caption = RwSignal::new(None::<lab::trained::Caption>);
     let samples_ready = RwSignal::new(false);
     let clip = RwSignal::new(None::<(Vec<f32>, usize)>);
     Effect::new(move |_| {
@@ -277,12 +296,6 @@ pub fn App() -> impl IntoView {
     view! {
         <header>
             <h1>"Flamingo Explainer"</h1>
-            <p class="lede">
-                "Flamingo lets a frozen language model look at pictures. A Perceiver resampler squeezes "
-                "each image into a few tokens, and gated cross-attention layers, slipped between the "
-                "frozen layers, let text read them. Every number below is computed in your browser by "
-                "the same code that is tested against OpenFlamingo."
-            </p>
             <p class="status">
                 "Backend: " <span id="backend" data-measured-sizes=move || measured_classes.get().to_string()
                     data-runs=move || flight.get().0.runs.to_string() data-most-in-flight=move || flight.get().0.most.to_string() data-dropped=move || flight.get().1.to_string() data-stale=move || flight.get().0.stale.to_string()
@@ -329,18 +342,19 @@ pub fn App() -> impl IntoView {
             <Show when=move || error.with(Option::is_some)>
                 <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
             </Show>
-            <p class="honest">
-                "About the weights: the first three sections run a small mini-Flamingo trained in Rust on drawn scenes, a toy of the mechanism. "
-                "The mechanics panels after them use random weights from a fixed seed at any size you choose: patch features are a fixed projection "
+        </header>
+        <main>
+            <overview::Overview state=state caption=trained_caption />
+            <trained::TrainedPanel state=state model=trained_model.clone() loaded=trained_loaded own=own_picture caption=trained_caption />
+            <tour::Tour state=state />
+            <few_shot_live::FewShotLive state=state model=trained_model loaded=trained_loaded pool=pool own=own_picture />
+            <gate_schedule::GateSchedule loaded=trained_loaded />
+            <p class="honest wide" id="mechanics-intro">
+                "The same blocks, at any size. The panels so far run the small mini-Flamingo trained in Rust on drawn scenes, a toy of the mechanism. "
+                "The mechanics panels from here on use random weights from a fixed seed at any size you choose, up to OpenFlamingo's: patch features are a fixed projection "
                 "of pixel colours and positions standing in for a vision encoder, and words get seeded embeddings. There the mechanics are real; "
                 "the learned patterns are not."
             </p>
-        </header>
-        <tour::Tour state=state />
-        <main>
-            <trained::TrainedPanel state=state model=trained_model.clone() loaded=trained_loaded own=own_picture />
-            <few_shot_live::FewShotLive state=state model=trained_model loaded=trained_loaded pool=pool own=own_picture />
-            <gate_schedule::GateSchedule loaded=trained_loaded />
             <GatePanel state=state frame=frame frame_query=frame_query />
             <ResamplerPanel state=state frame=frame layer=layer head=head />
             <SequencePanel state=state />

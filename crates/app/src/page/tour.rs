@@ -47,10 +47,7 @@ pub fn Tour(state: RwSignal<UrlState>) -> impl IntoView {
         {
             let _ = el.class_list().add_1("tour-focus");
             if previous.is_some_and(|p| p != at) {
-                let options = web_sys::ScrollIntoViewOptions::new();
-                options.set_behavior(web_sys::ScrollBehavior::Smooth);
-                options.set_block(web_sys::ScrollLogicalPosition::Start);
-                el.scroll_into_view_with_scroll_into_view_options(&options);
+                super::bring_into_view(&el, web_sys::ScrollLogicalPosition::Start);
             }
         }
         at

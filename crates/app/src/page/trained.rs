@@ -123,6 +123,8 @@ pub(super) fn TrainedPanel(
     loaded: RwSignal<Option<Result<(), String>>>,
     /// The student's drawing or picture, once they give one; the few-shot panel takes it too.
     own: RwSignal<Option<Given>>,
+    /// The caption shown, with its readouts; the overview draws from it too.
+    caption: RwSignal<Option<Caption>>,
 ) -> impl IntoView {
     let given = Memo::new(move |_| {
         own.get()
@@ -134,7 +136,6 @@ pub(super) fn TrainedPanel(
     let message = RwSignal::new(None::<String>);
     // The picture the model has seen, by key: the caption waits for it.
     let seen = RwSignal::new(None::<String>);
-    let caption = RwSignal::new(None::<Caption>);
     // What the shown caption answers: the picture's key and the scale.
     let answered = RwSignal::new(String::new());
     let compute_ms = RwSignal::new(0.0f64);
@@ -323,14 +324,6 @@ pub(super) fn TrainedPanel(
     view! {
         <section id="trained" aria-labelledby="trained-title">
             <h2 id="trained-title">"A trained mini-Flamingo: drag the gate and watch it see"</h2>
-            <p class="honest">
-                "This model was trained in Rust on this project's own drawn scenes (32 × 32 pixels: one or two coloured shapes, filled, outlined, hand-drawn or rotated, "
-                "on paper, grey, tinted, gradient or noisy backgrounds, or nothing at all): a small vision encoder and a 4-layer language model were trained first "
-                "and then frozen; only the Perceiver resampler and two gated cross-attention blocks (124,100 weights) learned to join them, in about 29 minutes "
-                "on two CPU cores. On 200 fresh one-object scenes per style it names the colour 0.98 to 1.00 of the time and the shape 0.92 to 0.97; "
-                "it calls 0.98 of blank pictures \"nothing\"; with two objects it gets both, in order, only 0.17 of the time (measured on seeded scenes, evaluation seed 0). "
-                "It is a toy of Flamingo's mechanism, with a 21-word vocabulary, not a model of Flamingo's quality."
-            </p>
             <Show when=move || loaded.with(|l| matches!(l, Some(Err(_))))>
                 <p class="error" role="alert">{move || loaded.get().and_then(Result::err).unwrap_or_default()}</p>
             </Show>
@@ -414,6 +407,14 @@ pub(super) fn TrainedPanel(
                 </div>
             </div>
 
+            <p class="honest">
+                "This model was trained in Rust on this project's own drawn scenes (32 × 32 pixels: one or two coloured shapes, filled, outlined, hand-drawn or rotated, "
+                "on paper, grey, tinted, gradient or noisy backgrounds, or nothing at all): a small vision encoder and a 4-layer language model were trained first "
+                "and then frozen; only the Perceiver resampler and two gated cross-attention blocks (124,100 weights) learned to join them, in about 29 minutes "
+                "on two CPU cores. On 200 fresh one-object scenes per style it names the colour 0.98 to 1.00 of the time and the shape 0.92 to 0.97; "
+                "it calls 0.98 of blank pictures \"nothing\"; with two objects it gets both, in order, only 0.17 of the time (measured on seeded scenes, evaluation seed 0). "
+                "It is a toy of Flamingo's mechanism, with a 21-word vocabulary, not a model of Flamingo's quality."
+            </p>
             <h3>"Where the trained model looks"</h3>
             <p>"Each of the K = 8 latents' attention over the 8 × 8 patches (the resampler's last layer, mean over heads), laid over the picture:"</p>
             <div class="latents" id="latent-overlays">

@@ -1,0 +1,270 @@
+//! The whole trained mini-Flamingo at a glance, from the caption the trained panel has
+//! just computed: the picture, the frozen encoder's patch features, the resampler's
+//! latents, the frozen LM's layers with the gated blocks where they sit, and the next
+//! word. Every number is the caption's own; the shapes on the arrows come from its
+//! tensors. Activating a stage opens its detail further down the page.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::canvas;
+use crate::heatmap::Range;
+use crate::url_state::{Stage, UrlState};
+use lab::trained::{Caption, GRID};
+use mini::vocab::{WORDS, word};
+
+/// The element a stage opens.
+fn detail(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Picture => "#given-picture",
+        Stage::Encoder => "#latent-overlays",
+        Stage::Resampler => "#resampler",
+        Stage::Block(_) => "#gate",
+        Stage::Lm(_) | Stage::NextWord => "#logit-lens",
+    }
+}
+
+fn element(selector: &str) -> Option<web_sys::HtmlElement> {
+    document()
+        .query_selector(selector)
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into().ok())
+}
+
+fn scroll_to(el: &web_sys::Element) {
+    super::bring_into_view(el, web_sys::ScrollLogicalPosition::Center);
+}
+
+/// A `[a, b]` shape as written on an arrow.
+fn shape(dims: &[usize]) -> String {
+    let dims: Vec<String> = dims.iter().map(usize::to_string).collect();
+    format!("[{}]", dims.join(", "))
+}
+
+/// A small 8 × 8 map drawn from values the caption carries.
+#[component]
+fn Grid(values: Signal<Vec<f32>>, label: &'static str) -> impl IntoView {
+    let c = NodeRef::<leptos::html::Canvas>::new();
+    Effect::new(move |_| {
+        let v = values.get();
+        if let Some(c) = c.get()
+            && v.len() == GRID * GRID
+        {
+            let _ = canvas::draw_heatmap(&c, &v, GRID, GRID, Range::of(&v));
+        }
+    });
+    view! { <canvas class="grid" node_ref=c width=GRID height=GRID aria-label=label role="img"></canvas> }
+}
+
+/// tanh(scale · α) on a half dial from −1 to 1.
+#[component]
+fn Dial(value: Signal<f32>) -> impl IntoView {
+    let needle = move || {
+        let a = std::f32::consts::FRAC_PI_2 * value.get().clamp(-1.0, 1.0);
+        (20.0 + 15.0 * a.sin(), 21.0 - 15.0 * a.cos())
+    };
+    view! {
+        <svg class="dial" viewBox="0 0 40 24" aria-hidden="true">
+            <path d="M3 21 A17 17 0 0 1 37 21" fill="none" stroke="currentColor" stroke-opacity="0.35" stroke-width="3" />
+            <line x1="20" y1="21" x2=move || needle().0 y2=move || needle().1 stroke="currentColor" stroke-width="2" />
+        </svg>
+    }
+}
+
+#[component]
+pub(super) fn Overview(
+    state: RwSignal<UrlState>,
+    caption: RwSignal<Option<Caption>>,
+) -> impl IntoView {
+    let have = move || caption.with(Option::is_some);
+    let read =
+        move |f: fn(&Caption) -> String| caption.with(|c| c.as_ref().map(f)).unwrap_or_default();
+    let focus = Memo::new(move |_| caption.with(|c| c.as_ref().map(Caption::focus)));
+    let gates = Memo::new(move |_| {
+        caption.with(|c| c.as_ref().map(|c| c.gates.clone()).unwrap_or_default())
+    });
+    // How much the picture flows in: the widest attention gate, for the fade.
+    let seeing = move || gates.with(|g| g.iter().map(|g| g[0].abs()).fold(0.0f32, f32::max));
+    // The LM's layers in order, each with the block before it, if any.
+    let layers = Memo::new(move |_| {
+        caption.with(|c| {
+            c.as_ref()
+                .map(|c| c.blocks_before.clone())
+                .unwrap_or_default()
+        })
+    });
+
+    let open = move |stage: Stage| state.update(|s| s.open = Some(stage));
+    // The open stage's detail: scrolled to and marked; the mark moves with the URL.
+    Effect::new(move |previous: Option<Option<Stage>>| {
+        let now = state.with(|s| s.open);
+        if previous.flatten() == now && previous.is_some() {
+            return now;
+        }
+        if let Ok(marked) = document().query_selector_all(".opened") {
+            for i in 0..marked.length() {
+                if let Some(e) = marked
+                    .item(i)
+                    .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+                {
+                    let _ = e.class_list().remove_1("opened");
+                }
+            }
+        }
+        if let Some(el) = now.and_then(|s| element(detail(s))) {
+            let _ = el.class_list().add_1("opened");
+            scroll_to(&el);
+        }
+        now
+    });
+    let back = move || {
+        let Some(stage) = state.with_untracked(|s| s.open) else {
+            return;
+        };
+        state.update(|s| s.open = None);
+        if let Some(o) = element("#overview") {
+            scroll_to(&o);
+        }
+        if let Some(b) = element(&format!("#overview [data-stage=\"{}\"]", stage.name())) {
+            let _ = b.focus();
+        }
+    };
+    let _escape = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" {
+            back();
+        }
+    });
+
+    let stage = move |s: Stage, title: String, body: AnyView| {
+        view! {
+            <button class="stage" data-stage=s.name() aria-pressed=move || (state.with(|st| st.open) == Some(s)).to_string()
+                on:click=move |_| open(s)>
+                <span class="stage-title">{title}</span>
+                {body}
+            </button>
+        }
+    };
+    let arrow = |text: Signal<String>| view! { <span class="arrow" aria-hidden="true">"→"<span class="dims">{move || text.get()}</span></span> };
+
+    let picture = NodeRef::<leptos::html::Canvas>::new();
+    Effect::new(move |_| {
+        caption.with(|c| {
+            if let (Some(c), Some(canvas)) = (c, picture.get()) {
+                let _ = canvas::draw_rgb(&canvas, &c.picture);
+            }
+        })
+    });
+    let norms = Signal::derive(move || {
+        caption.with(|c| {
+            c.as_ref()
+                .map(|c| c.patch_norms.clone())
+                .unwrap_or_default()
+        })
+    });
+    let latents = Signal::derive(move || {
+        caption.with(|c| c.as_ref().map(Caption::latent_mean).unwrap_or_default())
+    });
+    let pixels = Signal::derive(move || read(|c| shape(&[c.picture.height, c.picture.width, 3])));
+    let features = Signal::derive(move || read(|c| shape(&c.features)));
+    let media = Signal::derive(move || read(|c| shape(&c.media)));
+    // The forward that chose the focus word read the prompt and the words before it.
+    let read_len = move || focus.get().map(|f| Caption::position_of(f) + 1);
+    let tokens = Signal::derive(move || read_len().map(|t| shape(&[t])).unwrap_or_default());
+    let logits = Signal::derive(move || {
+        read_len()
+            .map(|t| shape(&[t, WORDS.len()]))
+            .unwrap_or_default()
+    });
+    // The prompt the focus word was chosen after.
+    let prompt = move || {
+        caption.with(|c| {
+            c.as_ref().zip(focus.get()).map(|(c, f)| {
+                let position = Caption::position_of(f);
+                c.tokens[..=position]
+                    .iter()
+                    .map(|&t| word(t))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+        })
+    };
+    let focus_word = move || {
+        caption
+            .with(|c| {
+                c.as_ref()
+                    .zip(focus.get())
+                    .map(|(c, f)| c.words[f].step.word().to_owned())
+            })
+            .unwrap_or_default()
+    };
+
+    view! {
+        <figure id="overview" aria-labelledby="overview-title" style:--seeing=move || format!("{:.3}", (seeing() / 0.5).min(1.0))>
+            <figcaption id="overview-title">
+                <strong>"Flamingo lets a frozen language model look at pictures. "</strong>
+                "Here is a small one, trained in this project, computing in your browser: the picture goes through the frozen vision encoder and the Perceiver resampler "
+                "into a few visual tokens, which gated cross-attention blocks, slipped between the frozen layers, let the text read. "
+                "Drag “Gate scale” or give it a picture, and watch; choose a stage to open its detail, and Escape to come back."
+            </figcaption>
+            <Show when=have fallback=|| view! { <p class="note">"Loading the trained weights…"</p> }>
+                <div class="flow vision">
+                    {stage(Stage::Picture, "picture".into(), view! { <canvas class="thumb" node_ref=picture width="32" height="32" role="img" aria-label="the 32 × 32 picture the model sees"></canvas> }.into_any())}
+                    {arrow(pixels)}
+                    {stage(Stage::Encoder, "vision encoder".into(), view! {
+                        <span class="frozen">"frozen"</span>
+                        <Grid values=norms label="the length of each of the 64 patch features" />
+                        <span class="reading">"64 patch features"</span>
+                    }.into_any())}
+                    {arrow(features)}
+                    {stage(Stage::Resampler, "Perceiver resampler".into(), view! {
+                        <Grid values=latents label="the latents' mean attention over the 64 patches" />
+                        <span class="reading">{move || read(|c| format!("{} latents", c.k()))}</span>
+                    }.into_any())}
+                    <span class="arrow down" aria-hidden="true">"↓"<span class="dims">{move || media.get()}" to each block"</span></span>
+                </div>
+                <div class="flow text">
+                    <span class="prompt" aria-label="the prompt so far">{prompt}</span>
+                    {arrow(tokens)}
+                    {move || layers.get().into_iter().enumerate().map(|(i, block_before)| {
+                        let block = layers.with_untracked(|l| l[..i].iter().filter(|&&b| b).count());
+                        let gate = Signal::derive(move || gates.with(|g| g.get(block).map_or(0.0, |g| g[0])));
+                        let ff = Signal::derive(move || gates.with(|g| g.get(block).map_or(0.0, |g| g[1])));
+                        let share = Signal::derive(move || caption.with(|c| c.as_ref().and_then(|c| c.visual_share.get(block).copied()).unwrap_or(0.0)));
+                        let lens = Signal::derive(move || caption.with(|c| c.as_ref().zip(focus.get()).and_then(|(c, f)| c.words[f].lens.get(i).copied()).unwrap_or(0.0)));
+                        view! {
+                            {block_before.then(|| view! {
+                                <button class="stage block" data-stage=Stage::Block(block).name() data-gate=move || gate.get().to_string()
+                                    aria-pressed=move || (state.with(|st| st.open) == Some(Stage::Block(block))).to_string()
+                                    aria-label=move || format!("gated cross-attention block {}: tanh(attention gate) {:.3}, tanh(feed-forward gate) {:.3}, visual share {:.3}", block + 1, gate.get(), ff.get(), share.get())
+                                    on:click=move |_| open(Stage::Block(block))>
+                                    <span class="stage-title">{format!("gated block {}", block + 1)}</span>
+                                    <Dial value=gate />
+                                    <span class="reading">{move || format!("tanh = {:.3}", gate.get() + 0.0)}</span>
+                                    <span class="reading">{move || format!("visual share {:.3}", share.get())}</span>
+                                </button>
+                            })}
+                            {stage(Stage::Lm(i), format!("LM layer {}", i + 1), view! {
+                                <span class="frozen">"frozen"</span>
+                                <span class="reading">{move || format!("p({}) = {:.2}", focus_word(), lens.get())}</span>
+                                <span class="lens-bar" style:width=move || format!("{:.0}%", lens.get() * 100.0)></span>
+                            }.into_any())}
+                        }
+                    }).collect_view()}
+                    {arrow(logits)}
+                    {stage(Stage::NextWord, "next word".into(), view! {
+                        <ol class="next-bars" data-probabilities=move || caption.with(|c| c.as_ref().zip(focus.get()).map(|(c, f)| {
+                            c.words[f].step.probabilities.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(",")
+                        })).unwrap_or_default()>
+                            {move || caption.with(|c| c.as_ref().zip(focus.get()).map(|(c, f)| c.words[f].step.top(4)).unwrap_or_default()).into_iter().map(|(w, p)| view! {
+                                <li><span class="word">{w}</span><span class="bar" style:width=format!("{:.0}%", p * 100.0)></span><span class="p">{format!("{p:.2}")}</span></li>
+                            }).collect_view()}
+                        </ol>
+                    }.into_any())}
+                </div>
+            </Show>
+            <a class="back-to-overview" href="#overview" hidden=move || state.with(|s| s.open.is_none())
+                on:click=move |ev| { ev.prevent_default(); back(); }>"↑ back to the overview"</a>
+        </figure>
+    }
+}

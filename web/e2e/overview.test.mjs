@@ -1,0 +1,107 @@
+// The overview (#overview), in Chromium: the whole trained model as one figure at the
+// top of the page, drawn from the caption's own tensors; every stage opens its detail,
+// by mouse or keyboard, and the URL keeps what is open.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serveDist } from '../serve-dist.mjs';
+import { open } from './session.mjs';
+
+let server, origin;
+before(async () => {
+  server = await serveDist();
+  origin = server.origin;
+});
+after(() => server.close());
+
+const STAGES = ['picture', 'encoder', 'resampler', 'lm-0', 'block-0', 'lm-1', 'lm-2', 'block-1', 'lm-3', 'next-word'];
+
+/** Waits for the caption of `key` at `scale`, then reads the overview. */
+async function overview(page, key, scale) {
+  await page.waitForFunction((answer) => document.querySelector('#caption-text')?.dataset.answers === answer, `${key}|${scale}`, { timeout: 60_000 });
+  return page.evaluate(() => {
+    const o = document.querySelector('#overview');
+    const hash = (c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let h = 0x811c9dc5;
+      for (const b of d) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+      return h;
+    };
+    return {
+      stages: [...o.querySelectorAll('[data-stage]')].map((e) => e.dataset.stage),
+      gates: [...o.querySelectorAll('[data-stage^="block-"]')].map((e) => Number(e.dataset.gate)),
+      next: o.querySelector('.next-bars').dataset.probabilities,
+      dims: [...o.querySelectorAll('.dims')].map((e) => e.textContent),
+      encoder: hash(o.querySelector('[data-stage="encoder"] canvas')),
+      picture: hash(o.querySelector('[data-stage="picture"] canvas')),
+    };
+  });
+}
+
+test('#overview is the first figure: every stage from the real tensors; at scale 0 the dials read 0 and the next word is the LM alone', async () => {
+  const { browser, page, problems } = await open(origin, false, '?scene=1&scale=0');
+  assert.equal(await page.evaluate(() => document.querySelector('figure')?.id), 'overview');
+  const closed = await overview(page, 'scene:1', 0);
+  assert.deepEqual(closed.stages, STAGES);
+  assert.deepEqual(closed.gates, [0, 0]);
+  assert.deepEqual(closed.dims.slice(0, 3), ['[32, 32, 3]', '[64, 32]', '[8, 32] to each block']);
+  assert.match(closed.dims[3], /^\[\d+\]$/);
+  assert.match(closed.dims[4], /^\[\d+, 21\]$/);
+  // Closed gates: another picture gives the very same next-word distribution.
+  await page.getByRole('button', { name: 'New scene' }).click();
+  await page.waitForFunction(() => /^scene:\d+\|0$/.test(document.querySelector('#caption-text')?.dataset.answers ?? '') && !document.querySelector('#caption-text').dataset.answers.startsWith('scene:1|'), null, { timeout: 60_000 });
+  const key = (await page.locator('#caption-text').getAttribute('data-answers')).split('|')[0];
+  const other = await overview(page, key, 0);
+  assert.equal(other.next, closed.next, 'the LM alone does not see the picture');
+  assert.notEqual(other.encoder, closed.encoder, 'a new picture, new patch features');
+  assert.notEqual(other.picture, closed.picture);
+  // Open: the dials move, and the two pictures' next words differ.
+  const slider = page.getByRole('slider', { name: 'Gate scale' });
+  await slider.focus();
+  await slider.press('End');
+  const open1 = await overview(page, key, 2);
+  assert.ok(open1.gates.every((g) => g !== 0), `${open1.gates}`);
+  assert.notEqual(open1.next, other.next);
+  assert.equal(await page.locator('#lm-identical').getAttribute('data-identical'), 'false');
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});
+
+test('keyboard alone opens every stage; the URL keeps it; Escape returns to the stage; a link reopens it', async () => {
+  const { browser, page, problems } = await open(origin, false, '?scene=1&scale=1');
+  await overview(page, 'scene:1', 1);
+  const targets = { picture: '#given-picture', encoder: '#latent-overlays', resampler: '#resampler', 'block-0': '#gate', 'lm-2': '#logit-lens', 'next-word': '#logit-lens' };
+  for (const [stage, target] of Object.entries(targets)) {
+    await page.locator(`#overview [data-stage="${stage}"]`).focus();
+    await page.keyboard.press(stage === 'encoder' ? 'Space' : 'Enter');
+    await page.waitForFunction((stage) => new URLSearchParams(location.search).get('open') === stage, stage, { timeout: 10_000 });
+    assert.equal(await page.locator(target).evaluate((e) => e.classList.contains('opened')), true, `${stage} opens ${target}`);
+    assert.equal(await page.locator('.opened').count(), 1);
+    await page.waitForFunction((t) => { const r = document.querySelector(t).getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; }, target, { timeout: 5_000 });
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => !new URLSearchParams(location.search).has('open'), null, { timeout: 10_000 });
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.stage), stage, 'focus is back on the stage');
+  }
+  // Tab reaches the stages in order.
+  await page.locator('#overview [data-stage="picture"]').focus();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.stage), 'encoder');
+  await browser.close();
+
+  const linked = await open(origin, false, '?scene=1&scale=1&open=block-1');
+  await linked.page.waitForFunction(() => document.querySelector('#gate')?.classList.contains('opened'), null, { timeout: 30_000 });
+  assert.equal(await linked.page.locator('#overview [data-stage="block-1"]').getAttribute('aria-pressed'), 'true');
+  await linked.page.getByRole('link', { name: 'back to the overview' }).click();
+  await linked.page.waitForFunction(() => !new URLSearchParams(location.search).has('open'), null, { timeout: 10_000 });
+  assert.deepEqual([problems, linked.problems], [{ console: [], foreign: [] }, { console: [], foreign: [] }]);
+  await linked.browser.close();
+});
+
+test('reduced motion: the overview has no transitions', async () => {
+  const { browser, page } = await open(origin, false, '?scene=1&scale=1');
+  await overview(page, 'scene:1', 1);
+  const duration = () => page.locator('#overview .stage.block').first().evaluate((e) => getComputedStyle(e).transitionDuration);
+  assert.notEqual(await duration(), '0s');
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  assert.equal(await duration(), '0s');
+  await browser.close();
+});
