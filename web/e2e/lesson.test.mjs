@@ -25,6 +25,10 @@ const query = (page) => new URL(page.url()).searchParams;
 test('the tour: a link to step 3 sets its state; arrows and buttons move through the steps', async () => {
   const { browser, page, problems } = await open('?tour=3');
   assert.match(await text(page, '#tour-title'), /^Step 3 of 4/);
+  assert.match(await text(page, '#tour-question'), /^Predict first: .*\?$/);
+  assert.equal(await page.locator('#tour-text').isVisible(), false, 'the answer waits for a prediction');
+  await page.getByText('Reveal: what to look at').click();
+  assert.equal(await page.locator('#tour-text').isVisible(), true);
   assert.equal(query(page).get('images'), '2,7');
   assert.equal(query(page).get('mode'), 'recent');
   assert.ok(await page.locator('#sequence.tour-focus').count(), 'the masking panel is highlighted');
@@ -37,6 +41,7 @@ test('the tour: a link to step 3 sets its state; arrows and buttons move through
   await page.waitForFunction(() => new URL(location.href).searchParams.get('tour') === '4');
   assert.equal(query(page).get('preset'), 'few-shot');
   assert.ok(await page.locator('#few-shot-live.tour-focus').count());
+  assert.equal(await page.locator('#tour-text').isVisible(), false, 'a new step starts with its question');
   // The step shows the curve measured in the browser, not a promise of one.
   await page.waitForFunction(() => document.querySelectorAll('#shots-accuracy tbody tr').length === 9, null, { timeout: 180_000 });
   assert.equal(await page.locator('#sequence.tour-focus').count(), 0);

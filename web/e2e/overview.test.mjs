@@ -40,6 +40,8 @@ async function overview(page, key, scale) {
 test('#overview is the first figure: every stage from the real tensors; at scale 0 the dials read 0 and the next word is the LM alone', async () => {
   const { browser, page, problems } = await open(origin, false, '?scene=1&scale=0');
   assert.equal(await page.evaluate(() => document.querySelector('figure')?.id), 'overview');
+  const missing = await page.evaluate(() => [...document.querySelectorAll('#contents a')].map((a) => a.getAttribute('href')).filter((h) => !document.querySelector(h)));
+  assert.deepEqual(missing, [], 'every contents link has its section');
   const closed = await overview(page, 'scene:1', 0);
   assert.deepEqual(closed.stages, STAGES);
   assert.deepEqual(closed.gates, [0, 0]);
@@ -103,5 +105,17 @@ test('reduced motion: the overview has no transitions', async () => {
   assert.notEqual(await duration(), '0s');
   await page.emulateMedia({ reducedMotion: 'reduce' });
   assert.equal(await duration(), '0s');
+  await browser.close();
+});
+
+test('the first screen is the model: at 1280 x 900 the overview, the picture, the caption and Gate scale, without scrolling', async () => {
+  const { browser, page } = await open(origin, false, '?scene=1&scale=1', { width: 1280, height: 900 });
+  await overview(page, 'scene:1', 1);
+  const bottoms = await page.evaluate(() =>
+    Object.fromEntries(['#overview', '#given-picture', '#caption-text'].map((s) => [s, document.querySelector(s).getBoundingClientRect().bottom])),
+  );
+  bottoms.slider = await page.getByRole('slider', { name: 'Gate scale' }).evaluate((e) => e.getBoundingClientRect().bottom);
+  assert.equal(await page.evaluate(() => scrollY), 0);
+  for (const [what, bottom] of Object.entries(bottoms)) assert.ok(bottom > 0 && bottom <= 900, `${what} ends at ${bottom}`);
   await browser.close();
 });

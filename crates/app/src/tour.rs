@@ -12,7 +12,9 @@ pub struct Step {
     pub title: &'static str,
     /// Element id of the panel the step highlights.
     pub panel: &'static str,
-    /// What to look at, in a few sentences.
+    /// What to predict before looking: the student commits to an answer first.
+    pub question: &'static str,
+    /// What to look at, in a few sentences: the reveal.
     pub text: &'static str,
 }
 
@@ -21,21 +23,25 @@ pub const STEPS: [Step; 4] = [
     Step {
         title: "A closed gate keeps the language model exact",
         panel: "trained",
+        question: "Every gate is at 0. Will two different pictures get different captions? What will the overview's next-word bars look like?",
         text: "The gate scale is 0, so every gate is tanh(0) = 0: each gated block multiplies what it read from the picture by zero and adds nothing. \"Same as the frozen language model alone?\" compares every logit with the language model's own and reads identical, and any two pictures get the same caption, the language model's guess. Now drag \"Gate scale\" towards 1: the picture flows in, added to what the text already had, and the caption starts to describe it.",
     },
     Step {
         title: "The resampler turns N patches into K tokens",
         panel: "resampler",
+        question: "A 480 px picture gives 900 patches. How many tokens will the language model receive for it? And for a 224 px picture?",
         text: "A 480 px picture cut into 16 px patches gives 900 patch features; 64 latents read them all and leave as 64 tokens. Switch the image size to 224 px: 196 patches in, still 64 tokens out. The language model therefore sees the same shape whatever the picture's resolution. Click a heatmap row to see where one latent looks.",
     },
     Step {
         title: "Each word sees only the image just before it",
         panel: "sequence",
+        question: "A sentence holds two images. Which image will a word after the second image attend to? And a word before the first image?",
         text: "Two images sit in the sentence. Read the mask: words after image 1 attend to image 1 only, words after image 2 to image 2 only, and the words before the first image get no visual input at all. Drag an <image> marker and watch the mask follow, or switch the rule to \"all preceding images\" to compare.",
     },
     Step {
         title: "A few-shot prompt is examples, then a question",
         panel: "few-shot-live",
+        question: "With no example in the prompt, how often will the model name the right thing, the colour or the shape? With one example?",
         text: "Few-shot prompting puts worked examples in the prompt: image, answer, end of chunk, repeated, then the query image with its answer left open. No weight changes; the model continues the pattern. The curve below is measured now, in your browser, over seeded episodes: with no example the trained model cannot tell which task is meant, and with one it can. Change the shots to see an episode and its mask grow.",
     },
 ];

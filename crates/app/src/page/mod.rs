@@ -67,6 +67,45 @@ fn test_hooks() -> impl IntoView {}
 
 /// Shown while the mechanics' forward has been out for longer than the eye lets pass
 /// unremarked: it runs in the workers, so the controls stay live meanwhile.
+/// The page as one lesson: its sections under five headings, by element id.
+const CONTENTS: [(&str, &[(&str, &str)]); 5] = [
+    (
+        "The model",
+        &[
+            ("overview", "overview"),
+            ("trained", "trained model"),
+            ("gate", "gated cross-attention"),
+            ("resampler", "resampler"),
+            ("video", "video"),
+        ],
+    ),
+    (
+        "Prompts and masks",
+        &[
+            ("sequence", "interleaved sequence"),
+            ("rules", "mask rules"),
+            ("few-shot-live", "few-shot, live"),
+        ],
+    ),
+    ("Training", &[("gate-schedule", "gate schedule")]),
+    (
+        "Lineage and comparison",
+        &[
+            ("lineage", "lineage"),
+            ("blip2", "BLIP-2"),
+            ("calculator", "calculator"),
+        ],
+    ),
+    (
+        "Exercises",
+        &[
+            ("tour", "guided lesson"),
+            ("few-shot", "few-shot builder"),
+            ("batch", "padded batch"),
+        ],
+    ),
+];
+
 /// Brings an element into view: smoothly, unless the reader asked for reduced motion.
 fn bring_into_view(el: &web_sys::Element, block: web_sys::ScrollLogicalPosition) {
     let reduced = window()
@@ -327,6 +366,17 @@ pub fn App() -> impl IntoView {
                 <button aria-pressed=move || state.with(|s| s.projector).to_string() on:click=move |_| state.update(|s| s.projector = !s.projector)>"Projector mode"</button>
                 {test_hooks()}
             </p>
+            <nav id="contents" aria-label="Contents">
+                <ul>
+                    {CONTENTS.map(|(group, parts)| view! {
+                        <li><span class="group">{group}</span>": "
+                            {parts.iter().enumerate().map(|(i, (id, name))| view! {
+                                {(i > 0).then_some(" · ")}<a href=format!("#{id}")>{*name}</a>
+                            }).collect_view()}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </nav>
             <Show when=move || !notices.with(Vec::is_empty)>
                 <p class="notice" role="status">"Some link values were repaired: " {move || notices.get().join("; ")}</p>
             </Show>

@@ -202,10 +202,9 @@ pub(super) fn Overview(
     view! {
         <figure id="overview" aria-labelledby="overview-title" style:--seeing=move || format!("{:.3}", (seeing() / 0.5).min(1.0))>
             <figcaption id="overview-title">
-                <strong>"Flamingo lets a frozen language model look at pictures. "</strong>
-                "Here is a small one, trained in this project, computing in your browser: the picture goes through the frozen vision encoder and the Perceiver resampler "
-                "into a few visual tokens, which gated cross-attention blocks, slipped between the frozen layers, let the text read. "
-                "Drag “Gate scale” or give it a picture, and watch; choose a stage to open its detail, and Escape to come back."
+                <strong>"Flamingo lets a frozen language model look at pictures: "</strong>
+                "a small one, trained here and computing in your browser. The picture becomes a few visual tokens, which gated blocks between the frozen layers let the text read. "
+                "Drag “Gate scale”, give it a picture, choose a stage to open it (Escape comes back)."
             </figcaption>
             <Show when=have fallback=|| view! { <p class="note">"Loading the trained weights…"</p> }>
                 <div class="flow vision">

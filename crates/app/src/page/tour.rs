@@ -52,6 +52,15 @@ pub fn Tour(state: RwSignal<UrlState>) -> impl IntoView {
         }
         at
     });
+    // A new step starts with its reveal closed: predict, then look. (The card's
+    // elements are kept from step to step, so the details would stay open.)
+    let reveal = NodeRef::<leptos::html::Details>::new();
+    Effect::new(move |_| {
+        step.track();
+        if let Some(d) = reveal.get_untracked() {
+            let _ = d.remove_attribute("open");
+        }
+    });
     view! {
         <section id="tour" aria-labelledby="tour-title" class:open=move || { step.get() > 0 }>
             <Show when=move || { step.get() > 0 } fallback=move || view! {
@@ -64,7 +73,11 @@ pub fn Tour(state: RwSignal<UrlState>) -> impl IntoView {
                     let s = STEPS[at - 1];
                     view! {
                         <h2 id="tour-title">{format!("Step {at} of {}: {}", STEPS.len(), s.title)}</h2>
-                        <p id="tour-text">{s.text}</p>
+                        <p id="tour-question" class="predict"><strong>"Predict first: "</strong>{s.question}</p>
+                        <details class="reveal" node_ref=reveal>
+                            <summary>"Reveal: what to look at"</summary>
+                            <p id="tour-text">{s.text}</p>
+                        </details>
                         <nav class="tour-nav" aria-label="Lesson steps">
                             <button on:click=move |_| go(neighbour(at, false)) disabled=at == 1>"← Previous"</button>
                             <ol>
