@@ -1,7 +1,7 @@
 // One of the page's labs in a dedicated worker, so forwards never hold the main thread.
-// A CPU lab (crates/app/src/pool.rs) is the page's own wasm module, instantiated again
+// A CPU lab (crates/app/src/compute/worker.rs) is the page's own wasm module, instantiated again
 // from the compiled module the page sends: nothing is downloaded or compiled twice. The
-// WebGPU lab (crates/app/src/backend.rs) is the WebGPU module, its wasm fetched here
+// WebGPU lab (crates/app/src/compute/backend.rs) is the WebGPU module, its wasm fetched here
 // with its integrity. Tasks and answers are bytes (lab::Task, lab::Frame, lab::Part)
 // whose buffers are transferred.
 let glue;

@@ -1,6 +1,6 @@
 // Browser benchmark of the trained mini-Flamingo on the built page (CPU): navigation →
-// first caption, gate-scale input → caption, bars and #lm-identical updated (the rAF
-// after), and "Measure" with 100 episodes per cell, with the longest frame gap during it.
+// first caption, gate-scale input → caption, bars, #lm-identical and the overview updated
+// (the rAF after), and "Measure" with 100 episodes per cell, with the longest frame gap during it.
 // `node bench/trained.mjs` prints one JSON object; `cargo xtask bench` runs it too.
 import { chromium } from 'playwright-core';
 import { pathToFileURL } from 'node:url';
@@ -27,6 +27,7 @@ export async function trainedBench(origin, events = 60) {
   const steps = await page.evaluate(async (values) => {
     const input = [...document.querySelectorAll('input[type=range]')].find((i) => i.labels[0]?.textContent.trim() === 'Gate scale');
     const out = document.querySelector('#caption-text');
+    const overview = document.querySelector('#overview');
     const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
     const times = [];
     const compute = [];
@@ -38,7 +39,8 @@ export async function trainedBench(origin, events = 60) {
       set.call(input, v);
       input.dispatchEvent(new Event('input', { bubbles: true }));
       await new Promise((done) => {
-        const poll = () => ((out.dataset.answers ?? '').endsWith(`|${Number(v)}`) ? done() : requestAnimationFrame(poll));
+        // The caption and the overview drawn from it, both at the new scale.
+        const poll = () => ((out.dataset.answers ?? '').endsWith(`|${Number(v)}`) && Number(overview.dataset.scale) === Number(v) ? done() : requestAnimationFrame(poll));
         requestAnimationFrame(poll);
       });
       // The frame that shows it.

@@ -22,9 +22,9 @@ after(() => server.close());
 const open = (query, viewport) => openPage(origin, false, query, viewport);
 const query = (page) => new URL(page.url()).searchParams;
 
-test('the tour: a link to step 3 sets its state; arrows and buttons move through the steps', async () => {
-  const { browser, page, problems } = await open('?tour=3');
-  assert.match(await text(page, '#tour-title'), /^Step 3 of 4/);
+test('the tour: a link to a step sets its state; it walks the overview stage by stage; arrows and buttons move through the steps', async () => {
+  const { browser, page, problems } = await open('?tour=5');
+  assert.match(await text(page, '#tour-title'), /^Step 5 of 6/);
   assert.match(await text(page, '#tour-question'), /^Predict first: .*\?$/);
   assert.equal(await page.locator('#tour-text').isVisible(), false, 'the answer waits for a prediction');
   await page.getByText('Reveal: what to look at').click();
@@ -38,7 +38,7 @@ test('the tour: a link to step 3 sets its state; arrows and buttons move through
   assert.doesNotMatch(rows[2], /no visual input/);
 
   await page.locator('body').press('ArrowRight');
-  await page.waitForFunction(() => new URL(location.href).searchParams.get('tour') === '4');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('tour') === '6');
   assert.equal(query(page).get('preset'), 'few-shot');
   assert.ok(await page.locator('#few-shot-live.tour-focus').count());
   assert.equal(await page.locator('#tour-text').isVisible(), false, 'a new step starts with its question');
@@ -46,10 +46,16 @@ test('the tour: a link to step 3 sets its state; arrows and buttons move through
   await page.waitForFunction(() => document.querySelectorAll('#shots-accuracy tbody tr').length === 9, null, { timeout: 180_000 });
   assert.equal(await page.locator('#sequence.tour-focus').count(), 0);
   await page.locator('body').press('ArrowRight');
-  assert.equal(query(page).get('tour'), '4', 'the last step stays');
+  assert.equal(query(page).get('tour'), '6', 'the last step stays');
 
+  // The first steps follow the overview: each opens its stage and marks its detail.
   await page.getByRole('button', { name: 'Step 1' }).click();
-  await page.waitForFunction(() => new URL(location.href).searchParams.get('tour') === '1');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('open') === 'encoder');
+  assert.equal(await page.locator('#overview [data-stage="encoder"]').getAttribute('aria-pressed'), 'true');
+  assert.ok(await page.locator('#latent-overlays.opened').count(), 'the encoder stage opens the patch grid');
+  await page.getByRole('button', { name: 'Step 3' }).click();
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('tour') === '3');
+  assert.equal(query(page).get('open'), 'block-0');
   await settled(page);
   assert.equal(await value(page, '#identity-diff'), 0);
   const check = page.locator('#identity-check');
@@ -60,10 +66,14 @@ test('the tour: a link to step 3 sets its state; arrows and buttons move through
   assert.equal((await text(page, '#lm-identical')).trim(), 'identical');
   assert.ok(await page.locator('#trained.tour-focus').count(), 'the trained model is highlighted');
 
+  assert.equal(Number(await page.locator('#overview [data-stage="block-0"]').getAttribute('data-gate')), 0, 'the closed gate on the overview');
+
   await page.getByRole('button', { name: 'Next →' }).click();
-  await page.waitForFunction(() => /^900 patches → 64 tokens$/.test(document.querySelector('#resampler-shape').textContent), null, { timeout: 60_000 });
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('open') === 'next-word');
   await page.getByRole('button', { name: '← Previous' }).click();
-  await page.waitForFunction(() => new URL(location.href).searchParams.get('tour') === '1');
+  await page.getByRole('button', { name: '← Previous' }).click();
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('open') === 'resampler');
+  await page.waitForFunction(() => /^900 patches → 64 tokens$/.test(document.querySelector('#resampler-shape').textContent), null, { timeout: 60_000 });
   await page.getByRole('button', { name: 'Close the lesson' }).click();
   await page.waitForFunction(() => !new URL(location.href).searchParams.has('tour'));
   assert.equal(await page.locator('.tour-focus').count(), 0);

@@ -108,14 +108,20 @@ test('reduced motion: the overview has no transitions', async () => {
   await browser.close();
 });
 
-test('the first screen is the model: at 1280 x 900 the overview, the picture, the caption and Gate scale, without scrolling', async () => {
-  const { browser, page } = await open(origin, false, '?scene=1&scale=1', { width: 1280, height: 900 });
-  await overview(page, 'scene:1', 1);
-  const bottoms = await page.evaluate(() =>
-    Object.fromEntries(['#overview', '#given-picture', '#caption-text'].map((s) => [s, document.querySelector(s).getBoundingClientRect().bottom])),
-  );
-  bottoms.slider = await page.getByRole('slider', { name: 'Gate scale' }).evaluate((e) => e.getBoundingClientRect().bottom);
-  assert.equal(await page.evaluate(() => scrollY), 0);
-  for (const [what, bottom] of Object.entries(bottoms)) assert.ok(bottom > 0 && bottom <= 900, `${what} ends at ${bottom}`);
-  await browser.close();
-});
+for (const [width, height, what] of [
+  [1280, 900, ['#overview', '#given-picture', '#caption-text']],
+  [390, 844, ['#given-picture', '#caption-text']],
+]) {
+  test(`the first screen is the model: at ${width} x ${height} ${what.join(', ')} and Gate scale, without scrolling`, async () => {
+    const { browser, page } = await open(origin, false, '?scene=1&scale=1', { width, height });
+    await overview(page, 'scene:1', 1);
+    const bottoms = await page.evaluate((selectors) =>
+      Object.fromEntries(selectors.map((s) => [s, document.querySelector(s).getBoundingClientRect().bottom])),
+    what);
+    bottoms.slider = await page.getByRole('slider', { name: 'Gate scale' }).evaluate((e) => e.getBoundingClientRect().bottom);
+    assert.equal(await page.evaluate(() => scrollY), 0);
+    for (const [element, bottom] of Object.entries(bottoms)) assert.ok(bottom > 0 && bottom <= height, `${element} ends at ${bottom}`);
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), width, 'nothing wider than the screen');
+    await browser.close();
+  });
+}

@@ -1,4 +1,4 @@
-// The mechanics' forwards run in Web Workers (crates/app/src/pool.rs): a slider stays
+// The mechanics' forwards run in Web Workers (crates/app/src/compute/pool.rs): a slider stays
 // live while a long forward is out, a notice says one is out, and a forward shared
 // across several workers gives the frame one worker computes, bit for bit.
 import { test, before, after } from 'node:test';

@@ -1,37 +1,20 @@
 //! The Flamingo Explainer page: the trained mini-Flamingo (`crates/mini`), panels
-//! that compute with `crates/flamingo` in the browser, and the lesson around them (tour, exercises, calculator, lineage). Pure
-//! logic (URL state, tour steps, scheduling, colouring, prompts, batches, figures)
+//! that compute with `crates/flamingo` in the browser, and the lesson around them
+//! (tour, exercises, calculator, lineage). Four folders, by what the code is:
+//! `state` (the URL, the tour, the prompts), `figures` (drawing on canvas and SVG),
+//! `compute` (workers, backends, scheduling) and `page` (the components). Pure logic
 //! sits in plain modules tested natively; the components only draw it.
 
 // Clippy runs natively, where the browser-only modules are compiled out; there,
 // rustc's own warnings are errors instead.
 #![cfg_attr(target_arch = "wasm32", deny(warnings))]
 
-pub mod auto_pick;
-pub mod batch;
-pub mod few_shot;
-pub mod figure;
-pub mod heatmap;
-pub mod readout;
-pub mod schedule;
-pub mod scheduler;
-pub mod sequence;
-pub mod tour;
-pub mod trained_figures;
-pub mod url_state;
+pub mod compute;
+pub mod figures;
+pub mod state;
 
 #[cfg(target_arch = "wasm32")]
-mod backend;
-#[cfg(target_arch = "wasm32")]
-mod canvas;
-#[cfg(target_arch = "wasm32")]
-mod download;
-#[cfg(target_arch = "wasm32")]
-mod fetch;
-#[cfg(target_arch = "wasm32")]
 mod page;
-#[cfg(target_arch = "wasm32")]
-mod pool;
 
 /// Runs once, when the browser has loaded the module.
 #[cfg(target_arch = "wasm32")]
@@ -45,11 +28,11 @@ pub fn start() {
     }
     // SAFETY: called once, first thing, before any code that relies on the registrations.
     unsafe { __wasm_call_ctors() };
-    // The same module runs the page's lab workers (pool.rs), which have no page.
+    // The same module runs the page's lab workers (compute/worker.rs), which have no page.
     if web_sys::window().is_none() {
         console_error_panic_hook::set_once();
         return;
     }
-    canvas::install_panic_banner();
+    figures::canvas::install_panic_banner();
     leptos::mount::mount_to_body(page::App);
 }

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 
 use crate::lab::Lab;
-use crate::trained::{Counter, PieceOrder};
+use crate::measure::{Counter, PieceOrder};
 use crate::wire::Task;
 
 thread_local! {

@@ -10,13 +10,15 @@ pub mod drawing;
 pub mod episode;
 pub mod host;
 mod lab;
+pub mod measure;
 pub mod picture_file;
+mod request;
 pub mod stand_in;
 pub mod trained;
+mod video;
 mod wire;
 
-pub use lab::{
-    CLIP_MODEL, Clip, Frame, Lab, MAX_FRAMES, Part, Pictures, Readouts, Request, VideoMode, clip,
-    clip_features, split,
-};
+pub use lab::Lab;
+pub use request::{Frame, Part, Pictures, Readouts, Request, split};
+pub use video::{CLIP_MODEL, Clip, MAX_FRAMES, VideoMode, clip, clip_features};
 pub use wire::{NO_ADAPTER, Task, WireError};

@@ -5,7 +5,7 @@
 
 use flamingo::{Interleaved, MaskRule};
 
-use crate::lab::{Frame, Part, Pictures, Readouts, Request};
+use crate::request::{Frame, Part, Pictures, Readouts, Request};
 
 /// What a lab is asked to do.
 #[derive(Debug, Clone, PartialEq)]

@@ -250,7 +250,7 @@ fn tables(all: &Value) -> String {
     let m = &t["measure_100"];
     out += &format!(
         "\n| trained mini-Flamingo (CPU) | p50 | p95 |\n|---|---:|---:|\n\
-         | gate scale → caption, bars and #lm-identical painted, ms | {} | {} |\n\
+         | gate scale → caption, bars, #lm-identical and the overview painted, ms | {} | {} |\n\
          | of which the caption's computation, ms | {} | {} |\n\n\
          Navigation → first caption: {} ms. \"Measure\", 100 episodes per task and number of shots (1,800): {} s, \
          longest gap between frames meanwhile {} ms; accuracy by shots {}.\n",

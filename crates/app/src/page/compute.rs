@@ -7,12 +7,12 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use super::{SAMPLES, now_ms};
-use crate::auto_pick::{AutoPick, Measured, Used, Workload};
-use crate::backend::WebGpu;
-use crate::canvas;
-use crate::scheduler::{Flight, LatestWins};
-use crate::sequence::prompt;
-use crate::url_state::{BackendChoice, UrlState, bounds};
+use crate::compute::auto_pick::{AutoPick, Measured, Used, Workload};
+use crate::compute::backend::WebGpu;
+use crate::compute::scheduler::{Flight, LatestWins};
+use crate::figures::canvas;
+use crate::state::sequence::prompt;
+use crate::state::url_state::{BackendChoice, UrlState, bounds};
 use lab::{Frame, Pictures, Request};
 
 /// A request, the backend choice to run it on, and the URL query it answers.
@@ -23,7 +23,7 @@ pub(super) type Job = (Request, BackendChoice, String);
 pub(super) struct Labs {
     pub(super) queue: LatestWins<Job>,
     /// The CPU's workers, once started; "Measure" shares the same handle.
-    pub(super) cpu: crate::pool::Shared,
+    pub(super) cpu: crate::compute::pool::Shared,
     pub(super) gpu: Option<Rc<WebGpu>>,
     pub(super) auto: AutoPick,
 }

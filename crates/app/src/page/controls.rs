@@ -27,7 +27,7 @@ pub(super) fn Slider(
     let id = format!("slider-{}", NEXT.fetch_add(1, Ordering::Relaxed));
     view! {
         <div class="slider">
-            <span><label for=id.clone()>{label}</label> " " <output for=id.clone()>{move || crate::readout::shown(value.get(), step)}</output></span>
+            <span><label for=id.clone()>{label}</label> " " <output for=id.clone()>{move || crate::state::readout::shown(value.get(), step)}</output></span>
             <input type="range" id=id min=min.to_string() max=max.to_string() step=step.to_string() prop:value=move || value.get().to_string()
                 on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f64>() { set(v) } } />
         </div>

@@ -6,8 +6,8 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::canvas;
-use crate::url_state::UrlState;
+use crate::figures::canvas;
+use crate::state::url_state::UrlState;
 use lab::drawing::{BRUSHES, Drawing, Ink, SIDE};
 use mini::scene::{Colour, Picture};
 

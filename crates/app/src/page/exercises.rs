@@ -5,10 +5,10 @@ use flamingo::{Interleaved, MaskRule, MediaMask, Segment};
 use leptos::prelude::*;
 
 use super::Slider;
-use crate::batch::{PadSide, Slot, captioned, pad};
-use crate::few_shot::{self, MAX_SHOTS};
-use crate::sequence::prompt;
-use crate::url_state::UrlState;
+use crate::state::batch::{PadSide, Slot, captioned, pad};
+use crate::state::few_shot::{self, MAX_SHOTS};
+use crate::state::sequence::prompt;
+use crate::state::url_state::UrlState;
 
 /// Tokens as rows, images as columns, ✓ where a token may attend.
 #[component]

@@ -8,12 +8,12 @@ use leptos::task::spawn_local;
 
 use super::trained::{Given, Model, with_model};
 use super::{Slider, now_ms, report};
-use crate::trained_figures as figures;
-use crate::url_state::UrlState;
-use crate::{canvas, download};
+use crate::figures::trained_figures as figures;
+use crate::figures::{canvas, download};
+use crate::state::url_state::UrlState;
 use flamingo::{MaskRule, MediaMask};
 use lab::episode::{OwnEpisode, Teaching, answer_words};
-use lab::trained::{Measurement, PIECE, PieceOrder};
+use lab::measure::{Measurement, PIECE, PieceOrder};
 use mini::inference::Step;
 use mini::scene::{Picture, Rng};
 use mini::vocab::{Episode, IMAGE, Task, word};
@@ -67,7 +67,7 @@ pub(super) fn FewShotLive(
     state: RwSignal<UrlState>,
     model: Model,
     loaded: RwSignal<Option<Result<(), String>>>,
-    pool: crate::pool::Shared,
+    pool: crate::compute::pool::Shared,
     /// The student's drawing or picture, from the trained panel.
     own: RwSignal<Option<Given>>,
 ) -> impl IntoView {

@@ -3,9 +3,9 @@
 use leptos::prelude::*;
 
 use super::{Heatmap, Slider, report};
-use crate::heatmap::Axis;
-use crate::url_state::UrlState;
-use crate::{canvas, download, figure};
+use crate::figures::heatmap::Axis;
+use crate::figures::{canvas, download, figure};
+use crate::state::url_state::UrlState;
 use lab::Frame;
 
 #[component]

@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::report;
-use crate::{canvas, download, fetch, schedule};
+use crate::compute::fetch;
+use crate::figures::{canvas, download, schedule};
 use mini::log::TrainingRecord;
 
 /// The record `cargo xtask train` wrote beside the weights.

@@ -3,8 +3,8 @@
 use leptos::prelude::*;
 
 use super::{now_ms, report};
-use crate::heatmap::{Axis, Range};
-use crate::{canvas, download, figure};
+use crate::figures::heatmap::{Axis, Range};
+use crate::figures::{canvas, download, figure};
 
 /// A heatmap canvas with its legend and range.
 #[component]

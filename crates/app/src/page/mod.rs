@@ -27,10 +27,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsValue;
 
-use crate::auto_pick::{Used, badge};
-use crate::backend::{self, WebGpu};
-use crate::pool::Pool;
-use crate::url_state::{BackendChoice, UrlState, bounds};
+use crate::compute::auto_pick::{Used, badge};
+use crate::compute::backend::{self, WebGpu};
+use crate::compute::pool::Pool;
+use crate::state::url_state::{BackendChoice, UrlState, bounds};
 use lab::{Frame, Pictures, clip_features};
 
 use compute::{Labs, Outputs, load_pictures, request_for, run_queue};
@@ -124,7 +124,7 @@ fn bring_into_view(el: &web_sys::Element, block: web_sys::ScrollLogicalPosition)
 }
 
 #[component]
-fn Computing(flight: RwSignal<(crate::scheduler::Flight, u64)>) -> impl IntoView {
+fn Computing(flight: RwSignal<(crate::compute::scheduler::Flight, u64)>) -> impl IntoView {
     const AFTER_MS: u64 = 100;
     let shown = RwSignal::new(false);
     let busy_since = StoredValue::new(None::<u64>);
@@ -155,7 +155,7 @@ fn Computing(flight: RwSignal<(crate::scheduler::Flight, u64)>) -> impl IntoView
 #[component]
 pub fn App() -> impl IntoView {
     let search = window().location().search().unwrap_or_default();
-    let (initial, notices) = UrlState::parse(&search);
+    let (initial, notices) = crate::state::tour::read_link(&search);
     let state = RwSignal::new(initial);
     let notices = RwSignal::new(notices);
     let layer = RwSignal::new(usize::MAX);
@@ -190,7 +190,7 @@ pub fn App() -> impl IntoView {
             let _ = root.class_list().toggle_with_force("projector", on);
         }
     });
-    let pool: crate::pool::Shared = Rc::default();
+    let pool: crate::compute::pool::Shared = Rc::default();
     let labs = Rc::new(RefCell::new(Labs {
         cpu: pool.clone(),
         ..Labs::default()
@@ -202,7 +202,7 @@ pub fn App() -> impl IntoView {
     let url_write = StoredValue::new(None::<leptos::prelude::TimeoutHandle>);
     Effect::new(move |_| {
         let query = state.with(UrlState::to_query);
-        crate::canvas::remember_query(&query);
+        crate::figures::canvas::remember_query(&query);
         if let Some(pending) = url_write.get_value() {
             pending.clear();
         }

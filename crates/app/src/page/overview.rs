@@ -7,9 +7,10 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::canvas;
-use crate::heatmap::Range;
-use crate::url_state::{Stage, UrlState};
+use crate::figures::canvas;
+use crate::figures::heatmap::Range;
+use crate::state::tour::STEPS;
+use crate::state::url_state::{Stage, UrlState};
 use lab::trained::{Caption, GRID};
 use mini::vocab::{WORDS, word};
 
@@ -98,7 +99,10 @@ pub(super) fn Overview(
     let open = move |stage: Stage| state.update(|s| s.open = Some(stage));
     // The open stage's detail: scrolled to and marked; the mark moves with the URL.
     Effect::new(move |previous: Option<Option<Stage>>| {
-        let now = state.with(|s| s.open);
+        let (now, touring) = state.with(|s| {
+            let step = s.tour.checked_sub(1).and_then(|i| STEPS.get(i));
+            (s.open, step.is_some_and(|step| step.stage == s.open))
+        });
         if previous.flatten() == now && previous.is_some() {
             return now;
         }
@@ -114,7 +118,10 @@ pub(super) fn Overview(
         }
         if let Some(el) = now.and_then(|s| element(detail(s))) {
             let _ = el.class_list().add_1("opened");
-            scroll_to(&el);
+            // A tour step opens its stage and scrolls to its own panel itself.
+            if !touring {
+                scroll_to(&el);
+            }
         }
         now
     });
@@ -200,7 +207,7 @@ pub(super) fn Overview(
     };
 
     view! {
-        <figure id="overview" aria-labelledby="overview-title" style:--seeing=move || format!("{:.3}", (seeing() / 0.5).min(1.0))>
+        <figure id="overview" aria-labelledby="overview-title" data-scale=move || read(|c| c.scale.to_string()) style:--seeing=move || format!("{:.3}", (seeing() / 0.5).min(1.0))>
             <figcaption id="overview-title">
                 <strong>"Flamingo lets a frozen language model look at pictures: "</strong>
                 "a small one, trained here and computing in your browser. The picture becomes a few visual tokens, which gated blocks between the frozen layers let the text read. "

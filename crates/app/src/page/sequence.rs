@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::Slider;
-use crate::sequence::{add_image, move_image, prompt};
-use crate::url_state::{Preset, UrlState, bounds};
+use crate::state::sequence::{add_image, move_image, prompt};
+use crate::state::url_state::{Preset, UrlState, bounds};
 
 #[component]
 pub(super) fn SequencePanel(state: RwSignal<UrlState>) -> impl IntoView {

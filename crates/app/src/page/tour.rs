@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::tour::{STEPS, apply, neighbour};
-use crate::url_state::UrlState;
+use crate::state::tour::{STEPS, apply, neighbour};
+use crate::state::url_state::UrlState;
 
 /// Is the key meant for a control rather than for the tour?
 fn typing(ev: &web_sys::KeyboardEvent) -> bool {
@@ -65,7 +65,7 @@ pub fn Tour(state: RwSignal<UrlState>) -> impl IntoView {
         <section id="tour" aria-labelledby="tour-title" class:open=move || { step.get() > 0 }>
             <Show when=move || { step.get() > 0 } fallback=move || view! {
                 <h2 id="tour-title">"Guided lesson"</h2>
-                <p>"Four steps through the lesson's objectives, each setting the controls for you. A teacher can link to any step."</p>
+                <p>"Six steps: along the overview from the picture to the next word, then the prompt's mask and few-shot examples. Each step sets the controls for you; a teacher can link to any step."</p>
                 <button class="primary" on:click=move |_| go(1)>"Start the lesson"</button>
             }>
                 {move || {

@@ -11,11 +11,12 @@ use leptos::task::spawn_local;
 
 use super::draw_pad::DrawPad;
 use super::{Heatmap, Slider, now_ms, report};
-use crate::heatmap::Axis;
-use crate::scheduler::{Flight, LatestWins};
-use crate::trained_figures::{self as figures, StepFigure, TOP};
-use crate::url_state::UrlState;
-use crate::{canvas, download, fetch};
+use crate::compute::fetch;
+use crate::compute::scheduler::{Flight, LatestWins};
+use crate::figures::heatmap::Axis;
+use crate::figures::trained_figures::{self as figures, StepFigure, TOP};
+use crate::figures::{canvas, download};
+use crate::state::url_state::UrlState;
 use lab::picture_file;
 use lab::trained::{Caption, GRID, Trained};
 use mini::scene::{Picture, Rng, Scene};
@@ -340,6 +341,8 @@ pub(super) fn TrainedPanel(
                         </figure>
                     </div>
                     <p class="picture-name">{move || given.with(|g| g.name.clone())}</p>
+                </div>
+                <div class="picture-input">
                     <div class="picture-controls"
                         on:dragover=move |ev: web_sys::DragEvent| ev.prevent_default()
                         on:drop=move |ev: web_sys::DragEvent| {
@@ -373,16 +376,16 @@ pub(super) fn TrainedPanel(
                 </div>
                 <div class="model-side">
                     <Slider label="Gate scale" min=0.0 max=2.0 step=0.05 value=Signal::derive(move || state.with(|s| s.scale as f64)) set=move |v| state.update(|s| s.scale = v as f32) />
-                    <p class="note">"Multiplies every learned α before its tanh: 0 closes every gate, 1 is the model as trained, 2 opens them further."</p>
-                    <p id="trained-gates">{move || caption.with(|c| c.as_ref().map(|c| {
-                        c.gates.iter().enumerate().map(|(b, g)| format!("block {}: tanh(attention gate) = {:.4}, tanh(feed-forward gate) = {:.4}", b + 1, g[0] + 0.0, g[1] + 0.0)).collect::<Vec<_>>().join(" · ")
-                    }).unwrap_or_else(|| "…".into()))}</p>
                     <p class="caption-line">"Caption: "
                         <output id="caption-text" data-answers=move || answered.get() data-ms=move || format!("{:.3}", compute_ms.get())
                             data-runs=move || flight.get().0.runs.to_string() data-most-in-flight=move || flight.get().0.most.to_string() data-dropped=move || flight.get().1.to_string()>
                             {move || caption.with(|c| c.as_ref().map(|c| c.text.clone())).unwrap_or_else(|| if loaded.get().is_none() { "loading the trained weights…".into() } else { "…".into() })}
                         </output>
                     </p>
+                    <p class="note">"Multiplies every learned α before its tanh: 0 closes every gate, 1 is the model as trained, 2 opens them further."</p>
+                    <p id="trained-gates">{move || caption.with(|c| c.as_ref().map(|c| {
+                        c.gates.iter().enumerate().map(|(b, g)| format!("block {}: tanh(attention gate) = {:.4}, tanh(feed-forward gate) = {:.4}", b + 1, g[0] + 0.0, g[1] + 0.0)).collect::<Vec<_>>().join(" · ")
+                    }).unwrap_or_else(|| "…".into()))}</p>
                     <p>"Same as the frozen language model alone? "
                         <output id="lm-identical" data-identical=move || caption.with(|c| c.as_ref().map(|c| c.lm_identical().to_string())) data-max-delta=move || caption.with(|c| c.as_ref().map(|c| c.max_delta.to_string()))>
                             {move || caption.with(|c| c.as_ref().map(|c| if c.lm_identical() {
@@ -498,14 +501,14 @@ pub(super) fn TrainedPanel(
 pub(super) fn load(
     model: Model,
     loaded: RwSignal<Option<Result<(), String>>>,
-    pool: crate::pool::Shared,
+    pool: crate::compute::pool::Shared,
 ) {
     spawn_local(async move {
         let result = fetch::bytes(WEIGHTS).await.and_then(|bytes| {
             if let Some(pool) = pool.borrow().as_ref() {
                 pool.load_trained(&bytes);
             }
-            Trained::load(&bytes, &crate::backend::cpu())
+            Trained::load(&bytes, &crate::compute::worker::cpu())
                 .map_err(|e| format!("the trained weights could not be read: {e}"))
         });
         loaded.set(Some(result.map(|t| {

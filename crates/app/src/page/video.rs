@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::{Heatmap, Slider, format_diff};
-use crate::heatmap::Axis;
+use crate::figures::heatmap::Axis;
 use lab::{CLIP_MODEL, Clip, MAX_FRAMES, VideoMode, clip};
 
 #[component]

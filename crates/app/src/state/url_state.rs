@@ -6,92 +6,10 @@
 use flamingo::MaskRule;
 use mini::vocab::Task;
 
-/// Which backend computes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum BackendChoice {
-    /// Measure both and take the faster for the current size.
-    #[default]
-    Auto,
-    /// WebGPU, when the browser has it.
-    WebGpu,
-    /// burn's CPU backend.
-    Cpu,
-}
+pub use super::choices::{BackendChoice, Preset, Stage};
 
-/// Ready-made interleaved sequences.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Preset {
-    /// One image, then its caption.
-    Single,
-    /// Three (image, caption) examples and a query image.
-    FewShot,
-    /// No image at all: the gated blocks must leave the LM alone.
-    TextOnly,
-    /// A clip of several frames.
-    Video,
-}
-
-impl Preset {
-    /// Name in the URL and on the buttons.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Single => "single",
-            Self::FewShot => "few-shot",
-            Self::TextOnly => "text-only",
-            Self::Video => "video",
-        }
-    }
-
-    /// All presets, in button order.
-    pub const ALL: [Preset; 4] = [Self::Single, Self::FewShot, Self::TextOnly, Self::Video];
-
-    fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.name() == s)
-    }
-}
-
-/// A stage of the overview (`#overview`): its name in the URL and in `data-stage`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    Picture,
-    Encoder,
-    Resampler,
-    /// The n-th gated cross-attention block, from 0.
-    Block(usize),
-    /// The n-th frozen language-model layer, from 0.
-    Lm(usize),
-    NextWord,
-}
-
-impl Stage {
-    pub fn name(self) -> String {
-        match self {
-            Self::Picture => "picture".into(),
-            Self::Encoder => "encoder".into(),
-            Self::Resampler => "resampler".into(),
-            Self::Block(i) => format!("block-{i}"),
-            Self::Lm(i) => format!("lm-{i}"),
-            Self::NextWord => "next-word".into(),
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        let numbered = |prefix: &str| {
-            s.strip_prefix(prefix)
-                .and_then(|n| n.parse::<usize>().ok())
-                .filter(|&n| n < 16)
-        };
-        match s {
-            "picture" => Some(Self::Picture),
-            "encoder" => Some(Self::Encoder),
-            "resampler" => Some(Self::Resampler),
-            "next-word" => Some(Self::NextWord),
-            _ => numbered("block-")
-                .map(Self::Block)
-                .or_else(|| numbered("lm-").map(Self::Lm)),
-        }
-    }
-}
+/// How many steps the guided tour has (`tour::STEPS` is that long).
+pub const TOUR_STEPS: usize = 6;
 
 pub use lab::bounds;
 
@@ -202,25 +120,14 @@ fn nearest(key: &str, v: usize, allowed: &[usize], notices: &mut Vec<String>) ->
 }
 
 impl UrlState {
-    /// Reads a query string (with or without the leading `?`). A tour step sets its
-    /// controls first; keys given in the query then override them, so a link to a
-    /// step carries the teacher's own changes.
+    /// Reads a query string (with or without the leading `?`) onto the defaults. A
+    /// page's link is read by `tour::read_link`, which first sets a tour step's controls.
     pub fn parse(query: &str) -> (Self, Vec<String>) {
-        let mut base = Self::default();
-        let step = query
-            .trim_start_matches('?')
-            .split('&')
-            .find_map(|p| p.strip_prefix("tour="))
-            .and_then(|v| v.parse::<usize>().ok())
-            .map(|v| v.min(crate::tour::STEPS.len()))
-            .filter(|&v| v >= 1);
-        if let Some(step) = step {
-            crate::tour::apply(step, &mut base);
-        }
-        Self::parse_onto(base, query)
+        Self::parse_onto(Self::default(), query)
     }
 
-    fn parse_onto(mut s: Self, query: &str) -> (Self, Vec<String>) {
+    /// Reads a query string onto `s`: keys given override what `s` holds.
+    pub fn parse_onto(mut s: Self, query: &str) -> (Self, Vec<String>) {
         let mut notices = Vec::new();
         let ignored = |key: &str, value: &str, notices: &mut Vec<String>| {
             notices.push(format!("ignored {key}={value:?}: not a valid value"));
@@ -303,9 +210,7 @@ impl UrlState {
                     None => ignored(key, value, &mut notices),
                 },
                 "tour" => match value.parse::<usize>() {
-                    Ok(v) => {
-                        s.tour = clamp_notice(key, v, (0, crate::tour::STEPS.len()), &mut notices)
-                    }
+                    Ok(v) => s.tour = clamp_notice(key, v, (0, TOUR_STEPS), &mut notices),
                     Err(_) => ignored(key, value, &mut notices),
                 },
                 "view" => match value {
@@ -555,111 +460,4 @@ mod tests {
 
 /// Random query strings, as a student's mangled link or a bot could send them.
 #[cfg(test)]
-mod fuzz {
-    use super::*;
-    use proptest::prelude::*;
-
-    const KEYS: [&str; 23] = [
-        "alpha", "ff", "k", "depth", "patch", "size", "width", "len", "images", "mode", "backend",
-        "scale", "shots", "scene", "episode", "task", "tour", "view", "preset", "draw", "open", "",
-        "k ",
-    ];
-    /// Keys whose value is one number; `number_keys_read_back` checks them.
-    const NUMERIC: [&str; 13] = [
-        "alpha", "ff", "k", "depth", "patch", "size", "width", "len", "scale", "shots", "scene",
-        "episode", "tour",
-    ];
-
-    fn value() -> impl Strategy<Value = String> {
-        prop_oneof![
-            any::<i64>().prop_map(|v| v.to_string()),
-            any::<f64>().prop_map(|v| v.to_string()),
-            any::<u128>().prop_map(|v| v.to_string()),
-            (-10i32..200).prop_map(|v| v.to_string()),
-            (-5.0f32..5.0).prop_map(|v| v.to_string()),
-            Just("NaN".to_owned()),
-            Just("-inf".to_owned()),
-            Just("1e39".to_owned()),
-            Just("-0".to_owned()),
-            Just(String::new()),
-            "\\PC{0,12}",
-            "[0-9,%a-fA-F+-]{0,16}",
-            (0usize..3, "\\PC").prop_map(|(n, c)| c.repeat(100_000 * n / c.len().max(1))),
-        ]
-    }
-
-    fn query() -> impl Strategy<Value = String> {
-        prop_oneof![
-            3 => prop::collection::vec(
-                (prop::sample::select(&KEYS[..]).prop_map(str::to_owned), value(), any::<bool>()),
-                0..12,
-            )
-            .prop_map(|pairs| {
-                pairs
-                    .into_iter()
-                    .map(|(k, v, eq)| if eq { format!("{k}={v}") } else { format!("{k}{v}") })
-                    .collect::<Vec<_>>()
-                    .join("&")
-            }),
-            1 => "\\PC{0,200}",
-            1 => "[?&=%0-9a-z,.+-]{0,80}",
-        ]
-    }
-
-    fn assert_within_bounds(s: &UrlState) {
-        assert!(s.alpha.is_finite() && (bounds::GATE.0..=bounds::GATE.1).contains(&s.alpha));
-        assert!(s.ff.is_finite() && (bounds::GATE.0..=bounds::GATE.1).contains(&s.ff));
-        assert!(s.scale.is_finite() && (bounds::SCALE.0..=bounds::SCALE.1).contains(&s.scale));
-        assert!((bounds::K.0..=bounds::K.1).contains(&s.k));
-        assert!((bounds::DEPTH.0..=bounds::DEPTH.1).contains(&s.depth));
-        assert!((bounds::PATCH.0..=bounds::PATCH.1).contains(&s.patch));
-        assert!((bounds::LEN.0..=bounds::LEN.1).contains(&s.len));
-        assert!((bounds::SHOTS.0..=bounds::SHOTS.1).contains(&s.shots));
-        assert!(bounds::SIZES.contains(&s.size) && bounds::WIDTHS.contains(&s.width));
-        assert!(s.tour <= crate::tour::STEPS.len());
-        assert!(s.images.len() <= bounds::MAX_IMAGES);
-        assert!(s.images.windows(2).all(|w| w[0] < w[1]));
-        assert!(s.images.iter().all(|&p| p < s.len));
-    }
-
-    /// The value `key` has in a query `to_query` wrote.
-    fn written<'a>(query: &'a str, key: &str) -> Option<&'a str> {
-        query
-            .split('&')
-            .find_map(|p| p.strip_prefix(key)?.strip_prefix('='))
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig { cases: 10_000, ..ProptestConfig::default() })]
-
-        /// Whatever arrives: no panic, a state inside every bound, and a link to that
-        /// state that reads back to it with nothing to repair.
-        #[test]
-        fn any_query_gives_a_state_within_bounds(q in query()) {
-            let (s, _) = UrlState::parse(&q);
-            assert_within_bounds(&s);
-            let (again, notices) = UrlState::parse(&s.to_query());
-            prop_assert_eq!(&again, &s);
-            prop_assert!(notices.is_empty(), "{:?}", notices);
-        }
-
-        /// A number the page did not take as given is never dropped silently: either
-        /// the state holds that number, or a notice says what was done instead.
-        #[test]
-        fn number_keys_read_back_or_say_why(key in prop::sample::select(&NUMERIC[..]), v in value()) {
-            let pair = format!("{key}={}", v.replace('&', "%26"));
-            let (s, notices) = UrlState::parse(&pair);
-            if notices.is_empty() {
-                let query = s.to_query();
-                // A closed tour (0) is the one number left out of a link.
-                let back = written(&query, key).unwrap_or(if key == "tour" { "0" } else { "absent" });
-                let decoded = percent_decode(&v);
-                let same = match key {
-                    "alpha" | "ff" | "scale" => decoded.parse::<f32>().ok() == back.parse::<f32>().ok(),
-                    _ => decoded.parse::<u64>().ok() == back.parse::<u64>().ok(),
-                };
-                prop_assert!(same, "{} became {}={} with no notice", pair, key, back);
-            }
-        }
-    }
-}
+mod fuzz;

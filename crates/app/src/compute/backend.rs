@@ -1,16 +1,15 @@
 //! Which device computes: burn's CPU backend in this module, always (run in workers,
-//! `pool.rs`); WebGPU in a second module (`crates/webgpu`), fetched only where the
+//! `pool.rs`, `worker.rs`); WebGPU in a second module (`crates/webgpu`), fetched only where the
 //! browser offers WebGPU and run in a worker of its own.
 //! The WebGPU compiler stack is most of a module's code, so the page's own module
 //! stays small and draws its first frame before the second one arrives.
 
-use flamingo::burn::tensor::Device;
 use js_sys::Uint8Array;
 use lab::{Frame, NO_ADAPTER, Pictures, Request, Task};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::pool::Labourer;
+use crate::compute::worker::{Labourer, message};
 
 #[wasm_bindgen(inline_js = r#"
 // The build hook (web/build/stamp-webgpu.mjs) writes the WebGPU module's content hash
@@ -38,24 +37,11 @@ extern "C" {
     pub fn webgpu_tries() -> u32;
 }
 
-/// burn's CPU backend: never `Device::default()` in the browser.
-pub fn cpu() -> Device {
-    Device::flex()
-}
-
 /// The lab in the WebGPU module, in its own worker.
 pub struct WebGpu {
     lab: Labourer,
     /// The adapter's name.
     pub adapter: String,
-}
-
-/// A JavaScript error's message.
-pub(crate) fn message(e: JsValue) -> String {
-    e.dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| e.as_string())
-        .unwrap_or_else(|| format!("{e:?}"))
 }
 
 impl WebGpu {

@@ -8,162 +8,18 @@
 use std::cell::RefCell;
 
 use js_sys::{Array, Promise, Uint8Array};
-use lab::trained::{Counter, PieceOrder, Trained};
-use lab::{Frame, Lab, Part, Pictures, Request, Task, split};
+use lab::measure::PieceOrder;
+use lab::{Frame, Part, Pictures, Request, Task, split};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
+
+use crate::compute::worker::{Labourer, is_trap, message};
 
 /// At most this many workers, whatever `navigator.hardwareConcurrency` says: each
 /// holds its own copy of the weights (about 250 MB at width 1024, so a wide model is
 /// shared by fewer: `Request::labs_within_cap`), and a prompt has at most
 /// `bounds::MAX_IMAGES` images to share out.
 pub const MOST_WORKERS: usize = 4;
-
-#[wasm_bindgen(inline_js = r#"
-const labs = new WeakMap();
-let next = 0;
-// A lab worker (web/lab-worker.js) that answers by message id. Every call still out is
-// refused if the worker fails, or if its WebGPU device is lost.
-export function spawn_lab(init) {
-  const worker = new Worker(new URL('lab-worker.js', init.base), { type: 'module' });
-  const out = new Map();
-  let lose;
-  const lost = new Promise((ok) => { lose = ok; });
-  labs.set(worker, { out, lost });
-  const fail = (why) => {
-    for (const { reject } of out.values()) reject(Object.assign(new Error(why), { trap: true }));
-    out.clear();
-  };
-  worker.onmessage = ({ data }) => {
-    if (data.lost !== undefined) {
-      lose(data.lost);
-      fail(`the WebGPU device was lost (${data.lost})`);
-      return;
-    }
-    const call = out.get(data.id);
-    out.delete(data.id);
-    if (data.error === undefined) call.resolve(data.out);
-    else call.reject(Object.assign(new Error(data.error), { trap: data.trap }));
-  };
-  worker.onerror = (e) => { e.preventDefault(); fail(`the lab's worker failed (${e.message || 'it could not start'})`); };
-  worker.onmessageerror = () => fail("a message from the lab's worker could not be read");
-  worker.postMessage(init);
-  return worker;
-}
-// Transferred, not copied: the bytes belong to the worker from here on.
-export function call_lab(worker, op, bytes) {
-  return new Promise((resolve, reject) => {
-    const id = ++next;
-    labs.get(worker).out.set(id, { resolve, reject });
-    worker.postMessage({ id, op, bytes }, [bytes.buffer]);
-  });
-}
-// Resolves with the browser's reason once the worker's WebGPU device is lost; never otherwise.
-export function lost_lab(worker) { return labs.get(worker).lost; }
-export function is_trap(e) { return e?.trap === true; }
-export function end_lab(worker) { worker.terminate(); }
-"#)]
-extern "C" {
-    fn spawn_lab(init: &js_sys::Object) -> JsValue;
-    fn call_lab(worker: &JsValue, op: &str, bytes: Uint8Array) -> Promise;
-    async fn lost_lab(worker: &JsValue) -> JsValue;
-    fn is_trap(e: &JsValue) -> bool;
-    fn end_lab(worker: &JsValue);
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// The URL of this module's JavaScript (wasm-bindgen writes `import.meta.url` into
-    /// it), which the workers import.
-    #[wasm_bindgen(thread_local_v2, js_namespace = ["import", "meta"], js_name = url)]
-    static GLUE: String;
-}
-
-/// In a worker: the lab this worker answers with.
-#[wasm_bindgen]
-pub fn lab_start(pictures: Vec<u8>) -> Result<(), JsError> {
-    let pictures = Pictures::from_bytes(&pictures)?;
-    lab::host::install(Lab::new(crate::backend::cpu(), pictures));
-    Ok(())
-}
-
-/// In a worker: one task's answer.
-#[wasm_bindgen]
-pub async fn lab_answer(task: Vec<u8>) -> Result<Vec<u8>, JsError> {
-    lab::host::answer(&task).await.map_err(|e| JsError::new(&e))
-}
-
-/// In a worker: the trained model from its weights file, for "Measure".
-#[wasm_bindgen]
-pub fn measure_load(weights: Vec<u8>) -> Result<(), JsError> {
-    let trained = Trained::load(&weights, &crate::backend::cpu()).map_err(|e| JsError::new(&e))?;
-    lab::host::install_counter(Counter::new(trained));
-    Ok(())
-}
-
-/// In a worker: one piece of "Measure" counted (`PieceOrder` in, 8 bytes out).
-#[wasm_bindgen]
-pub async fn measure_count(order: Vec<u8>) -> Result<Vec<u8>, JsError> {
-    lab::host::count(&order).await.map_err(|e| JsError::new(&e))
-}
-
-/// One lab worker; ended when dropped.
-pub struct Labourer {
-    worker: JsValue,
-}
-
-impl Labourer {
-    /// A worker running `url`'s module: the page's own (`module` compiled, sent) or the
-    /// WebGPU module (its `wasm` fetched there with `integrity`).
-    fn spawn(url: &str, module: Option<&JsValue>, wasm: Option<(&str, &str)>) -> Self {
-        let init = js_sys::Object::new();
-        let set = |key: &str, value: &JsValue| {
-            let _ = js_sys::Reflect::set(&init, &key.into(), value);
-        };
-        set("base", &GLUE.with(String::clone).into());
-        set("url", &url.into());
-        if let Some(module) = module {
-            set("module", module);
-        }
-        if let Some((wasm, integrity)) = wasm {
-            set("wasm", &wasm.into());
-            set("integrity", &integrity.into());
-        }
-        Self {
-            worker: spawn_lab(&init),
-        }
-    }
-
-    /// A CPU lab over `pictures`: this very module, compiled once, sent to the worker.
-    fn cpu(pictures: &[u8]) -> Self {
-        let glue = GLUE.with(String::clone);
-        let lab = Self::spawn(&glue, Some(&wasm_bindgen::module()), None);
-        // Started before any task; a failure shows on the first task's answer.
-        let _ = lab.call("lab_start", pictures);
-        lab
-    }
-
-    /// The WebGPU module at `url` in a worker, its wasm fetched with `integrity`.
-    pub fn webgpu(url: &str, wasm: &str, integrity: &str) -> Self {
-        Self::spawn(url, None, Some((wasm, integrity)))
-    }
-
-    /// The export `op` of the worker's module called with `bytes`.
-    pub fn call(&self, op: &str, bytes: &[u8]) -> Promise {
-        call_lab(&self.worker, op, Uint8Array::from(bytes))
-    }
-
-    /// Resolves with the browser's reason once the worker's WebGPU device is lost.
-    pub async fn lost(&self) -> String {
-        lost_lab(&self.worker).await.as_string().unwrap_or_default()
-    }
-}
-
-impl Drop for Labourer {
-    fn drop(&mut self) {
-        end_lab(&self.worker);
-    }
-}
 
 /// What a request's parts depend on: not the gates, the mask rule or the words.
 type PartsKey = (Vec<usize>, [usize; 6], Option<usize>, usize);
@@ -339,7 +195,7 @@ impl Pool {
                         }
                     }
                 }
-                Err(crate::backend::message(e))
+                Err(message(e))
             }
         }
     }

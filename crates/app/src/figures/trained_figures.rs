@@ -6,8 +6,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::figure::err;
-pub use crate::figure::svg;
+use crate::figures::figure::err;
+pub use crate::figures::figure::svg;
 
 /// One generated word: the word, the likeliest words at its step with their
 /// probabilities (most likely first), and its probability after each LM layer.

@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::heatmap::{Axis, Range, colour};
+use crate::figures::heatmap::{Axis, Range, colour};
 
 /// Where the cells sit inside a heatmap's axes, in CSS pixels: left, top, right, bottom.
 pub const PLOT_INSETS: [u32; 4] = [56, 8, 12, 42];

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use lab::Request;
 use lab::stand_in::grid;
 
-use crate::url_state::BackendChoice;
+use crate::state::url_state::BackendChoice;
 
 /// The shapes that set the cost of one forward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

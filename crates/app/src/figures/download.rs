@@ -6,8 +6,8 @@ use web_sys::{
     HtmlImageElement, Url,
 };
 
-use crate::canvas;
-use crate::figure::cell_box;
+use crate::figures::canvas;
+use crate::figures::figure::cell_box;
 
 fn save(name: &str, href: &str) -> Result<(), JsValue> {
     let document = web_sys::window()

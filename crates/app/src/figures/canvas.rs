@@ -6,8 +6,8 @@ use plotters_canvas::CanvasBackend;
 use wasm_bindgen::{Clamped, JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement, ImageData};
 
-use crate::figure;
-use crate::heatmap::{Axis, Range, overlay, rgba};
+use crate::figures::figure;
+use crate::figures::heatmap::{Axis, Range, overlay, rgba};
 
 pub fn context(canvas: &HtmlCanvasElement) -> Result<CanvasRenderingContext2d, JsValue> {
     canvas

@@ -3,7 +3,7 @@
 
 use flamingo::{Interleaved, Segment};
 
-use crate::url_state::{Preset, UrlState, bounds};
+use crate::state::url_state::{Preset, UrlState, bounds};
 
 /// Frames of the clip in the video preset.
 pub const VIDEO_FRAMES: usize = 4;

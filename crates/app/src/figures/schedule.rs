@@ -10,7 +10,7 @@ use plotters::style::full_palette::{
 };
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::figure::{err, svg};
+use crate::figures::figure::{err, svg};
 use mini::log::{LogEntry, Runs};
 
 /// Size of a downloaded figure: wide enough for the key beside the axes.
@@ -313,7 +313,7 @@ mod tests {
     use mini::log::{Ablation, StageRecord, TrainingRecord};
 
     fn shipped() -> Runs {
-        let json = include_str!("../../../assets/mini-flamingo-training.json");
+        let json = include_str!("../../../../assets/mini-flamingo-training.json");
         TrainingRecord::parse(json).unwrap().runs
     }
 

@@ -1,0 +1,12 @@
+//! Drawing: the plotters figures (one function per figure for the canvas and for
+//! "Download SVG"), heatmap colouring, and, in the browser, the canvas and downloads.
+
+pub mod figure;
+pub mod heatmap;
+pub mod schedule;
+pub mod trained_figures;
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) mod canvas;
+#[cfg(target_arch = "wasm32")]
+pub(crate) mod download;
