@@ -10,6 +10,7 @@ use super::trained::{Given, Model, with_model};
 use super::{Slider, now_ms, report};
 use crate::figures::trained_figures as figures;
 use crate::figures::{canvas, download};
+use crate::state::tour::STEPS;
 use crate::state::url_state::UrlState;
 use flamingo::{MaskRule, MediaMask};
 use lab::episode::{OwnEpisode, Teaching, answer_words};
@@ -189,7 +190,13 @@ pub(super) fn FewShotLive(
         let measure = measure.clone();
         Effect::new(move |_| {
             let ready = loaded.with(|l| matches!(l, Some(Ok(()))));
-            if ready && state.with(|s| s.tour) == 4 && measurement.with_untracked(Option::is_none) {
+            let touring = state.with(|s| {
+                s.tour
+                    .checked_sub(1)
+                    .and_then(|i| STEPS.get(i))
+                    .is_some_and(|step| step.panel == "few-shot-live")
+            });
+            if ready && touring && measurement.with_untracked(Option::is_none) {
                 measure();
             }
         });
