@@ -39,8 +39,9 @@ export async function trainedBench(origin, events = 60) {
       set.call(input, v);
       input.dispatchEvent(new Event('input', { bubbles: true }));
       await new Promise((done) => {
-        // The caption and the overview drawn from it, both at the new scale.
-        const poll = () => ((out.dataset.answers ?? '').endsWith(`|${Number(v)}`) && Number(overview.dataset.scale) === Number(v) ? done() : requestAnimationFrame(poll));
+        // The caption and the overview drawn from it, both at the new scale (a build
+        // from before the overview has none, for comparisons side by side).
+        const poll = () => ((out.dataset.answers ?? '').endsWith(`|${Number(v)}`) && (!overview || Number(overview.dataset.scale) === Number(v)) ? done() : requestAnimationFrame(poll));
         requestAnimationFrame(poll);
       });
       // The frame that shows it.
