@@ -45,7 +45,7 @@ fn shape(dims: &[usize]) -> String {
 
 /// A small 8 × 8 map drawn from values the caption carries.
 #[component]
-fn Grid(values: Signal<Vec<f32>>, label: &'static str) -> impl IntoView {
+fn Grid(#[prop(into)] values: Signal<Vec<f32>>, label: &'static str) -> impl IntoView {
     let c = NodeRef::<leptos::html::Canvas>::new();
     Effect::new(move |_| {
         let v = values.get();
@@ -154,37 +154,44 @@ pub(super) fn Overview(
     };
     let arrow = |text: Signal<String>| view! { <span class="arrow" aria-hidden="true">"→"<span class="dims">{move || text.get()}</span></span> };
 
+    // Memos: a gate-scale step changes the blocks, the lens and the next word, not the
+    // picture, the encoder's features or the resampler's latents (they come before every
+    // gate), so those are neither redrawn nor rewritten while the gate moves.
     let picture = NodeRef::<leptos::html::Canvas>::new();
+    let seen = Memo::new(move |_| caption.with(|c| c.as_ref().map(|c| c.picture.clone())));
     Effect::new(move |_| {
-        caption.with(|c| {
-            if let (Some(c), Some(canvas)) = (c, picture.get()) {
-                let _ = canvas::draw_rgb(&canvas, &c.picture);
+        seen.with(|p| {
+            if let (Some(p), Some(canvas)) = (p, picture.get()) {
+                let _ = canvas::draw_rgb(&canvas, p);
             }
         })
     });
-    let norms = Signal::derive(move || {
+    let norms = Memo::new(move |_| {
         caption.with(|c| {
             c.as_ref()
                 .map(|c| c.patch_norms.clone())
                 .unwrap_or_default()
         })
     });
-    let latents = Signal::derive(move || {
+    let latents = Memo::new(move |_| {
         caption.with(|c| c.as_ref().map(Caption::latent_mean).unwrap_or_default())
     });
-    let pixels = Signal::derive(move || read(|c| shape(&[c.picture.height, c.picture.width, 3])));
-    let features = Signal::derive(move || read(|c| shape(&c.features)));
-    let media = Signal::derive(move || read(|c| shape(&c.media)));
+    let text = |f: fn(&Caption) -> String| Signal::from(Memo::new(move |_| read(f)));
+    let pixels = text(|c| shape(&[c.picture.height, c.picture.width, 3]));
+    let features = text(|c| shape(&c.features));
+    let media = text(|c| shape(&c.media));
     // The forward that chose the focus word read the prompt and the words before it.
     let read_len = move || focus.get().map(|f| Caption::position_of(f) + 1);
-    let tokens = Signal::derive(move || read_len().map(|t| shape(&[t])).unwrap_or_default());
-    let logits = Signal::derive(move || {
+    let tokens = Signal::from(Memo::new(move |_| {
+        read_len().map(|t| shape(&[t])).unwrap_or_default()
+    }));
+    let logits = Signal::from(Memo::new(move |_| {
         read_len()
             .map(|t| shape(&[t, WORDS.len()]))
             .unwrap_or_default()
-    });
+    }));
     // The prompt the focus word was chosen after.
-    let prompt = move || {
+    let prompt = Memo::new(move |_| {
         caption.with(|c| {
             c.as_ref().zip(focus.get()).map(|(c, f)| {
                 let position = Caption::position_of(f);
@@ -195,8 +202,8 @@ pub(super) fn Overview(
                     .join(" ")
             })
         })
-    };
-    let focus_word = move || {
+    });
+    let focus_word = Memo::new(move |_| {
         caption
             .with(|c| {
                 c.as_ref()
@@ -204,7 +211,7 @@ pub(super) fn Overview(
                     .map(|(c, f)| c.words[f].step.word().to_owned())
             })
             .unwrap_or_default()
-    };
+    });
 
     view! {
         <figure id="overview" aria-labelledby="overview-title" data-scale=move || read(|c| c.scale.to_string()) style:--seeing=move || format!("{:.3}", (seeing() / 0.5).min(1.0))>
@@ -230,7 +237,7 @@ pub(super) fn Overview(
                     <span class="arrow down" aria-hidden="true">"↓"<span class="dims">{move || media.get()}" to each block"</span></span>
                 </div>
                 <div class="flow text">
-                    <span class="prompt" aria-label="the prompt so far">{prompt}</span>
+                    <span class="prompt" aria-label="the prompt so far">{move || prompt.get()}</span>
                     {arrow(tokens)}
                     {move || layers.get().into_iter().enumerate().map(|(i, block_before)| {
                         let block = layers.with_untracked(|l| l[..i].iter().filter(|&&b| b).count());
@@ -252,7 +259,7 @@ pub(super) fn Overview(
                             })}
                             {stage(Stage::Lm(i), format!("LM layer {}", i + 1), view! {
                                 <span class="frozen">"frozen"</span>
-                                <span class="reading">{move || format!("p({}) = {:.2}", focus_word(), lens.get())}</span>
+                                <span class="reading">{move || format!("p({}) = {:.2}", focus_word.get(), lens.get())}</span>
                                 <span class="lens-bar" style:width=move || format!("{:.0}%", lens.get() * 100.0)></span>
                             }.into_any())}
                         }
