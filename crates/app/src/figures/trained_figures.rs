@@ -3,6 +3,7 @@
 //! lens, and few-shot accuracy against the number of shots.
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -142,29 +143,55 @@ pub fn lens<DB: DrawingBackend>(
             .enumerate()
             .map(|(l, &p)| (l as f64 + 1.0, p as f64))
             .collect();
-        chart
-            .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
-            .map_err(err)?
-            .label(format!("{}. {}", i + 1, step.word))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
-        chart
-            .draw_series(
-                points
-                    .into_iter()
-                    .map(|p| Circle::new(p, 3, colour.filled())),
-            )
-            .map_err(err)?;
+        dotted_line(
+            &mut chart,
+            points,
+            (colour, 2),
+            format!("{}. {}", i + 1, step.word),
+        )?;
     }
     if !steps.is_empty() {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     }
     Ok(())
+}
+
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A labelled line with a dot at each of its points.
+fn dotted_line<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    points: Vec<(f64, f64)>,
+    (colour, width): (RGBColor, u32),
+    label: String,
+) -> Result<(), String> {
+    chart
+        .draw_series(LineSeries::new(points.clone(), colour.stroke_width(width)))
+        .map_err(err)?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
+    chart
+        .draw_series(
+            points
+                .into_iter()
+                .map(|p| Circle::new(p, 3, colour.filled())),
+        )
+        .map_err(err)?;
+    Ok(())
+}
+
+/// The legend of a line figure: a white card, lightly framed.
+fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    position: SeriesLabelPosition,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .draw()
+        .map_err(err)
 }
 
 /// Accuracy per number of shots: each task and their mean, where measured.
@@ -207,28 +234,9 @@ pub fn accuracy<DB: DrawingBackend>(
     ];
     let styles = [(LINES[1], 1), (LINES[2], 1), (LINES[0], 3)];
     for (line, (name, (colour, width))) in names.into_iter().zip(styles).enumerate() {
-        let points = series(line);
-        chart
-            .draw_series(LineSeries::new(points.clone(), colour.stroke_width(width)))
-            .map_err(err)?
-            .label(name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
-        chart
-            .draw_series(
-                points
-                    .into_iter()
-                    .map(|p| Circle::new(p, 3, colour.filled())),
-            )
-            .map_err(err)?;
+        dotted_line(&mut chart, series(line), (colour, width), name)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .draw()
-        .map_err(err)?;
-    Ok(())
+    legend(&mut chart, SeriesLabelPosition::LowerRight)
 }
 
 #[cfg(test)]
