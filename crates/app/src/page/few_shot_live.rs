@@ -10,7 +10,7 @@ use super::trained::{Given, Model, with_model};
 use super::{Slider, now_ms, report};
 use crate::figures::trained_figures as figures;
 use crate::figures::{canvas, download};
-use crate::state::tour::STEPS;
+use crate::state::tour;
 use crate::state::url_state::UrlState;
 use flamingo::{MaskRule, MediaMask};
 use lab::episode::{OwnEpisode, Teaching, answer_words};
@@ -190,12 +190,8 @@ pub(super) fn FewShotLive(
         let measure = measure.clone();
         Effect::new(move |_| {
             let ready = loaded.with(|l| matches!(l, Some(Ok(()))));
-            let touring = state.with(|s| {
-                s.tour
-                    .checked_sub(1)
-                    .and_then(|i| STEPS.get(i))
-                    .is_some_and(|step| step.panel == "few-shot-live")
-            });
+            let touring =
+                state.with(|s| tour::current(s).is_some_and(|step| step.panel == "few-shot-live"));
             if ready && touring && measurement.with_untracked(Option::is_none) {
                 measure();
             }

@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 
 use crate::figures::canvas;
 use crate::figures::heatmap::Range;
-use crate::state::tour::STEPS;
+use crate::state::tour;
 use crate::state::url_state::{Stage, UrlState};
 use lab::trained::{Caption, GRID};
 use mini::vocab::{WORDS, word};
@@ -100,8 +100,10 @@ pub(super) fn Overview(
     // The open stage's detail: scrolled to and marked; the mark moves with the URL.
     Effect::new(move |previous: Option<Option<Stage>>| {
         let (now, touring) = state.with(|s| {
-            let step = s.tour.checked_sub(1).and_then(|i| STEPS.get(i));
-            (s.open, step.is_some_and(|step| step.stage == s.open))
+            (
+                s.open,
+                tour::current(s).is_some_and(|step| step.stage == s.open),
+            )
         });
         if previous.flatten() == now && previous.is_some() {
             return now;

@@ -51,7 +51,7 @@ pub const STEPS: [Step; TOUR_STEPS] = [
         stage: Some(Stage::NextWord),
         panel: "trained",
         question: "The picture enters the language model only at the gated blocks. At which of the overview's layers can the picture's word first become likely?",
-        text: "The first gated block sits before LM layer 2, so LM layer 1 has only the words so far: the picture has not entered yet. Read the logit lens along the overview's layers (the probability of the picture's word after each one): it can rise only from LM layer 2 on. Close the gate and every layer reads as the language model alone.",
+        text: "The first gated block sits before LM layer 2, so LM layer 1 has only the words so far: the picture has not entered yet. Read the logit lens along the overview's layers (the probability of the picture's word after each one): whatever the picture adds can show only from LM layer 2 on. Close the gate and every layer reads as the language model alone, which has its own guess at every layer.",
     },
     Step {
         title: "Each word sees only the image just before it",
@@ -73,17 +73,14 @@ pub const STEPS: [Step; TOUR_STEPS] = [
 /// then override them, so a link to a step carries the teacher's own changes.
 pub fn read_link(query: &str) -> (UrlState, Vec<String>) {
     let mut base = UrlState::default();
-    let step = query
-        .trim_start_matches('?')
-        .split('&')
-        .find_map(|p| p.strip_prefix("tour="))
-        .and_then(|v| v.parse::<usize>().ok())
-        .map(|v| v.min(STEPS.len()))
-        .filter(|&v| v >= 1);
-    if let Some(step) = step {
-        apply(step, &mut base);
-    }
+    // The link's own reading of `tour` (clamped as every key is) picks the step.
+    apply(UrlState::parse(query).0.tour, &mut base);
     UrlState::parse_onto(base, query)
+}
+
+/// The step `s` is at, if the tour is open.
+pub fn current(s: &UrlState) -> Option<&'static Step> {
+    s.tour.checked_sub(1).and_then(|i| STEPS.get(i))
 }
 
 /// Sets the controls step `step` (1-based) is about. Steps outside the tour change nothing.
