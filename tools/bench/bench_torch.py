@@ -1,6 +1,7 @@
-"""PyTorch side of the resampler / cross-attention benchmark: OpenFlamingo 2.0.1's helpers.py on CPU.
+"""PyTorch side of the resampler / cross-attention benchmark: OpenFlamingo 2.0.1's helpers.py on CPU
+(or on a CUDA GPU, where one is lent: --device cuda).
 
-    python bench_torch.py [--runs N] [--threads N] [--only NAME]
+    python bench_torch.py [--runs N] [--threads N] [--only NAME] [--device cpu|cuda]
 
 Times PerceiverResampler and GatedCrossAttentionBlock forwards (float32, eval,
 inference_mode, batch 1, two single-frame images) at the shapes in CONFIGS, and
@@ -32,37 +33,42 @@ CONFIGS = {
 }
 
 
-def timings(forward, runs):
+def timings(forward, runs, device):
+    # On a GPU a call returns before its kernels finish; reading the result back is the
+    # latency a caller sees, as the Rust side's readback.
+    call = (lambda: forward().cpu()) if device != "cpu" else forward
     for _ in range(WARMUP):
-        forward()
+        call()
     out = []
     for _ in range(runs):
         start = time.perf_counter()
-        forward()
+        call()
         out.append((time.perf_counter() - start) * 1e3)
     return out
 
 
-def bench(h, c, runs):
+def bench(h, c, runs, device):
     resampler = h.PerceiverResampler(dim=c["dim"], depth=c["depth"], dim_head=c["dim_head"], heads=c["heads"],
                                      num_latents=c["K"], ff_mult=4).eval()
     block = h.GatedCrossAttentionBlock(dim=c["lm_dim"], dim_visual=c["dim"], dim_head=c["dim_head"],
                                        heads=c["heads"], ff_mult=4, only_attend_immediate_media=True).eval()
+    resampler, block = resampler.to(device), block.to(device)
     # helpers.py initialises gates to 0, which makes the block's output equal its input.
     with torch.no_grad():
         block.attn_gate.fill_(0.5)
         block.ff_gate.fill_(0.5)
 
-    x_visual = torch.randn(1, IMAGES, 1, c["N"], c["dim"])
-    x_text = torch.randn(1, c["tokens"], c["lm_dim"])
-    media = torch.randn(1, IMAGES, c["K"], c["dim"])
+    x_visual = torch.randn(1, IMAGES, 1, c["N"], c["dim"]).to(device)
+    x_text = torch.randn(1, c["tokens"], c["lm_dim"]).to(device)
+    media = torch.randn(1, IMAGES, c["K"], c["dim"]).to(device)
     media_locations = torch.zeros(1, c["tokens"], dtype=torch.bool)
     media_locations[0, [0, c["tokens"] // 2]] = True
+    media_locations = media_locations.to(device)
 
     with torch.inference_mode():
         return {
-            "resampler_ms": timings(lambda: resampler(x_visual), runs),
-            "block_ms": timings(lambda: block(x_text, media, media_locations=media_locations), runs),
+            "resampler_ms": timings(lambda: resampler(x_visual), runs, device),
+            "block_ms": timings(lambda: block(x_text, media, media_locations=media_locations), runs, device),
         }
 
 
@@ -71,6 +77,7 @@ def main():
     parser.add_argument("--runs", type=int, default=20, help="timed calls per module (after 3 warm-up calls)")
     parser.add_argument("--threads", type=int, help="torch.set_num_threads; default is torch's own")
     parser.add_argument("--only", choices=list(CONFIGS), help="run one configuration")
+    parser.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -80,8 +87,9 @@ def main():
     result = {
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        "device": torch.cuda.get_device_name() if args.device != "cpu" else "cpu",
         "python": platform.python_version(),
-        "configs": {name: bench(h, CONFIGS[name], args.runs) for name in names},
+        "configs": {name: bench(h, CONFIGS[name], args.runs, args.device) for name in names},
     }
     json.dump(result, sys.stdout)
     print()
