@@ -8,7 +8,8 @@ import { writePrecache } from './precache.mjs';
 
 const dir = process.env.TRUNK_STAGING_DIR;
 if (!dir) throw new Error('run by Trunk as a post_build hook (TRUNK_STAGING_DIR unset)');
-await stripNames(dir);
+// FLAMINGO_KEEP_NAMES=1 keeps them, for a CPU profile that names wasm functions.
+if (!process.env.FLAMINGO_KEEP_NAMES) await stripNames(dir);
 await stampWebgpu(dir);
 await lock(dir);
 await writePrecache(dir);

@@ -166,7 +166,7 @@ mod tests {
 
     #[test]
     fn measuring_piece_by_piece_counts_what_the_evaluation_counts() {
-        let trained = looking_at(blue_triangle());
+        let mut trained = looking_at(blue_triangle());
         let mut m = Measurement::new(12, 5);
         let pieces = m.pieces();
         assert_eq!(pieces.len(), 9 * 2 * 2, "12 episodes make two pieces");

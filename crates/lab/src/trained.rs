@@ -9,7 +9,7 @@
 use flamingo::burn::tensor::activation::softmax;
 use flamingo::burn::tensor::{Device, Tensor};
 use mini::evaluate::few_shot_correct;
-use mini::inference::{CAPTION_WORDS, Step, caption_text, few_shot, read};
+use mini::inference::{CAPTION_WORDS, Step, caption_text, episode, next_words_seeing, read};
 
 use crate::Readouts;
 use crate::episode::Teaching;
@@ -26,6 +26,15 @@ pub const GRID: usize = mini::encoder::GRID;
 pub struct Trained {
     model: MiniFlamingo,
     seen: Option<Seen>,
+    /// The few-shot episode last answered, its pictures made into visual tokens.
+    shown: Option<Shown>,
+}
+
+/// A few-shot episode's input: the gate scale moves, its visual tokens stay.
+struct Shown {
+    teaching: Teaching,
+    batch: Batch,
+    media: Tensor<4>,
 }
 
 /// What depends on the picture alone: moving the gate scale reuses it.
@@ -93,7 +102,11 @@ impl Trained {
     /// When the bytes are not such a file.
     pub fn load(bytes: &[u8], device: &Device) -> Result<Trained, String> {
         let (model, _) = weights::load(bytes, device).map_err(|e| e.to_string())?;
-        Ok(Trained { model, seen: None })
+        Ok(Trained {
+            model,
+            seen: None,
+            shown: None,
+        })
     }
 
     pub fn model(&self) -> &MiniFlamingo {
@@ -215,15 +228,29 @@ impl Trained {
 
 impl Trained {
     /// The answer to a few-shot episode, with its distribution: `mini`'s own
-    /// [`few_shot`], as `flamingo mini few-shot` answers it.
-    pub async fn answer(&self, teaching: &Teaching, scale: f32) -> Step {
-        few_shot(
+    /// [`mini::inference::few_shot`], as `flamingo mini few-shot` answers it, with the
+    /// episode's visual tokens kept for the next gate scale.
+    pub async fn answer(&mut self, teaching: &Teaching, scale: f32) -> Step {
+        if self.shown.as_ref().is_none_or(|s| s.teaching != *teaching) {
+            let (tokens, pictures) = episode(&teaching.shots, &teaching.query);
+            let batch = Batch::new(&[(&tokens, &pictures)], &self.model.device());
+            let (media, _) = self.model.media(&batch);
+            self.shown = Some(Shown {
+                teaching: teaching.clone(),
+                batch,
+                media,
+            });
+        }
+        let shown = self.shown.as_ref().expect("made above");
+        next_words_seeing(
             &self.model,
-            &teaching.shots,
-            &teaching.query,
+            &shown.batch,
+            shown.media.clone(),
             Gating::Tanh { scale },
         )
         .await
+        .pop()
+        .expect("one sequence")
     }
 
     /// How many of a piece's episodes are answered right.
@@ -359,6 +386,30 @@ pub(crate) mod tests {
         }
         let open = resolved(trained.caption(1.0)).unwrap();
         assert_eq!(open.text, "a blue triangle");
+    }
+
+    /// The few-shot panel's answers, whose visual tokens are kept while the gate moves,
+    /// are `mini`'s (the CLI's) bit for bit, episode after episode.
+    #[test]
+    fn kept_episodes_answer_as_the_cli_does_bit_for_bit() {
+        let mut trained = looking_at(blue_triangle());
+        let bits = |s: &Step| -> Vec<u32> { s.probabilities.iter().map(|p| p.to_bits()).collect() };
+        for seed in [1, 2] {
+            let episode =
+                mini::vocab::Episode::sample(&mut Rng::new(seed), mini::vocab::Task::Colour, 2);
+            let teaching = Teaching::of(&episode);
+            for scale in [1.0, 0.0, 0.35, 2.0] {
+                let page = resolved(trained.answer(&teaching, scale));
+                let cli = resolved(mini::inference::few_shot(
+                    trained.model(),
+                    &teaching.shots,
+                    &teaching.query,
+                    Gating::Tanh { scale },
+                ));
+                assert_eq!(page.token, cli.token);
+                assert_eq!(bits(&page), bits(&cli), "episode {seed}, scale {scale}");
+            }
+        }
     }
 
     #[test]

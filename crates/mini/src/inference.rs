@@ -86,14 +86,26 @@ pub async fn next_words(
     sequences: &[(&[u32], &[Picture])],
     gating: Gating,
 ) -> Vec<Step> {
-    let device = model.device();
-    let batch = Batch::new(sequences, &device);
-    let logits = model.forward(&batch, gating).logits;
+    let batch = Batch::new(sequences, &model.device());
+    let (media, _) = model.media(&batch);
+    next_words_seeing(model, &batch, media, gating).await
+}
+
+/// [`next_words`] for a batch whose visual tokens were made already
+/// ([`MiniFlamingo::media`]): the same forward from the gated blocks on, so the same
+/// numbers bit for bit, without encoding the pictures again while only the gate moves.
+pub async fn next_words_seeing(
+    model: &MiniFlamingo,
+    batch: &Batch,
+    media: Tensor<4>,
+    gating: Gating,
+) -> Vec<Step> {
+    let logits = model.decode(batch, media, gating).logits;
     let [b, t, vocab] = logits.dims();
     let probabilities = read(softmax(logits, 2)).await;
     (0..b)
         .map(|i| {
-            let last = sequences[i].0.len() - 1;
+            let last = batch.ids[i].len() - 1;
             let at = (i * t + last) * vocab;
             Step::from_probabilities(probabilities[at..at + vocab].to_vec())
         })
@@ -154,21 +166,27 @@ pub fn caption_text(steps: &[Step]) -> String {
         .join(" ")
 }
 
-/// The answer to `<image> : answer <eoc> … <image> :`, the task left unsaid.
+/// A few-shot episode as the model reads it, the task left unsaid:
+/// `<image> : answer <eoc> … <image> :`, and its pictures fitted to 32 × 32.
+pub fn episode(shots: &[(Picture, u32)], query: &Picture) -> (Vec<u32>, Vec<Picture>) {
+    let answers: Vec<u32> = shots.iter().map(|(_, a)| *a).collect();
+    let pictures = shots
+        .iter()
+        .map(|(p, _)| p)
+        .chain([query])
+        .map(Picture::fit)
+        .collect();
+    (episode_tokens(&answers, None), pictures)
+}
+
+/// The answer to an [`episode`].
 pub async fn few_shot(
     model: &MiniFlamingo,
     shots: &[(Picture, u32)],
     query: &Picture,
     gating: Gating,
 ) -> Step {
-    let answers: Vec<u32> = shots.iter().map(|(_, a)| *a).collect();
-    let tokens = episode_tokens(&answers, None);
-    let pictures: Vec<Picture> = shots
-        .iter()
-        .map(|(p, _)| p)
-        .chain([query])
-        .map(Picture::fit)
-        .collect();
+    let (tokens, pictures) = episode(shots, query);
     next_words(model, &[(&tokens, &pictures)], gating)
         .await
         .pop()

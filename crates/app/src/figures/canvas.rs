@@ -1,8 +1,8 @@
 //! Canvas work: heatmaps as `ImageData`, the tanh curve with plotters, and
 //! decoding the sample pictures into RGBA.
 
+use crate::figures::canvas_backend::PageCanvas;
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
 use wasm_bindgen::{Clamped, JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement, ImageData};
 
@@ -94,9 +94,11 @@ pub fn draw_patch_overlay(
 }
 
 /// Frame, ticks and titles around a `rows × cols` heatmap, drawn at the canvas's
-/// displayed size times the device pixel ratio.
+/// displayed size (CSS pixels, as the browser last laid it out) times the device
+/// pixel ratio.
 pub fn draw_axes(
     canvas: &HtmlCanvasElement,
+    (width, height): (i32, i32),
     rows: usize,
     cols: usize,
     x: &Axis,
@@ -105,13 +107,40 @@ pub fn draw_axes(
     let dpr = web_sys::window()
         .map_or(1.0, |w| w.device_pixel_ratio())
         .max(1.0);
-    let px = |v: i32| (v as f64 * dpr).round() as u32;
-    canvas.set_width(px(canvas.client_width().max(1)));
-    canvas.set_height(px(canvas.client_height().max(1)));
-    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("canvas unavailable")?;
+    let px = |v: i32| (v.max(1) as f64 * dpr).round() as u32;
+    // Resizing clears the canvas and its context's settings (font, direction): only
+    // when the size changed.
+    if (canvas.width(), canvas.height()) != (px(width), px(height)) {
+        canvas.set_width(px(width));
+        canvas.set_height(px(height));
+    }
+    let backend = PageCanvas::new(canvas.clone()).ok_or("canvas unavailable")?;
     let root = backend.into_drawing_area();
     figure::axes(&root, rows, cols, x, y, dpr)?;
     root.present().map_err(|e| e.to_string())
+}
+
+/// Tells `size` an element's displayed size each time the browser lays it out anew.
+/// Read in the browser's own resize step, after its layout: reading it when the page
+/// has just changed would make the browser lay out the whole page there and then.
+pub fn watch_size(element: &web_sys::Element, size: leptos::prelude::RwSignal<(i32, i32)>) {
+    use leptos::prelude::Set;
+    let told = wasm_bindgen::closure::Closure::<dyn Fn(js_sys::Array)>::new(
+        move |entries: js_sys::Array| {
+            for entry in entries.iter() {
+                if let Ok(entry) = entry.dyn_into::<web_sys::ResizeObserverEntry>() {
+                    let e = entry.target();
+                    size.set((e.client_width(), e.client_height()));
+                }
+            }
+        },
+    );
+    if let Ok(observer) = web_sys::ResizeObserver::new(told.as_ref().unchecked_ref()) {
+        observer.observe(element);
+        // The observer lives as long as the element it watches, and the page's panels
+        // are never removed: the callback stays with it.
+        told.forget();
+    }
 }
 
 /// The colour legend: a horizontal ramp from `range.min` to `range.max`.
@@ -163,9 +192,14 @@ pub fn draw_rgb(canvas: &HtmlCanvasElement, picture: &mini::scene::Picture) -> R
 /// A plotters figure on a canvas of fixed pixel size (CSS may scale it down).
 pub fn draw_figure(
     canvas: HtmlCanvasElement,
-    draw: impl FnOnce(&DrawingArea<CanvasBackend, plotters::coord::Shift>) -> Result<(), String>,
+    draw: impl FnOnce(&DrawingArea<PageCanvas, plotters::coord::Shift>) -> Result<(), String>,
 ) -> Result<(), String> {
-    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("canvas unavailable")?;
+    // A figure drawn over another (the lens's lines over its frame) starts from clear.
+    // (Drawing on a canvas outside the page and copying it over was tried: slower.)
+    if let Ok(c) = context(&canvas) {
+        c.clear_rect(0.0, 0.0, canvas.width() as f64, canvas.height() as f64);
+    }
+    let backend = PageCanvas::new(canvas).ok_or("canvas unavailable")?;
     let root = backend.into_drawing_area();
     draw(&root)?;
     root.present().map_err(|e| e.to_string())

@@ -9,4 +9,6 @@ pub mod trained_figures;
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod canvas;
 #[cfg(target_arch = "wasm32")]
+pub(crate) mod canvas_backend;
+#[cfg(target_arch = "wasm32")]
 pub(crate) mod download;

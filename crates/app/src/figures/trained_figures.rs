@@ -92,20 +92,38 @@ pub fn bars<DB: DrawingBackend>(
 }
 
 /// Each generated word's probability after every LM layer, the layers with a gated
-/// block before them marked: where the picture's information enters.
+/// block before them marked: where the picture's information enters. On the page the
+/// frame and the lines are two canvases, so a gate step redraws only the lines.
 pub fn lens<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     steps: &[StepFigure],
     blocks_before: &[bool],
 ) -> Result<(), String> {
-    root.fill(&WHITE).map_err(err)?;
-    let layers = blocks_before.len().max(1);
-    let mut chart = ChartBuilder::on(root)
+    lens_frame(root, blocks_before)?;
+    lens_lines(root, steps, blocks_before)
+}
+
+/// The lens's axes, one tick per layer, at the same place for frame and lines.
+fn lens_chart<'a, DB: DrawingBackend + 'a>(
+    root: &'a DrawingArea<DB, Shift>,
+    layers: usize,
+) -> Result<Chart<'a, DB>, String> {
+    ChartBuilder::on(root)
         .margin(8)
         .x_label_area_size(40)
         .y_label_area_size(52)
-        .build_cartesian_2d(0.5f64..layers as f64 + 0.5, 0f64..1.05)
-        .map_err(err)?;
+        .build_cartesian_2d(0.5f64..layers.max(1) as f64 + 0.5, 0f64..1.05)
+        .map_err(err)
+}
+
+/// What the lens shows whatever the words: axes, and where the gated blocks sit.
+pub fn lens_frame<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    blocks_before: &[bool],
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(err)?;
+    let layers = blocks_before.len().max(1);
+    let mut chart = lens_chart(root, layers)?;
     chart
         .configure_mesh()
         .x_desc("after LM layer")
@@ -135,6 +153,17 @@ pub fn lens<DB: DrawingBackend>(
             )))
             .map_err(err)?;
     }
+    Ok(())
+}
+
+/// The lens's lines, one per generated word, and their legend, over its frame.
+pub fn lens_lines<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    steps: &[StepFigure],
+    blocks_before: &[bool],
+) -> Result<(), String> {
+    let mut chart = lens_chart(root, blocks_before.len())?;
+    let mut entries = Vec::new();
     for (i, step) in steps.iter().enumerate() {
         let colour = LINES[i % LINES.len()];
         let points: Vec<(f64, f64)> = step
@@ -143,33 +172,23 @@ pub fn lens<DB: DrawingBackend>(
             .enumerate()
             .map(|(l, &p)| (l as f64 + 1.0, p as f64))
             .collect();
-        dotted_line(
-            &mut chart,
-            points,
-            (colour, 2),
-            format!("{}. {}", i + 1, step.word),
-        )?;
+        dotted_line(&mut chart, points, (colour, 2))?;
+        entries.push((format!("{}. {}", i + 1, step.word), (colour, 2)));
     }
-    if !steps.is_empty() {
-        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
-    }
-    Ok(())
+    legend(&chart, &entries, Corner::UpperLeft)
 }
 
 type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
-/// A labelled line with a dot at each of its points.
+/// A line with a dot at each of its points.
 fn dotted_line<'a, DB: DrawingBackend + 'a>(
     chart: &mut Chart<'a, DB>,
     points: Vec<(f64, f64)>,
     (colour, width): (RGBColor, u32),
-    label: String,
 ) -> Result<(), String> {
     chart
         .draw_series(LineSeries::new(points.clone(), colour.stroke_width(width)))
-        .map_err(err)?
-        .label(label)
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
+        .map_err(err)?;
     chart
         .draw_series(
             points
@@ -180,18 +199,68 @@ fn dotted_line<'a, DB: DrawingBackend + 'a>(
     Ok(())
 }
 
-/// The legend of a line figure: a white card, lightly framed.
+/// Where a legend sits in the plotting area.
+enum Corner {
+    UpperLeft,
+    LowerRight,
+}
+
+/// The legend of a line figure: a white card, lightly framed, a short line and a label
+/// per series. Laid out here from the backend's own measure of its text (plotters'
+/// series labels measure text by laying out the whole web page, every time).
 fn legend<'a, DB: DrawingBackend + 'a>(
-    chart: &mut Chart<'a, DB>,
-    position: SeriesLabelPosition,
+    chart: &Chart<'a, DB>,
+    entries: &[(String, (RGBColor, u32))],
+    corner: Corner,
 ) -> Result<(), String> {
-    chart
-        .configure_series_labels()
-        .position(position)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .draw()
-        .map_err(err)
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let area = chart.plotting_area().strip_coord_spec();
+    let font = ("sans-serif", 12).into_font().color(&BLACK.mix(0.8));
+    let mut widest = 0;
+    let mut tallest = 0;
+    for (label, _) in entries {
+        let (w, h) = area.estimate_text_size(label, &font).map_err(err)?;
+        widest = widest.max(w as i32);
+        tallest = tallest.max(h as i32);
+    }
+    let (pad, swatch, gap, inset) = (6, 16, 6, 10);
+    let row = tallest + 4;
+    let (w, h) = (
+        pad + swatch + gap + widest + pad,
+        2 * pad + row * entries.len() as i32,
+    );
+    let (aw, ah) = area.dim_in_pixel();
+    let (x0, y0) = match corner {
+        Corner::UpperLeft => (inset, inset),
+        Corner::LowerRight => (aw as i32 - w - inset, ah as i32 - h - inset),
+    };
+    area.draw(&Rectangle::new(
+        [(x0, y0), (x0 + w, y0 + h)],
+        WHITE.mix(0.85).filled(),
+    ))
+    .map_err(err)?;
+    area.draw(&Rectangle::new(
+        [(x0, y0), (x0 + w, y0 + h)],
+        BLACK.mix(0.3),
+    ))
+    .map_err(err)?;
+    for (i, (label, (colour, width))) in entries.iter().enumerate() {
+        let y = y0 + pad + row * i as i32 + row / 2;
+        area.draw(&PathElement::new(
+            vec![(x0 + pad, y), (x0 + pad + swatch, y)],
+            colour.stroke_width(*width),
+        ))
+        .map_err(err)?;
+        area.draw(&Text::new(
+            label.as_str(),
+            (x0 + pad + swatch + gap, y),
+            font.clone().pos(Pos::new(HPos::Left, VPos::Center)),
+        ))
+        .map_err(err)?;
+    }
+    Ok(())
 }
 
 /// Accuracy per number of shots: each task and their mean, where measured.
@@ -233,10 +302,11 @@ pub fn accuracy<DB: DrawingBackend>(
         "mean of both".into(),
     ];
     let styles = [(LINES[1], 1), (LINES[2], 1), (LINES[0], 3)];
-    for (line, (name, (colour, width))) in names.into_iter().zip(styles).enumerate() {
-        dotted_line(&mut chart, series(line), (colour, width), name)?;
+    for (line, style) in styles.into_iter().enumerate() {
+        dotted_line(&mut chart, series(line), style)?;
     }
-    legend(&mut chart, SeriesLabelPosition::LowerRight)
+    let entries: Vec<_> = names.into_iter().zip(styles).collect();
+    legend(&chart, &entries, Corner::LowerRight)
 }
 
 #[cfg(test)]

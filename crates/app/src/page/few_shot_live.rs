@@ -88,6 +88,10 @@ pub(super) fn FewShotLive(
     let answer = RwSignal::new(None::<Step>);
     {
         let model = model.clone();
+        // While the gate is dragged at the top of the page this answer is further down:
+        // it is computed in a task of its own after the frame that shows the caption,
+        // and a drag's later step replaces one not yet begun.
+        let asked = StoredValue::new(0u64);
         Effect::new(move |_| {
             let Ok(teaching) = shown.get() else {
                 answer.set(None);
@@ -97,17 +101,27 @@ pub(super) fn FewShotLive(
             if loaded.with(|l| !matches!(l, Some(Ok(())))) {
                 return;
             }
+            asked.update_value(|n| *n += 1);
+            let this = asked.get_value();
             let model = model.clone();
-            spawn_local(async move {
-                if let Some(step) =
-                    with_model(&model, async |t| t.answer(&teaching, scale).await).await
-                {
-                    // Latest wins: an answer to an episode no longer shown is dropped.
-                    if shown.with_untracked(|s| s.as_ref() == Ok(&teaching)) {
-                        answer.set(Some(step));
+            set_timeout(
+                move || {
+                    if asked.get_value() != this {
+                        return;
                     }
-                }
-            });
+                    spawn_local(async move {
+                        if let Some(step) =
+                            with_model(&model, async |t| t.answer(&teaching, scale).await).await
+                        {
+                            // Latest wins: an answer to an episode no longer shown is dropped.
+                            if shown.with_untracked(|s| s.as_ref() == Ok(&teaching)) {
+                                answer.set(Some(step));
+                            }
+                        }
+                    });
+                },
+                std::time::Duration::ZERO,
+            );
         });
     }
     let own_message = RwSignal::new(None::<String>);

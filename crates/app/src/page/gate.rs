@@ -15,8 +15,10 @@ pub(super) fn GatePanel(
     frame_query: RwSignal<String>,
 ) -> impl IntoView {
     let plot = NodeRef::<leptos::html::Canvas>::new();
+    // A memo: the figure is redrawn when α moves, not at every change of the page's state.
+    let alpha = Memo::new(move |_| state.with(|s| s.alpha));
     Effect::new(move |_| {
-        let alpha = state.with(|s| s.alpha);
+        let alpha = alpha.get();
         if let Some(c) = plot.get() {
             let _ = canvas::draw_tanh(c, alpha);
         }

@@ -29,15 +29,23 @@ pub(super) fn Heatmap(
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let frame = NodeRef::<leptos::html::Canvas>::new();
     let legend = NodeRef::<leptos::html::Canvas>::new();
+    // Equal values are not painted again: during a gate drag, the first block's
+    // attention (before any gate acts on the text) stays as it was.
+    let data = Memo::new(move |_| data.get());
     let range = Memo::new(move |_| data.with(|(v, _, _)| Range::of(v)));
     let shape = Memo::new(move |_| data.with(|(_, rows, cols)| (*rows, *cols)));
     // Every frame derives fresh axes; a memo lets equal ones through without a redraw
     // (drawing reads the canvas's layout size, which forces a layout).
     let axes = Memo::new(move |_| axes.get());
-    let resized = RwSignal::new(0u32);
+    // The frame's displayed size, as the browser last laid it out.
+    let size = RwSignal::new((0, 0));
     let paints = StoredValue::new(0u64);
     let picked = StoredValue::new(None::<usize>);
-    let _ = window_event_listener(leptos::ev::resize, move |_| resized.update(|n| *n += 1));
+    Effect::new(move |_| {
+        if let Some(f) = frame.get() {
+            canvas::watch_size(&f, size);
+        }
+    });
     Effect::new(move |_| {
         let (values, rows, cols) = data.get();
         if let (Some(c), Some(l)) = (canvas.get(), legend.get()) {
@@ -53,10 +61,12 @@ pub(super) fn Heatmap(
     });
     // The axes depend on the shape only, so a gate drag repaints cells, not axes.
     Effect::new(move |_| {
-        resized.track();
+        let size = size.get();
         let (rows, cols) = shape.get();
-        if let Some(f) = frame.get() {
-            axes.with(|(x, y)| canvas::draw_axes(&f, rows, cols, x, y))
+        if let Some(f) = frame.get()
+            && size != (0, 0)
+        {
+            axes.with(|(x, y)| canvas::draw_axes(&f, size, rows, cols, x, y))
                 .unwrap_or_else(|e| web_sys::console::warn_1(&e.into()));
         }
     });

@@ -262,7 +262,7 @@ pub(super) fn Overview(
                             {stage(Stage::Lm(i), format!("LM layer {}", i + 1), view! {
                                 <span class="frozen">"frozen"</span>
                                 <span class="reading">{move || format!("p({}) = {:.2}", focus_word.get(), lens.get())}</span>
-                                <span class="lens-bar" style:width=move || format!("{:.0}%", lens.get() * 100.0)></span>
+                                <span class="lens-bar" style:transform=move || format!("scaleX({:.3})", lens.get())></span>
                             }.into_any())}
                         }
                     }).collect_view()}

@@ -150,6 +150,7 @@ pub(super) fn TrainedPanel(
     let reach_overlay = NodeRef::<leptos::html::Canvas>::new();
     let bars = NodeRef::<leptos::html::Canvas>::new();
     let lens = NodeRef::<leptos::html::Canvas>::new();
+    let lens_frame = NodeRef::<leptos::html::Canvas>::new();
 
     // A new picture: draw it, and let the model look at it once.
     {
@@ -218,22 +219,46 @@ pub(super) fn TrainedPanel(
         });
     }
     let figures_data = Memo::new(move |_| caption.with(|c| c.as_ref().map(steps_of)));
+    // Where the gated blocks sit: the lens's frame, drawn when the model changes.
+    let blocks = Memo::new(move |_| {
+        caption.with(|c| {
+            c.as_ref()
+                .map(|c| c.blocks_before.clone())
+                .unwrap_or_default()
+        })
+    });
+    Effect::new(move |_| {
+        blocks.with(|blocks| {
+            if let Some(c) = lens_frame.get()
+                && !blocks.is_empty()
+            {
+                report(canvas::draw_figure(c, |r| figures::lens_frame(r, blocks)));
+            }
+        })
+    });
     Effect::new(move |_| {
         figures_data.with(|steps| {
             let Some(steps) = steps else { return };
             if let Some(c) = bars.get() {
                 report(canvas::draw_figure(c, |r| figures::bars(r, steps, 1.0)));
             }
-            let blocks = caption.with_untracked(|c| {
-                c.as_ref()
-                    .map(|c| c.blocks_before.clone())
-                    .unwrap_or_default()
-            });
             if let Some(c) = lens.get() {
-                report(canvas::draw_figure(c, |r| figures::lens(r, steps, &blocks)));
+                blocks.with_untracked(|blocks| {
+                    report(canvas::draw_figure(c, |r| {
+                        figures::lens_lines(r, steps, blocks)
+                    }))
+                });
             }
         })
     });
+    // The lens as one picture, frame and lines, for "Download PNG".
+    let lens_png = move || -> Result<(), String> {
+        let steps = figures_data.get_untracked().unwrap_or_default();
+        let c = canvas::offscreen(640, 300).map_err(|e| format!("{e:?}"))?;
+        blocks
+            .with_untracked(|b| canvas::draw_figure(c.clone(), |r| figures::lens(r, &steps, b)))?;
+        download::png("logit-lens.png", &c).map_err(|e| format!("{e:?}"))
+    };
     // The patches a hovered word reaches.
     Effect::new(move |_| {
         let word = hovered.get();
@@ -281,6 +306,14 @@ pub(super) fn TrainedPanel(
         }
     });
 
+    // The words as buttons, rebuilt only when the words change, not at every gate step.
+    let words = Memo::new(move |_| {
+        caption.with(|c| {
+            c.as_ref()
+                .map(|c| c.words.iter().map(|w| w.step.word()).collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
+    });
     let latents = Memo::new(move |_| {
         caption.with(|c| {
             c.as_ref()
@@ -455,14 +488,13 @@ pub(super) fn TrainedPanel(
                 <div>
                     <p>"Point at or tab to a generated word to light up the patches it reaches:"</p>
                     <p class="words" id="caption-words">
-                        {move || caption.with(|c| c.as_ref().map(|c| c.words.iter().enumerate().map(|(i, w)| {
-                            let text = w.step.word();
+                        {move || words.get().into_iter().enumerate().map(|(i, text)| {
                             view! {
                                 <button class="word" aria-pressed=move || (hovered.get() == Some(i)).to_string()
                                     on:mouseenter=move |_| hovered.set(Some(i)) on:focus=move |_| hovered.set(Some(i))
                                     on:mouseleave=move |_| hovered.set(None) on:blur=move |_| hovered.set(None)>{text}</button>
                             }
-                        }).collect_view()))}
+                        }).collect_view()}
                     </p>
                     <p class="note">"An approximation: the word's attention over the 8 visual tokens (mean over heads and both blocks) times each latent's attention over the patches. It leaves out the residual paths, the resampler's first layer and feed-forwards, and what the latents read from one another."</p>
                 </div>
@@ -481,12 +513,15 @@ pub(super) fn TrainedPanel(
             <h3>"Logit lens: where the picture's information enters"</h3>
             <p>"Each generated word's probability read out after every language-model layer (through the final norm and output head). The frozen layers alone cannot know the colour; watch the probability jump after a gated block."</p>
             <figure class="plot-figure">
-                <canvas id="logit-lens" node_ref=lens width="640" height="300" role="img" aria-label="probability of each generated word after each language-model layer"></canvas>
+                <div class="plot-stack">
+                    <canvas node_ref=lens_frame width="640" height="300" aria-hidden="true"></canvas>
+                    <canvas id="logit-lens" node_ref=lens width="640" height="300" role="img" aria-label="probability of each generated word after each language-model layer"></canvas>
+                </div>
                 <figcaption class="export">
-                    <button on:click=move |_| { if let Some(c) = lens.get_untracked() { report(download::png("logit-lens.png", &c).map_err(|e| format!("{e:?}"))); } }>"Download PNG"</button>
+                    <button on:click=move |_| report(lens_png())>"Download PNG"</button>
                     <button on:click=move |_| {
                         let steps = figures_data.get_untracked().unwrap_or_default();
-                        let blocks = caption.with_untracked(|c| c.as_ref().map(|c| c.blocks_before.clone()).unwrap_or_default());
+                        let blocks = blocks.get_untracked();
                         report(figures::svg((640, 300), |r| figures::lens(r, &steps, &blocks)).and_then(|svg| download::text("logit-lens.svg", "image/svg+xml", &svg).map_err(|e| format!("{e:?}"))));
                     }>"Download SVG"</button>
                 </figcaption>
