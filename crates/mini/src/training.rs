@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use burn::config::Config;
-use burn::module::Module;
+use burn::module::{Module, ParamId};
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::{log_sigmoid, log_softmax};
@@ -400,7 +400,130 @@ fn stage<M: Module>(
     (model, StageRecord::since(start, steps, loss_value))
 }
 
-/// Stage 3: a fresh bridge between the frozen encoder and LM, trained alone.
+/// Stage 3 one step at a time: a fresh bridge between a frozen encoder and language
+/// model, with its own stream of training sequences and its optimisers (one for the
+/// gates' α, whose rate the fast-gate ablation multiplies, one for the rest).
+/// [`train_flamingo`] runs it to the end; a caller can also stop, read and go on.
+pub struct BridgeTraining {
+    /// Out only during an update, which moves the bridge through the optimisers.
+    model: Option<MiniFlamingo>,
+    config: TrainingConfig,
+    variant: Variant,
+    gate_ids: Vec<ParamId>,
+    optim: ModuleOptimizer,
+    gate_optim: ModuleOptimizer,
+    rng: Rng,
+    steps_done: usize,
+}
+
+impl BridgeTraining {
+    /// The bridge drawn from the configuration's seed, its gates at 0.
+    pub fn new(
+        config: &TrainingConfig,
+        encoder: &VisionEncoder,
+        lm: &LanguageModel,
+        variant: Variant,
+        device: &Device,
+    ) -> BridgeTraining {
+        let model = MiniFlamingo {
+            encoder: encoder.clone().no_grad(),
+            lm: lm.clone().no_grad(),
+            bridge: seeded(config.seed ^ 4, device, |d| config.model.init_bridge(d)).train(),
+            cross_attn_every: config.model.cross_attn_every,
+        };
+        BridgeTraining {
+            gate_ids: model.bridge.gate_ids(),
+            model: Some(model),
+            config: config.clone(),
+            variant,
+            optim: AdamConfig::new().init(),
+            gate_optim: AdamConfig::new().init(),
+            // The same stream for every variant: the runs differ only in how the gates act.
+            rng: Rng::new(config.seed ^ 5),
+            steps_done: 0,
+        }
+    }
+
+    /// Updates taken so far.
+    pub fn steps_done(&self) -> usize {
+        self.steps_done
+    }
+
+    pub fn model(&self) -> &MiniFlamingo {
+        self.model
+            .as_ref()
+            .expect("the model is back after every update")
+    }
+
+    pub fn into_model(mut self) -> MiniFlamingo {
+        self.model
+            .take()
+            .expect("the model is back after every update")
+    }
+
+    /// The next batch's loss (tracked), and its record: the losses on picture and text
+    /// targets and each block's gates, as they were before any update on this batch.
+    fn next_batch(&mut self) -> (Tensor<1>, LogEntry) {
+        let config = &self.config;
+        let prompts: Vec<Prompt> = (0..config.flamingo_batch)
+            .map(|_| example(&mut self.rng, mix(config)))
+            .collect();
+        let pictures: Vec<Vec<_>> = prompts.iter().map(Prompt::pictures).collect();
+        let sequences: Vec<(&[u32], &[crate::scene::Picture])> = prompts
+            .iter()
+            .zip(&pictures)
+            .map(|(p, pics)| (p.tokens.as_slice(), pics.as_slice()))
+            .collect();
+        let model = self.model();
+        let batch = Batch::new(&sequences, &model.device());
+        let ids: Vec<Vec<u32>> = prompts.iter().map(|p| p.tokens.clone()).collect();
+        let targets = Targets::new(&ids, batch.tokens.dims()[1]);
+        let (loss, loss_image, loss_text) =
+            targets.losses(model.forward(&batch, self.variant.gating).logits);
+        let entry = LogEntry {
+            step: self.steps_done,
+            loss: scalar(loss.clone().detach()),
+            loss_image,
+            loss_text,
+            // α through its tanh, for every variant (the ungated run's α never moves).
+            gates: model
+                .bridge
+                .gates(Gating::default())
+                .into_iter()
+                .map(|g| g.map(|t| scalar(t.detach())))
+                .collect(),
+        };
+        (loss, entry)
+    }
+
+    /// One update on the next batch; the batch's record from before the update.
+    pub fn step(&mut self) -> LogEntry {
+        let (loss, entry) = self.next_batch();
+        let mut grads = loss.backward();
+        let mut model = self
+            .model
+            .take()
+            .expect("the model is back after every update");
+        let gate_grads = GradientsParams::from_params(&mut grads, &model.bridge, &self.gate_ids);
+        let rest = GradientsParams::from_grads(grads, &model.bridge);
+        let lr = decayed(self.config.flamingo_lr, self.steps_done, self.variant.steps);
+        model.bridge = self.optim.step(lr, model.bridge, rest);
+        model.bridge = self
+            .gate_optim
+            .step(lr * self.variant.gate_lr, model.bridge, gate_grads);
+        self.model = Some(model);
+        self.steps_done += 1;
+        entry
+    }
+
+    /// The next batch's record with no update.
+    pub fn measure(&mut self) -> LogEntry {
+        self.next_batch().1
+    }
+}
+
+/// Stage 3: a fresh bridge between the frozen encoder and LM, trained alone for the
+/// variant's steps, logged every `log_every` steps and once more after the last.
 /// Returns the model, the stage's record and its log.
 pub fn train_flamingo(
     config: &TrainingConfig,
@@ -411,69 +534,27 @@ pub fn train_flamingo(
     progress: &mut dyn FnMut(&Progress),
     name: &'static str,
 ) -> (MiniFlamingo, StageRecord, Vec<LogEntry>) {
-    let mut model = MiniFlamingo {
-        encoder: encoder.clone().no_grad(),
-        lm: lm.clone().no_grad(),
-        bridge: seeded(config.seed ^ 4, device, |d| config.model.init_bridge(d)).train(),
-        cross_attn_every: config.model.cross_attn_every,
-    };
-    let gate_ids = model.bridge.gate_ids();
-    let (mut optim, mut gate_optim): (ModuleOptimizer, ModuleOptimizer) =
-        (AdamConfig::new().init(), AdamConfig::new().init());
-    // The same stream for every variant: the runs differ only in how the gates act.
-    let mut rng = Rng::new(config.seed ^ 5);
+    let mut run = BridgeTraining::new(config, encoder, lm, variant, device);
     let start = Instant::now();
     let steps = variant.steps;
     progress(&Progress::Stage { name, steps });
     let mut log = Vec::new();
-    let mut loss_value = f64::NAN;
-    for step in 0..=steps {
-        let prompts: Vec<Prompt> = (0..config.flamingo_batch)
-            .map(|_| example(&mut rng, mix(config)))
-            .collect();
-        let pictures: Vec<Vec<_>> = prompts.iter().map(Prompt::pictures).collect();
-        let sequences: Vec<(&[u32], &[crate::scene::Picture])> = prompts
-            .iter()
-            .zip(&pictures)
-            .map(|(p, pics)| (p.tokens.as_slice(), pics.as_slice()))
-            .collect();
-        let batch = Batch::new(&sequences, device);
-        let ids: Vec<Vec<u32>> = prompts.iter().map(|p| p.tokens.clone()).collect();
-        let targets = Targets::new(&ids, batch.tokens.dims()[1]);
-        let (loss, loss_image, loss_text) =
-            targets.losses(model.forward(&batch, variant.gating).logits);
-        loss_value = scalar(loss.clone().detach());
-        if step % config.log_every == 0 || step == steps {
-            log.push(LogEntry {
-                step,
-                loss: loss_value,
-                loss_image,
-                loss_text,
-                // α through its tanh, for every variant (the ungated run's α never moves).
-                gates: model
-                    .bridge
-                    .gates(Gating::default())
-                    .into_iter()
-                    .map(|g| g.map(|t| scalar(t.detach())))
-                    .collect(),
-            });
+    for step in 0..steps {
+        let entry = run.step();
+        let loss = entry.loss;
+        if step % config.log_every == 0 {
+            log.push(entry);
         }
-        // The last pass only measures: `steps` updates, logged before and after.
-        if step == steps {
-            break;
-        }
-        let mut grads = loss.backward();
-        let gate_grads = GradientsParams::from_params(&mut grads, &model.bridge, &gate_ids);
-        let rest = GradientsParams::from_grads(grads, &model.bridge);
-        let lr = decayed(config.flamingo_lr, step, steps);
-        model.bridge = optim.step(lr, model.bridge, rest);
-        model.bridge = gate_optim.step(lr * variant.gate_lr, model.bridge, gate_grads);
         progress(&Progress::Step {
             step: step + 1,
-            loss: loss_value,
+            loss,
         });
     }
-    (model, StageRecord::since(start, steps, loss_value), log)
+    // After the last update, a batch measured only.
+    let last = run.measure();
+    let record = StageRecord::since(start, steps, last.loss);
+    log.push(last);
+    (run.into_model(), record, log)
 }
 
 impl TrainingConfig {

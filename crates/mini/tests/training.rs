@@ -4,7 +4,9 @@
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
-use mini::training::{Progress, TrainingConfig, train_encoder, train_flamingo, train_lm};
+use mini::training::{
+    BridgeTraining, Progress, TrainingConfig, train_encoder, train_flamingo, train_lm,
+};
 use mini::{Gating, MiniFlamingoConfig, weights};
 
 /// Every parameter value of a module, in visiting order.
@@ -73,6 +75,45 @@ fn a_few_steps_of_each_stage_train_only_what_they_should() {
     let (loaded, loaded_config) = weights::load(&bytes, &Device::flex()).unwrap();
     assert_eq!(loaded_config.to_string(), config.model.to_string());
     assert!(values(&loaded) == values(&model));
+}
+
+/// Stage 3 taken a step at a time, as a caller that stops and reads between steps would
+/// (the page, training live), is the trainer's own run, bit for bit, for the default
+/// gates and for fast ones.
+#[test]
+fn stage_three_step_by_step_is_the_trainers_run() {
+    let config = smoke();
+    let device = Device::flex().autodiff();
+    let mut quiet = |_: &Progress| {};
+    let (encoder, _, _) = train_encoder(&config, &device, &mut quiet);
+    let (lm, _) = train_lm(&config, &device, &mut quiet);
+    for variant in [config.trained(), config.fast_gates()] {
+        let variant = mini::training::Variant {
+            steps: 3,
+            ..variant
+        };
+        let (model, _, log) =
+            train_flamingo(&config, &encoder, &lm, variant, &device, &mut quiet, "3");
+        let mut run = BridgeTraining::new(&config, &encoder, &lm, variant, &device);
+        let mut by_hand: Vec<_> = (0..3).map(|_| run.step()).collect();
+        assert_eq!(run.steps_done(), 3);
+        by_hand.push(run.measure());
+        let bits = |log: &[mini::training::LogEntry]| -> Vec<(usize, u64, u64, u64)> {
+            log.iter()
+                .map(|e| {
+                    (
+                        e.step,
+                        e.loss.to_bits(),
+                        e.loss_image.to_bits(),
+                        e.loss_text.to_bits(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(bits(&by_hand), bits(&log));
+        assert!(by_hand.iter().zip(&log).all(|(a, b)| a.gates == b.gates));
+        assert!(values(&run.into_model().bridge) == values(&model.bridge));
+    }
 }
 
 #[test]
