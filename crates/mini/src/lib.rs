@@ -24,7 +24,7 @@ pub mod log;
 pub mod model;
 pub mod picture;
 pub mod scene;
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(any(feature = "training", not(target_arch = "wasm32")))]
 pub mod training;
 pub mod vocab;
 pub mod weights;

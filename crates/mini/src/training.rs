@@ -5,7 +5,7 @@
 //!
 //! The library reports progress through a callback; `cargo xtask train` draws it.
 
-use std::time::Instant;
+use web_time::Instant;
 
 use burn::config::Config;
 use burn::module::{Module, ParamId};
