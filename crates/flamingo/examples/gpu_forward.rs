@@ -6,7 +6,7 @@
 //!
 //!     cargo run -p flamingo --example gpu_forward [runs]
 //!
-//! Prints one JSON object per size and module, then a Markdown table.
+//! Prints a Markdown table, a row per size and module.
 
 #[path = "../benches/sizes/mod.rs"]
 mod sizes;
@@ -127,30 +127,16 @@ fn main() {
                 let t = measure(runs, &|| on_cpu.block(), &|| on_gpu.block(), &gpu_device);
                 (t, s.block_flops())
             };
-            let row = Row {
+            rows.push(Row {
                 size: s.name,
                 module,
                 flops,
                 t,
-            };
-            println!(
-                "{{\"size\":\"{}\",\"module\":\"{}\",\"gflop\":{:.4},\"cpu_ms\":{:.3},\"gpu_first_ms\":{:.1},\"gpu_ms_p50\":{:.3},\"gpu_ms_p95\":{:.3},\"gpu_queued_ms\":{:.3},\"max_abs_diff\":{:e},\"max_abs\":{:e}}}",
-                row.size,
-                row.module,
-                row.flops / 1e9,
-                row.t.cpu_ms,
-                row.t.first_gpu_ms,
-                row.t.latency.0,
-                row.t.latency.1,
-                row.t.queued_ms,
-                row.t.max_diff,
-                row.t.max_abs
-            );
-            rows.push(row);
+            });
         }
     }
     println!(
-        "\n| size | module | GFLOP | CPU ms (all cores) | GPU first call ms | GPU call + readback p50 / p95 ms | GPU per call, {runs} queued, ms | GPU GFLOP/s (queued) | max |CPU − GPU| / max |CPU| |"
+        "| size | module | GFLOP | CPU ms (all cores) | GPU first call ms | GPU call + readback p50 / p95 ms | GPU per call, {runs} queued, ms | GPU GFLOP/s (queued) | max |CPU − GPU| / max |CPU| |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for r in &rows {

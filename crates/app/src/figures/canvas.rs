@@ -143,6 +143,71 @@ pub fn watch_size(element: &web_sys::Element, size: leptos::prelude::RwSignal<(i
     }
 }
 
+/// Draws a figure now when it is on screen, and otherwise in a task after this frame,
+/// the newest drawing only: a step (a gate-scale drag's, say) paints what the student
+/// sees within its frame, and what is scrolled away follows. Whether it is on screen
+/// comes from an `IntersectionObserver`, told after the browser's layout.
+#[derive(Clone)]
+pub struct WhenSeen {
+    on_screen: std::rc::Rc<std::cell::Cell<bool>>,
+    newest: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl WhenSeen {
+    /// Watches `element`; until the browser first says, it counts as on screen.
+    pub fn watch(element: &web_sys::Element) -> WhenSeen {
+        let on_screen = std::rc::Rc::new(std::cell::Cell::new(true));
+        let told = {
+            let on_screen = on_screen.clone();
+            wasm_bindgen::closure::Closure::<dyn Fn(js_sys::Array)>::new(
+                move |entries: js_sys::Array| {
+                    for entry in entries.iter() {
+                        if let Ok(entry) = entry.dyn_into::<web_sys::IntersectionObserverEntry>() {
+                            on_screen.set(entry.is_intersecting());
+                        }
+                    }
+                },
+            )
+        };
+        if let Ok(observer) = web_sys::IntersectionObserver::new(told.as_ref().unchecked_ref()) {
+            observer.observe(element);
+            // As with `watch_size`: the page's panels are never removed.
+            told.forget();
+        }
+        WhenSeen {
+            on_screen,
+            newest: std::rc::Rc::new(std::cell::Cell::new(0)),
+        }
+    }
+
+    /// Another drawing of the same element, with its own newest: one drawing (the axes)
+    /// does not make another (the cells) stale.
+    pub fn lane(&self) -> WhenSeen {
+        WhenSeen {
+            on_screen: self.on_screen.clone(),
+            newest: std::rc::Rc::new(std::cell::Cell::new(0)),
+        }
+    }
+
+    pub fn draw(&self, draw: impl FnOnce() + 'static) {
+        let this = self.newest.get() + 1;
+        self.newest.set(this);
+        if self.on_screen.get() {
+            draw();
+            return;
+        }
+        let newest = self.newest.clone();
+        leptos::prelude::set_timeout(
+            move || {
+                if newest.get() == this {
+                    draw();
+                }
+            },
+            std::time::Duration::ZERO,
+        );
+    }
+}
+
 /// The colour legend: a horizontal ramp from `range.min` to `range.max`.
 pub fn draw_legend(canvas: &HtmlCanvasElement, range: Range) -> Result<(), JsValue> {
     let steps = 128;

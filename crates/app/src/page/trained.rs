@@ -236,20 +236,42 @@ pub(super) fn TrainedPanel(
             }
         })
     });
+    // Each figure drawn in the step's frame when on screen, else just after (`WhenSeen`).
+    let seen = StoredValue::new_local(None::<[canvas::WhenSeen; 2]>);
     Effect::new(move |_| {
-        figures_data.with(|steps| {
-            let Some(steps) = steps else { return };
-            if let Some(c) = bars.get() {
-                report(canvas::draw_figure(c, |r| figures::bars(r, steps, 1.0)));
+        if let (Some(b), Some(l)) = (bars.get(), lens.get()) {
+            seen.set_value(Some([
+                canvas::WhenSeen::watch(&b),
+                canvas::WhenSeen::watch(&l),
+            ]));
+        }
+    });
+    Effect::new(move |_| {
+        let Some(steps) = figures_data.get() else {
+            return;
+        };
+        let (Some(b), Some(l)) = (bars.get(), lens.get()) else {
+            return;
+        };
+        let lines = steps.clone();
+        let draw_bars = move || report(canvas::draw_figure(b, |r| figures::bars(r, &steps, 1.0)));
+        let draw_lens = move || {
+            blocks.with_untracked(|blocks| {
+                report(canvas::draw_figure(l, |r| {
+                    figures::lens_lines(r, &lines, blocks)
+                }))
+            })
+        };
+        match seen.get_value() {
+            Some([bars_seen, lens_seen]) => {
+                bars_seen.draw(draw_bars);
+                lens_seen.draw(draw_lens);
             }
-            if let Some(c) = lens.get() {
-                blocks.with_untracked(|blocks| {
-                    report(canvas::draw_figure(c, |r| {
-                        figures::lens_lines(r, steps, blocks)
-                    }))
-                });
+            None => {
+                draw_bars();
+                draw_lens();
             }
-        })
+        }
     });
     // The lens as one picture, frame and lines, for "Download PNG".
     let lens_png = move || -> Result<(), String> {
