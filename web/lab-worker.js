@@ -6,8 +6,8 @@
 // whose buffers are transferred.
 let glue;
 
-async function start({ url, module, wasm, integrity }) {
-  if (wasm) watchDevices();
+async function start({ url, module, wasm, integrity, gpu }) {
+  if (gpu) watchDevices();
   const g = await import(url);
   const exports = await g.default({ module_or_path: module ?? fetch(wasm, { integrity }) });
   // Where the memory test (web/e2e/reliability.test.mjs) reads this lab's size.

@@ -92,13 +92,13 @@ if (!ONLY || ONLY === 'cpu') results.k_step_workers = { 1: await kSteps(server.o
 if (!ONLY || ONLY === 'cpu') results.trained = await trainedBench(server.origin, EVENTS);
 
 // Every shipped file of a kind counts, per module: the page's (wasm-bindgen's glue, its
-// snippets, the service worker), which every visit loads, and the WebGPU module, which
-// only browsers with WebGPU fetch.
+// snippets, the service worker), which every visit loads, the WebGPU module, which
+// only browsers with WebGPU fetch, and the trainer, fetched when a student presses Train.
 const files = (await readdir(dist, { recursive: true })).filter((f) => f.endsWith('.wasm') || f.endsWith('.js')).sort();
 results.bundle = {};
 for (const f of files) {
   const body = await readFile(join(dist, f));
-  const module = (results.bundle[f.startsWith('webgpu') ? 'webgpu' : 'page'] ??= {});
+  const module = (results.bundle[['webgpu', 'trainer'].find((m) => f.startsWith(m)) ?? 'page'] ??= {});
   const sum = (module[f.endsWith('.wasm') ? 'wasm' : 'js'] ??= { files: [], raw: 0, gzip: 0, brotli: 0 });
   sum.files.push(f);
   sum.raw += body.length;

@@ -8,7 +8,8 @@
 //   loader's import, the app's snippets), so the browser checks them wherever the page
 //   imports them;
 // - the loader fetches the page's wasm with its integrity; the WebGPU worker does the
-//   same for its wasm (stamp-webgpu.mjs writes that hash into the page's snippet);
+//   same for its wasm, and the trainer's worker for its own (stamp-modules.mjs writes
+//   those hashes into the page's snippets);
 // - the labs' workers (web/lab-worker.js) cannot be checked: no browser takes
 //   `integrity` for a Worker, and import maps do not reach workers. What they run is
 //   the page's own wasm, compiled from the checked fetch and sent to them, or the
@@ -18,6 +19,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { onDemand } from './stamp-modules.mjs';
 
 export const sri = (bytes) => `sha384-${createHash('sha384').update(bytes).digest('base64')}`;
 const cspHash = (text) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
@@ -52,7 +54,7 @@ export async function lock(dir) {
   const files = (await readdir(dir, { recursive: true })).map((f) => f.split('\\').join('/'));
   const hashes = {};
   for (const f of files.filter((f) => /\.(js|wasm)$/.test(f))) hashes[f] = sri(await readFile(join(dir, f)));
-  for (const f of files.filter((f) => f.endsWith('.js') && f !== 'sw.js' && f !== 'boot.js' && f !== 'lab-worker.js' && !f.startsWith('webgpu'))) {
+  for (const f of files.filter((f) => f.endsWith('.js') && f !== 'sw.js' && f !== 'boot.js' && f !== 'lab-worker.js' && !onDemand(f))) {
     integrity[base + f] = hashes[f];
   }
 

@@ -1,9 +1,11 @@
 // Writes the service worker's file list and version: every file the build staged but
-// the WebGPU module, and a hash of all their contents. The WebGPU module is most of
-// the bytes and only browsers with WebGPU fetch it; the worker caches it when they do.
+// the modules loaded on demand (WebGPU's, the trainer's), and a hash of all their
+// contents. They are most of the bytes and only some visits fetch them; the worker
+// caches them when they do.
 import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { onDemand } from './stamp-modules.mjs';
 
 async function files(dir, root = dir) {
   const out = [];
@@ -17,7 +19,7 @@ async function files(dir, root = dir) {
 
 export async function writePrecache(dir) {
   const all = (await files(dir)).filter((f) => f !== 'sw.js');
-  const list = all.filter((f) => !f.startsWith('webgpu'));
+  const list = all.filter((f) => !onDemand(f));
   const hash = createHash('sha256');
   for (const f of all) hash.update(f).update(await readFile(join(dir, f)));
   const version = hash.digest('hex').slice(0, 16);

@@ -234,10 +234,10 @@ test('auto measures both backends again when the size class changes', async () =
   await browser.close();
 });
 
-test('both shipped wasm modules have no name section (the build hook ran) and keep their target features', async () => {
+test('the three shipped wasm modules have no name section (the build hook ran) and keep their target features', async () => {
   const files = (await readdir(dist)).filter((f) => f.endsWith('.wasm'));
-  assert.equal(files.length, 2, files.join(', '));
-  assert.ok(files.includes('webgpu_bg.wasm'), files.join(', '));
+  assert.equal(files.length, 3, files.join(', '));
+  assert.ok(files.includes('webgpu_bg.wasm') && files.includes('trainer_bg.wasm'), files.join(', '));
   for (const file of files) {
     const custom = sections(await readFile(join(dist, file))).map((s) => s.name).filter((n) => n !== null);
     assert.ok(!custom.includes('name'), `${file}: ${custom.join(', ')}`);
@@ -245,10 +245,10 @@ test('both shipped wasm modules have no name section (the build hook ran) and ke
   }
 });
 
-test('the service worker precaches the page module but not the WebGPU module', async () => {
+test('the service worker precaches the page module but not the modules loaded on demand (WebGPU, trainer)', async () => {
   const sw = await readFile(join(dist, 'sw.js'), 'utf8');
   const files = JSON.parse(sw.match(/^const FILES = (.*);$/m)[1]);
   assert.ok(files.some((f) => /^app-[0-9a-f]+_bg\.wasm$/.test(f)), files.join(', '));
   assert.ok(files.some((f) => f.startsWith('snippets/')), 'the loader snippet is offline too');
-  assert.deepEqual(files.filter((f) => f.startsWith('webgpu')), []);
+  assert.deepEqual(files.filter((f) => f.startsWith('webgpu') || f.startsWith('trainer')), []);
 });

@@ -10,7 +10,6 @@ pub mod drawing;
 pub mod episode;
 pub mod host;
 mod lab;
-#[cfg(any(feature = "training", not(target_arch = "wasm32")))]
 pub mod live_training;
 pub mod measure;
 pub mod picture_file;

@@ -3,22 +3,12 @@
 //! bridge whose gates start at 0, with the settings a student changes. A worker of the
 //! page's trainer module runs it; natively it is tested here.
 
-use flamingo::burn::module::Module;
-use flamingo::burn::tensor::Device;
-use mini::evaluate::caption_accuracy;
-use mini::scene::{Rng, Scene};
-use mini::training::{BridgeTraining, LogEntry, TrainingConfig, Variant};
-use mini::{Gating, MiniFlamingo, MiniFlamingoConfig, weights};
-
-/// The rate does not decay in a live run: its horizon is further than anyone trains.
-const HORIZON: usize = 1_000_000;
-
-/// Fresh one-object scenes the probe captions, from their own seed.
-const PROBE_SEED: u64 = 77;
-pub const PROBE_SCENES: usize = 40;
+pub use mini::log::LogEntry;
+#[cfg(any(feature = "training", not(target_arch = "wasm32")))]
+pub use run::{LiveTraining, PROBE_SCENES};
 
 /// What a student can change about a run.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Settings {
     /// Adam's learning rate.
     pub lr: f64,
@@ -74,92 +64,111 @@ impl Settings {
     }
 }
 
-/// A live run of stage 3.
-pub struct LiveTraining {
-    run: BridgeTraining,
-    model_config: MiniFlamingoConfig,
-    gating: Gating,
-    probe: Vec<Scene>,
-}
+/// The run itself, where burn's autodiff is built in (natively, and the trainer module).
+#[cfg(any(feature = "training", not(target_arch = "wasm32")))]
+mod run {
+    use super::Settings;
+    use flamingo::burn::module::Module;
+    use flamingo::burn::tensor::Device;
+    use mini::evaluate::caption_accuracy;
+    use mini::scene::{Rng, Scene};
+    use mini::training::{BridgeTraining, LogEntry, TrainingConfig, Variant};
+    use mini::{Gating, MiniFlamingo, MiniFlamingoConfig, weights};
 
-impl LiveTraining {
-    /// A fresh bridge over the frozen parts of the shipped model in `weights`.
-    ///
-    /// # Errors
-    /// When the weights cannot be read, or a setting is out of range.
-    pub fn new(weights: &[u8], settings: &Settings) -> Result<LiveTraining, String> {
-        let device = Device::flex().autodiff();
-        let (shipped, mut model_config) =
-            weights::load(weights, &device).map_err(|e| e.to_string())?;
-        let depth = model_config.lm.depth;
-        if !(1..=64).contains(&settings.k) {
-            return Err(format!("K must be from 1 to 64, not {}", settings.k));
+    /// The rate does not decay in a live run: its horizon is further than anyone trains.
+    const HORIZON: usize = 1_000_000;
+
+    /// Fresh one-object scenes the probe captions, from their own seed.
+    const PROBE_SEED: u64 = 77;
+    pub const PROBE_SCENES: usize = 40;
+
+    /// A live run of stage 3.
+    pub struct LiveTraining {
+        run: BridgeTraining,
+        model_config: MiniFlamingoConfig,
+        gating: Gating,
+        probe: Vec<Scene>,
+    }
+
+    impl LiveTraining {
+        /// A fresh bridge over the frozen parts of the shipped model in `weights`.
+        ///
+        /// # Errors
+        /// When the weights cannot be read, or a setting is out of range.
+        pub fn new(weights: &[u8], settings: &Settings) -> Result<LiveTraining, String> {
+            let device = Device::flex().autodiff();
+            let (shipped, mut model_config) =
+                weights::load(weights, &device).map_err(|e| e.to_string())?;
+            let depth = model_config.lm.depth;
+            if !(1..=64).contains(&settings.k) {
+                return Err(format!("K must be from 1 to 64, not {}", settings.k));
+            }
+            if !(1..=depth).contains(&settings.every) {
+                return Err(format!(
+                    "a block every {} layers does not fit a {depth}-layer language model",
+                    settings.every
+                ));
+            }
+            if !(settings.lr > 0.0 && settings.lr <= 0.1 && settings.gate_lr > 0.0) {
+                return Err("the learning rates must be positive (and at most 0.1)".into());
+            }
+            if !(1..=64).contains(&settings.batch) {
+                return Err(format!(
+                    "a step takes 1 to 64 sequences, not {}",
+                    settings.batch
+                ));
+            }
+            model_config.num_latents = settings.k;
+            model_config.cross_attn_every = settings.every;
+            let config = TrainingConfig::new()
+                .with_model(model_config.clone())
+                .with_flamingo_lr(settings.lr)
+                .with_flamingo_batch(settings.batch);
+            let gating = if settings.gated {
+                Gating::default()
+            } else {
+                Gating::Ungated
+            };
+            let variant = Variant {
+                gating,
+                gate_lr: settings.gate_lr,
+                steps: HORIZON,
+            };
+            let run = BridgeTraining::new(&config, &shipped.encoder, &shipped.lm, variant, &device);
+            let mut rng = Rng::new(PROBE_SEED);
+            Ok(LiveTraining {
+                run,
+                model_config,
+                gating,
+                probe: (0..PROBE_SCENES).map(|_| Scene::sample(&mut rng)).collect(),
+            })
         }
-        if !(1..=depth).contains(&settings.every) {
-            return Err(format!(
-                "a block every {} layers does not fit a {depth}-layer language model",
-                settings.every
-            ));
+
+        /// One update; the batch's losses and the gates from before it.
+        pub fn step(&mut self) -> LogEntry {
+            self.run.step()
         }
-        if !(settings.lr > 0.0 && settings.lr <= 0.1 && settings.gate_lr > 0.0) {
-            return Err("the learning rates must be positive (and at most 0.1)".into());
+
+        pub fn steps_done(&self) -> usize {
+            self.run.steps_done()
         }
-        if !(1..=64).contains(&settings.batch) {
-            return Err(format!(
-                "a step takes 1 to 64 sequences, not {}",
-                settings.batch
-            ));
+
+        /// The model as trained so far, for captions (no autodiff).
+        pub fn model(&self) -> MiniFlamingo {
+            self.run.model().clone().valid()
         }
-        model_config.num_latents = settings.k;
-        model_config.cross_attn_every = settings.every;
-        let config = TrainingConfig::new()
-            .with_model(model_config.clone())
-            .with_flamingo_lr(settings.lr)
-            .with_flamingo_batch(settings.batch);
-        let gating = if settings.gated {
-            Gating::default()
-        } else {
-            Gating::Ungated
-        };
-        let variant = Variant {
-            gating,
-            gate_lr: settings.gate_lr,
-            steps: HORIZON,
-        };
-        let run = BridgeTraining::new(&config, &shipped.encoder, &shipped.lm, variant, &device);
-        let mut rng = Rng::new(PROBE_SEED);
-        Ok(LiveTraining {
-            run,
-            model_config,
-            gating,
-            probe: (0..PROBE_SCENES).map(|_| Scene::sample(&mut rng)).collect(),
-        })
-    }
 
-    /// One update; the batch's losses and the gates from before it.
-    pub fn step(&mut self) -> LogEntry {
-        self.run.step()
-    }
+        /// The share of the probe's scenes whose caption names the colour, and the shape,
+        /// under the run's own gating.
+        pub async fn probe(&self) -> [f64; 2] {
+            let score = caption_accuracy(&self.model(), &self.probe, self.gating).await;
+            [score.colour, score.shape]
+        }
 
-    pub fn steps_done(&self) -> usize {
-        self.run.steps_done()
-    }
-
-    /// The model as trained so far, for captions (no autodiff).
-    pub fn model(&self) -> MiniFlamingo {
-        self.run.model().clone().valid()
-    }
-
-    /// The share of the probe's scenes whose caption names the colour, and the shape,
-    /// under the run's own gating.
-    pub async fn probe(&self) -> [f64; 2] {
-        let score = caption_accuracy(&self.model(), &self.probe, self.gating).await;
-        [score.colour, score.shape]
-    }
-
-    /// The run's weights in the shipped file's format, its sizes with them.
-    pub fn weights(&self) -> Vec<u8> {
-        weights::save(&self.model(), &self.model_config)
+        /// The run's weights in the shipped file's format, its sizes with them.
+        pub fn weights(&self) -> Vec<u8> {
+            weights::save(&self.model(), &self.model_config)
+        }
     }
 }
 
@@ -168,6 +177,8 @@ mod tests {
     use super::*;
     use crate::trained::Trained;
     use crate::trained::tests::{WEIGHTS, blue_triangle};
+    use flamingo::burn::tensor::Device;
+    use mini::Gating;
     use mini::inference::{caption, caption_text, resolved};
 
     fn run(settings: Settings) -> LiveTraining {

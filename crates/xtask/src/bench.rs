@@ -270,6 +270,7 @@ fn tables(all: &Value) -> String {
     for (module, when) in [
         ("page", "every visit"),
         ("webgpu", "only where WebGPU exists"),
+        ("trainer", "only when a student presses Train"),
     ] {
         for file in ["wasm", "js"] {
             let e = &b["bundle"][module][file];

@@ -16,7 +16,7 @@ pub fn run(sh: &Shell) -> Result<()> {
     // the trained mini-Flamingo the page will run.
     cmd!(
         sh,
-        "cargo clippy -p app -p webgpu -p mini --lib --target wasm32-unknown-unknown -- -D warnings"
+        "cargo clippy -p app -p webgpu -p trainer -p mini --lib --target wasm32-unknown-unknown -- -D warnings"
     )
     .run()?;
     // Includes the trainer's smoke run (crates/mini/tests/trainer.rs); never a retraining.

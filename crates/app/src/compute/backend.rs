@@ -12,13 +12,13 @@ use wasm_bindgen_futures::JsFuture;
 use crate::compute::worker::{Labourer, message};
 
 #[wasm_bindgen(inline_js = r#"
-// The build hook (web/build/stamp-webgpu.mjs) writes the WebGPU module's content hash
+// The build hook (web/build/stamp-modules.mjs) writes the WebGPU module's content hash
 // and its wasm's integrity here: its file names carry no hash, and a cached module from
 // another build would not speak this page's format.
 const WEBGPU_BUILD = 'dev';
 const WEBGPU_WASM_INTEGRITY = '';
 // The first try and two after lost devices; the build hook reads this line
-// (stamp-webgpu.mjs).
+// (stamp-modules.mjs).
 const WEBGPU_TRIES = 3;
 export function webgpu_tries() { return WEBGPU_TRIES; }
 // The module is only fetched once the browser has shown it has a GPU adapter.
@@ -60,7 +60,7 @@ impl WebGpu {
         let [js, wasm, integrity]: [String; 3] = webgpu_files(attempt)
             .try_into()
             .map_err(|_| "the WebGPU module's files are unknown".to_owned())?;
-        let lab = Labourer::webgpu(&js, &wasm, &integrity);
+        let lab = Labourer::module(&js, &wasm, &integrity, true);
         let adapter = JsFuture::from(lab.call("start", &Pictures::to_bytes(pictures)))
             .await
             .map_err(|e| {

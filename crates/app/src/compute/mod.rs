@@ -12,4 +12,6 @@ pub(crate) mod fetch;
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod pool;
 #[cfg(target_arch = "wasm32")]
+pub(crate) mod trainer;
+#[cfg(target_arch = "wasm32")]
 pub(crate) mod worker;

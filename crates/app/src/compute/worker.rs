@@ -118,9 +118,9 @@ pub struct Labourer {
 }
 
 impl Labourer {
-    /// A worker running `url`'s module: the page's own (`module` compiled, sent) or the
-    /// WebGPU module (its `wasm` fetched there with `integrity`).
-    fn spawn(url: &str, module: Option<&JsValue>, wasm: Option<(&str, &str)>) -> Self {
+    /// A worker running `url`'s module: the page's own (`module` compiled, sent) or one
+    /// loaded on demand (its `wasm` fetched there with `integrity`).
+    fn spawn(url: &str, module: Option<&JsValue>, wasm: Option<(&str, &str)>, gpu: bool) -> Self {
         let init = js_sys::Object::new();
         let set = |key: &str, value: &JsValue| {
             let _ = js_sys::Reflect::set(&init, &key.into(), value);
@@ -134,6 +134,7 @@ impl Labourer {
             set("wasm", &wasm.into());
             set("integrity", &integrity.into());
         }
+        set("gpu", &gpu.into());
         Self {
             worker: spawn_lab(&init),
         }
@@ -142,15 +143,16 @@ impl Labourer {
     /// A CPU lab over `pictures`: this very module, compiled once, sent to the worker.
     pub fn cpu(pictures: &[u8]) -> Self {
         let glue = GLUE.with(String::clone);
-        let lab = Self::spawn(&glue, Some(&wasm_bindgen::module()), None);
+        let lab = Self::spawn(&glue, Some(&wasm_bindgen::module()), None, false);
         // Started before any task; a failure shows on the first task's answer.
         let _ = lab.call("lab_start", pictures);
         lab
     }
 
-    /// The WebGPU module at `url` in a worker, its wasm fetched with `integrity`.
-    pub fn webgpu(url: &str, wasm: &str, integrity: &str) -> Self {
-        Self::spawn(url, None, Some((wasm, integrity)))
+    /// A module loaded on demand (WebGPU's, the trainer's) at `url` in a worker, its wasm
+    /// fetched with `integrity`; `gpu`: the worker watches its WebGPU devices.
+    pub fn module(url: &str, wasm: &str, integrity: &str, gpu: bool) -> Self {
+        Self::spawn(url, None, Some((wasm, integrity)), gpu)
     }
 
     /// The export `op` of the worker's module called with `bytes`.

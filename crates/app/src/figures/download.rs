@@ -22,10 +22,18 @@ fn save(name: &str, href: &str) -> Result<(), JsValue> {
 
 /// Saves `text` as a file of type `mime`.
 pub fn text(name: &str, mime: &str, text: &str) -> Result<(), JsValue> {
+    file(name, mime, &JsValue::from_str(text))
+}
+
+/// Saves `bytes` as a file of type `mime`.
+pub fn bytes(name: &str, mime: &str, bytes: &[u8]) -> Result<(), JsValue> {
+    file(name, mime, &js_sys::Uint8Array::from(bytes))
+}
+
+fn file(name: &str, mime: &str, part: &JsValue) -> Result<(), JsValue> {
     let options = BlobPropertyBag::new();
     options.set_type(mime);
-    let parts = js_sys::Array::of1(&JsValue::from_str(text));
-    let blob = Blob::new_with_str_sequence_and_options(&parts, &options)?;
+    let blob = Blob::new_with_str_sequence_and_options(&js_sys::Array::of1(part), &options)?;
     let url = Url::create_object_url_with_blob(&blob)?;
     let result = save(name, &url);
     // The click has started the download; the URL can go once this task ends.

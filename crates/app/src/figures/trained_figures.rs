@@ -202,6 +202,7 @@ fn dotted_line<'a, DB: DrawingBackend + 'a>(
 /// Where a legend sits in the plotting area.
 enum Corner {
     UpperLeft,
+    UpperRight,
     LowerRight,
 }
 
@@ -234,6 +235,7 @@ fn legend<'a, DB: DrawingBackend + 'a>(
     let (aw, ah) = area.dim_in_pixel();
     let (x0, y0) = match corner {
         Corner::UpperLeft => (inset, inset),
+        Corner::UpperRight => (aw as i32 - w - inset, inset),
         Corner::LowerRight => (aw as i32 - w - inset, ah as i32 - h - inset),
     };
     area.draw(&Rectangle::new(
@@ -261,6 +263,55 @@ fn legend<'a, DB: DrawingBackend + 'a>(
         .map_err(err)?;
     }
     Ok(())
+}
+
+/// A live run's losses by step: over the words the picture decides (colour, shape) and
+/// over the words text alone decides. While the gates are near 0 the first stays flat.
+pub fn training_losses<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    log: &[(usize, f64, f64)],
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(err)?;
+    let last = log.last().map_or(1, |e| e.0.max(1)) as f64;
+    let top = log
+        .iter()
+        .flat_map(|e| [e.1, e.2])
+        .filter(|l| l.is_finite())
+        .fold(0.5f64, f64::max)
+        * 1.05;
+    let mut chart = ChartBuilder::on(root)
+        .margin(8)
+        .x_label_area_size(40)
+        .y_label_area_size(52)
+        .build_cartesian_2d(0f64..last, 0f64..top)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("step")
+        .y_desc("loss (cross-entropy)")
+        .x_labels(6)
+        .x_label_formatter(&|x| format!("{}", x.round() as i64))
+        .y_labels(6)
+        .draw()
+        .map_err(err)?;
+    let lines = [
+        ("on the picture's words", LINES[1]),
+        ("on text-only words", LINES[2]),
+    ];
+    for (i, (_, colour)) in lines.iter().enumerate() {
+        let points = log
+            .iter()
+            .map(|e| (e.0 as f64, if i == 0 { e.1 } else { e.2 }))
+            .filter(|p| p.1.is_finite());
+        chart
+            .draw_series(LineSeries::new(points, colour.stroke_width(2)))
+            .map_err(err)?;
+    }
+    let entries: Vec<_> = lines
+        .into_iter()
+        .map(|(label, colour)| (label.to_owned(), (colour, 2)))
+        .collect();
+    legend(&chart, &entries, Corner::UpperRight)
 }
 
 /// Accuracy per number of shots: each task and their mean, where measured.
@@ -347,6 +398,19 @@ mod tests {
         assert_eq!(out.matches("gated block").count(), 2);
         assert!(out.contains("1. blue") && out.contains("2. triangle"));
         assert!(out.matches("<polyline").count() >= 2);
+    }
+
+    #[test]
+    fn training_losses_draw_two_labelled_lines() {
+        let log = [(0, 1.2, 0.15), (1, 1.25, 0.14), (2, 0.9, 0.12)];
+        let out = svg((640, 300), |r| training_losses(r, &log)).unwrap();
+        // Two lines, and their two swatches in the legend (the axes are 1 px wide).
+        let wide = out
+            .lines()
+            .filter(|l| l.starts_with("<polyline") && l.contains(r#"stroke-width="2""#))
+            .count();
+        assert_eq!(wide, 4, "{out}");
+        assert!(out.contains("on the picture") && out.contains("on text-only words"));
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod overview;
 mod resampler;
 mod sequence;
 mod tour;
+mod train_live;
 mod trained;
 mod video;
 
@@ -87,7 +88,13 @@ const CONTENTS: [(&str, &[(&str, &str)]); 5] = [
             ("few-shot-live", "few-shot, live"),
         ],
     ),
-    ("Training", &[("gate-schedule", "gate schedule")]),
+    (
+        "Training",
+        &[
+            ("gate-schedule", "gate schedule"),
+            ("train-live", "train it yourself"),
+        ],
+    ),
     (
         "Lineage and comparison",
         &[
@@ -399,6 +406,7 @@ pub fn App() -> impl IntoView {
             <tour::Tour state=state />
             <few_shot_live::FewShotLive state=state model=trained_model loaded=trained_loaded pool=pool own=own_picture />
             <gate_schedule::GateSchedule loaded=trained_loaded />
+            <train_live::TrainLive />
             <p class="honest wide" id="mechanics-intro">
                 "The same blocks, at any size. The panels so far run the small mini-Flamingo trained in Rust on drawn scenes, a toy of the mechanism. "
                 "The mechanics panels from here on use random weights from a fixed seed at any size you choose, up to OpenFlamingo's: patch features are a fixed projection "
