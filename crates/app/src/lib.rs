@@ -20,14 +20,7 @@ mod page;
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
-    // The static constructors (cubecl registers hundreds) run here, once. A module
-    // that never calls them itself is linked "command-style": the linker then
-    // reruns them on entry to every export, about 120 ms per slider event.
-    unsafe extern "C" {
-        fn __wasm_call_ctors();
-    }
-    // SAFETY: called once, first thing, before any code that relies on the registrations.
-    unsafe { __wasm_call_ctors() };
+    lab::host::run_static_constructors();
     // The same module runs the page's lab workers (compute/worker.rs), which have no page.
     if web_sys::window().is_none() {
         console_error_panic_hook::set_once();

@@ -8,6 +8,19 @@ use crate::lab::Lab;
 use crate::measure::{Counter, PieceOrder};
 use crate::wire::Task;
 
+/// Runs the wasm module's static constructors: once, first thing, from each module's
+/// start function (the page's, WebGPU's, the trainer's). cubecl registers hundreds;
+/// a module that never calls them itself is linked "command-style", and the linker then
+/// reruns them on entry to every export (about 120 ms per slider event, BENCHMARKS.md).
+#[cfg(target_arch = "wasm32")]
+pub fn run_static_constructors() {
+    unsafe extern "C" {
+        fn __wasm_call_ctors();
+    }
+    // SAFETY: called once, first thing, before any code that relies on the registrations.
+    unsafe { __wasm_call_ctors() };
+}
+
 thread_local! {
     static LAB: RefCell<Option<Lab>> = const { RefCell::new(None) };
     static COUNTER: RefCell<Option<Counter>> = const { RefCell::new(None) };

@@ -21,13 +21,7 @@ thread_local! {
 /// Runs once, when the worker has instantiated the module.
 #[wasm_bindgen(start)]
 pub fn instantiated() {
-    // As in the page's module (crates/app/src/lib.rs): static constructors run once
-    // here, or the linker reruns them on entry to every export.
-    unsafe extern "C" {
-        fn __wasm_call_ctors();
-    }
-    // SAFETY: called once, first thing, before any code that relies on the registrations.
-    unsafe { __wasm_call_ctors() };
+    lab::host::run_static_constructors();
     console_error_panic_hook::set_once();
 }
 

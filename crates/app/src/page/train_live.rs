@@ -207,7 +207,7 @@ pub(super) fn TrainLive() -> impl IntoView {
                     data-all=move || log.with(|l| l.iter().map(|e| e.loss.to_string()).collect::<Vec<_>>().join(","))
                     data-picture=move || log.with(|l| l.iter().map(|e| e.loss_image.to_string()).collect::<Vec<_>>().join(","))></canvas>
             </figure>
-            <p class="note">"Watch for the plateau: at first the loss on the picture's words stays where the language model alone puts it (it can only guess a colour), because with every gate at 0 nothing from the picture reaches the text. It falls once the gates have opened a little. With no tanh gate the blocks act from the first step, and the text-only loss starts higher: the language model is disturbed before it has learned anything."</p>
+            <p class="note">"Watch for the plateau: at first the loss on the picture's words stays where the language model alone puts it (it can only guess a colour), because with every gate at 0 nothing from the picture reaches the text. It falls once the gates have opened a little. With no tanh gate the blocks act from the first step: the text-only loss starts a little higher, the language model disturbed before anything has been learned."</p>
             <p class="honest">"What this toy shows, and what it cannot: the mechanism (a frozen model, a bridge that starts closed and opens as it learns) at about 124 thousand trained weights. Flamingo's argument for the tanh gate is about stability at 80 billion parameters and weeks of training, which no browser reproduces."</p>
         </section>
     }
