@@ -80,6 +80,7 @@ test('the experiments start from the same bridge: fast gates from the default st
   const tanh = page.getByRole('combobox', { name: 'Gate', exact: true });
   const base = await firstLoss();
   await gate.selectOption({ index: 1 });
+  assert.match(await page.locator('#train-run').textContent(), /gates learn ×100 faster/);
   const fast = await firstLoss();
   await gate.selectOption({ index: 0 });
   await tanh.selectOption({ index: 1 });

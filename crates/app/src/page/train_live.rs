@@ -185,6 +185,11 @@ pub(super) fn TrainLive() -> impl IntoView {
                 {choice("A block before", vec![("every layer", 1.0), ("every 2nd layer (shipped)", 2.0)], |s| s.every as f64, |s, v| s.every = v as usize)}
             </div>
             <p id="train-message" role="status">{move || message.get().unwrap_or_default()}</p>
+            <p id="train-run" class="note">{move || if started.get() {
+                format!("This run: {}.", settings.with(Settings::label))
+            } else {
+                format!("Press Train for a run with {}.", settings.with(Settings::label))
+            }}</p>
             <p>
                 <output id="train-progress" data-step=move || log.with(Vec::len).to_string()
                     data-loss-picture=move || last(|e| e.loss_image.to_string()) data-loss-text=move || last(|e| e.loss_text.to_string())
