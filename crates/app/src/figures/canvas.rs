@@ -145,7 +145,9 @@ pub fn watch_size(element: &web_sys::Element, size: leptos::prelude::RwSignal<(i
 
 /// Draws a figure now when it is on screen, and otherwise in a task after this frame,
 /// the newest drawing only: a step (a gate-scale drag's, say) paints what the student
-/// sees within its frame, and what is scrolled away follows. Whether it is on screen
+/// sees within its frame, and what is scrolled away follows. (The trained panel's
+/// caption bars and lens; heatmaps are drawn at once, as tests and scripts that wait for
+/// a readout expect their pixels then.) Whether it is on screen
 /// comes from an `IntersectionObserver`, told after the browser's layout.
 #[derive(Clone)]
 pub struct WhenSeen {
@@ -176,15 +178,6 @@ impl WhenSeen {
         }
         WhenSeen {
             on_screen,
-            newest: std::rc::Rc::new(std::cell::Cell::new(0)),
-        }
-    }
-
-    /// Another drawing of the same element, with its own newest: one drawing (the axes)
-    /// does not make another (the cells) stale.
-    pub fn lane(&self) -> WhenSeen {
-        WhenSeen {
-            on_screen: self.on_screen.clone(),
             newest: std::rc::Rc::new(std::cell::Cell::new(0)),
         }
     }

@@ -41,35 +41,22 @@ pub(super) fn Heatmap(
     let size = RwSignal::new((0, 0));
     let paints = StoredValue::new(0u64);
     let picked = StoredValue::new(None::<usize>);
-    // The cells and the axes, each drawn when seen (`WhenSeen`).
-    let seen = StoredValue::new_local(None::<[canvas::WhenSeen; 2]>);
     Effect::new(move |_| {
         if let Some(f) = frame.get() {
             canvas::watch_size(&f, size);
-            let cells = canvas::WhenSeen::watch(&f);
-            seen.set_value(Some([cells.lane(), cells]));
         }
     });
-    let draw = move |lane: usize, work: Box<dyn FnOnce()>| match seen.get_value() {
-        Some(seen) => seen[lane].draw(work),
-        None => work(),
-    };
     Effect::new(move |_| {
         let (values, rows, cols) = data.get();
         let r = range.get();
         if let (Some(c), Some(l)) = (canvas.get(), legend.get()) {
-            draw(
-                0,
-                Box::new(move || {
-                    let start = now_ms();
-                    let _ = canvas::draw_heatmap(&c, &values, rows, cols, r);
-                    // For the benchmark: how long the paint took, and a counter to see that it happened.
-                    paints.update_value(|n| *n += 1);
-                    let _ = c.set_attribute("data-paint-ms", &format!("{:.3}", now_ms() - start));
-                    let _ = c.set_attribute("data-paints", &paints.get_value().to_string());
-                    let _ = canvas::draw_legend(&l, r);
-                }),
-            );
+            let start = now_ms();
+            let _ = canvas::draw_heatmap(&c, &values, rows, cols, r);
+            // For the benchmark: how long the paint took, and a counter to see that it happened.
+            paints.update_value(|n| *n += 1);
+            let _ = c.set_attribute("data-paint-ms", &format!("{:.3}", now_ms() - start));
+            let _ = c.set_attribute("data-paints", &paints.get_value().to_string());
+            let _ = canvas::draw_legend(&l, r);
         }
     });
     // The axes depend on the shape only, so a gate drag repaints cells, not axes.
@@ -80,13 +67,8 @@ pub(super) fn Heatmap(
         if let Some(f) = frame.get()
             && size != (0, 0)
         {
-            draw(
-                1,
-                Box::new(move || {
-                    canvas::draw_axes(&f, size, rows, cols, &x, &y)
-                        .unwrap_or_else(|e| web_sys::console::warn_1(&e.into()))
-                }),
-            );
+            canvas::draw_axes(&f, size, rows, cols, &x, &y)
+                .unwrap_or_else(|e| web_sys::console::warn_1(&e.into()));
         }
     });
     let [left, top, right, bottom] = figure::PLOT_INSETS;
