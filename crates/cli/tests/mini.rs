@@ -114,7 +114,8 @@ fn outline_points(shape: Shape) -> Vec<(f32, f32)> {
 
 /// One shape drawn by tiny-skia on a `width × height` canvas the way a student draws it
 /// in a paint program: white or near-white paper, a paint colour, the shape anywhere
-/// (side 10–22 in the model's 32-pixel units, fully inside), filled or outlined, by a
+/// (side 10–22 in the model's 32-pixel units, less where the short side is shorter; fully
+/// inside), filled or outlined, by a
 /// steady hand or a wobbly one. Saved as PNG.
 fn draw(
     shape: Shape,
@@ -146,6 +147,9 @@ fn draw(
         _ => rng.chance(0.5),
     };
     let stroke_width = (1.5 + 2.0 * rng.unit()) * unit;
+    // On a 16:9 canvas a side of 22 would not fit the short side: the shape is kept inside
+    // (it was cut off at the edge before, against this function's word).
+    let size = size.min((width.min(height) as f32 - 2.0 * stroke_width) / 1.35);
     // Room for the turned box and the stroke.
     let half = size / 2.0 * 1.35 + stroke_width;
     let cx = half + rng.unit() * (width as f32 - 2.0 * half).max(0.0);

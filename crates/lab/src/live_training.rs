@@ -4,6 +4,7 @@
 //! page's trainer module runs it; natively it is tested here.
 
 pub use mini::log::LogEntry;
+pub use mini::log::StepTimes;
 #[cfg(any(feature = "training", not(target_arch = "wasm32")))]
 pub use run::{LiveTraining, PROBE_SCENES};
 
@@ -26,8 +27,8 @@ pub struct Settings {
 
 impl Default for Settings {
     /// Measured natively on one core (BENCHMARKS.md): at 3e-3 and 16 sequences a step,
-    /// the colour is named right after about 100 steps; the shipped run's 1e-3 takes
-    /// several times longer to leave the plateau.
+    /// the colour is named right by step 150 and the shape by step 225 (under 10 s); the
+    /// shipped run's 1e-3 takes several times longer to leave the plateau.
     fn default() -> Settings {
         Settings {
             lr: 3e-3,
@@ -61,6 +62,61 @@ impl Settings {
             m => format!("a block every {m} layers"),
         });
         parts.join(", ")
+    }
+}
+
+/// Earlier runs drawn beside the current one, on the same axes.
+pub const KEPT_RUNS: usize = 3;
+
+/// A run's losses as the page keeps them: per step, (step, loss on the picture's words,
+/// loss on text-only words), with the run's number and label.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Curve {
+    /// Counts runs from 0 in the page's session: it picks the run's colour.
+    pub number: usize,
+    pub label: String,
+    pub points: Vec<(usize, f64, f64)>,
+}
+
+impl Curve {
+    /// At most `most` points, each the mean of consecutive steps: a long run costs no
+    /// more to draw than a short one, and its batch-to-batch noise is averaged.
+    pub fn thinned(&self, most: usize) -> Vec<(f64, f64, f64)> {
+        let size = self.points.len().div_ceil(most.max(1)).max(1);
+        self.points
+            .chunks(size)
+            .map(|c| {
+                let n = c.len() as f64;
+                let sum = c.iter().fold((0.0, 0.0, 0.0), |(s, a, b), p| {
+                    (s + p.0 as f64, a + p.1, b + p.2)
+                });
+                (sum.0 / n, sum.1 / n, sum.2 / n)
+            })
+            .collect()
+    }
+
+    /// The mean loss on the picture's words over the first and the last `n` steps.
+    pub fn picture_loss_first_last(&self, n: usize) -> Option<(f64, f64)> {
+        let mean = |s: &[(usize, f64, f64)]| s.iter().map(|p| p.1).sum::<f64>() / s.len() as f64;
+        let n = n.min(self.points.len());
+        (n > 0).then(|| {
+            (
+                mean(&self.points[..n]),
+                mean(&self.points[self.points.len() - n..]),
+            )
+        })
+    }
+}
+
+/// Keeps a finished run among the earlier ones (the oldest goes beyond [`KEPT_RUNS`]);
+/// a run without a step is not kept.
+pub fn keep(kept: &mut Vec<Curve>, run: Curve) {
+    if run.points.is_empty() {
+        return;
+    }
+    kept.push(run);
+    if kept.len() > KEPT_RUNS {
+        kept.remove(0);
     }
 }
 
@@ -153,6 +209,11 @@ mod run {
             self.run.steps_done()
         }
 
+        /// Where the last step's time went.
+        pub fn last_times(&self) -> super::StepTimes {
+            self.run.last_times()
+        }
+
         /// The model as trained so far, for captions (no autodiff).
         pub fn model(&self) -> MiniFlamingo {
             self.run.model().clone().valid()
@@ -165,6 +226,22 @@ mod run {
             [score.colour, score.shape]
         }
 
+        /// The caption the run gives a picture already fitted to 32 × 32 (its RGB bytes,
+        /// rows top to bottom), under the run's own gating.
+        pub async fn caption(&self, rgb: &[u8]) -> Result<String, String> {
+            let side = mini::scene::SIDE;
+            if rgb.len() != side * side * 3 {
+                return Err(format!("a picture to caption is {side} × {side} RGB"));
+            }
+            let picture = mini::scene::Picture {
+                width: side,
+                height: side,
+                rgb: rgb.to_vec(),
+            };
+            let steps = mini::inference::caption(&self.model(), &picture, self.gating).await;
+            Ok(mini::inference::caption_text(&steps))
+        }
+
         /// The run's weights in the shipped file's format, its sizes with them.
         pub fn weights(&self) -> Vec<u8> {
             weights::save(&self.model(), &self.model_config)
@@ -175,6 +252,7 @@ mod run {
 #[cfg(test)]
 mod tests {
     use super::*;
+
     use crate::trained::Trained;
     use crate::trained::tests::{WEIGHTS, blue_triangle};
     use flamingo::burn::tensor::Device;
@@ -284,6 +362,17 @@ mod tests {
     }
 
     #[test]
+    fn a_run_captions_a_fitted_picture_and_refuses_another_size() {
+        let live = run(Settings::default());
+        let fitted = blue_triangle().fit();
+        let said = resolved(live.caption(&fitted.rgb)).unwrap();
+        let direct = resolved(caption(&live.model(), blue_triangle(), Gating::default()));
+        assert_eq!(said, caption_text(&direct));
+        let err = resolved(live.caption(&[0; 12])).unwrap_err();
+        assert!(err.contains("32 × 32"), "{err}");
+    }
+
+    #[test]
     fn labels_say_the_settings() {
         assert_eq!(
             Settings::default().label(),
@@ -298,6 +387,79 @@ mod tests {
         assert_eq!(
             s.label(),
             "rate 0.003, no gate: y = xattn(x) + x, gates learn ×100 faster, K 8, a block before every layer"
+        );
+    }
+
+    #[test]
+    fn curves_thin_to_window_means_and_only_three_earlier_runs_are_kept() {
+        let curve = Curve {
+            number: 0,
+            label: "a".into(),
+            points: (0..10).map(|i| (i, i as f64, 1.0)).collect(),
+        };
+        assert_eq!(curve.thinned(100).len(), 10);
+        assert_eq!(
+            curve.thinned(5),
+            [
+                (0.5, 0.5, 1.0),
+                (2.5, 2.5, 1.0),
+                (4.5, 4.5, 1.0),
+                (6.5, 6.5, 1.0),
+                (8.5, 8.5, 1.0)
+            ]
+        );
+        assert_eq!(curve.thinned(3).len(), 3, "windows of 4, 4 and 2");
+        assert_eq!(curve.picture_loss_first_last(2), Some((0.5, 8.5)));
+        assert_eq!(Curve::default().picture_loss_first_last(2), None);
+        let mut kept = Vec::new();
+        keep(&mut kept, Curve::default());
+        assert!(kept.is_empty(), "a run with no step is not kept");
+        for number in 0..5 {
+            keep(
+                &mut kept,
+                Curve {
+                    number,
+                    ..curve.clone()
+                },
+            );
+        }
+        assert_eq!(kept.iter().map(|c| c.number).collect::<Vec<_>>(), [2, 3, 4]);
+    }
+
+    /// The page's trainer module runs these very steps: the browser test
+    /// (`web/e2e/train.test.mjs`) holds the page's first steps to this record of them,
+    /// which this test writes to `web/e2e/fixtures/live-training.json`. It fails when the
+    /// committed file is stale; `UPDATE_FIXTURES=1` rewrites it.
+    #[test]
+    fn the_first_steps_are_the_record_the_browser_test_reads() {
+        let mut live = run(Settings::default());
+        let steps: Vec<LogEntry> = (0..3).map(|_| live.step()).collect();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../web/e2e/fixtures/live-training.json");
+        if std::env::var_os("UPDATE_FIXTURES").is_some() {
+            let json = serde_json::to_string_pretty(&steps).expect("plain numbers") + "\n";
+            std::fs::write(&path, json).expect("fixture written");
+        }
+        let committed: Vec<LogEntry> =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_default())
+                .unwrap_or_default();
+        let numbers = |e: &LogEntry| {
+            let mut n = vec![e.loss, e.loss_image, e.loss_text];
+            n.extend(e.gates.iter().flatten());
+            n
+        };
+        let close = committed.len() == steps.len()
+            && committed.iter().zip(&steps).all(|(a, b)| {
+                let (a, b) = (numbers(a), numbers(b));
+                a.len() == b.len()
+                    && a.iter()
+                        .zip(&b)
+                        .all(|(x, y)| (x - y).abs() <= 1e-5 * x.abs().max(1e-3))
+            });
+        assert!(
+            close,
+            "{} is stale: rerun with UPDATE_FIXTURES=1",
+            path.display()
         );
     }
 }

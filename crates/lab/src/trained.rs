@@ -206,7 +206,11 @@ impl Trained {
         Ok(Caption {
             text: caption_text(&words.iter().map(|w| w.step.clone()).collect::<Vec<_>>()),
             words,
-            gates: gate_values.chunks(2).map(|g| [g[0], g[1]]).collect(),
+            // `+ 0.0`: closed over a negative α a gate is tanh(−0) = −0, which reads as 0.
+            gates: gate_values
+                .chunks(2)
+                .map(|g| [g[0] + 0.0, g[1] + 0.0])
+                .collect(),
             tokens,
             identical,
             logits: flamingo.len(),
@@ -424,6 +428,8 @@ pub(crate) mod tests {
         );
         assert_eq!(closed.max_delta, 0.0);
         assert_eq!(closed.gates, vec![[0.0, 0.0]; 2]);
+        // Not −0, though the shipped block 0 has negative gates: the page shows these.
+        assert!(closed.gates.iter().flatten().all(|g| g.to_bits() == 0));
         assert_eq!(
             closed.visual_share,
             vec![0.0; 2],

@@ -6,8 +6,9 @@
 //!     RAYON_NUM_THREADS=1 cargo run --release -p mini --example live_training -- LR BATCH STEPS [GATE_LR]
 //!
 //! Prints, per probe, the seconds spent in steps, and the share of 60 fresh one-object
-//! scenes (seed 77) whose caption names the colour and the shape; and each probed step's
-//! losses (all, picture words, text words) and gates.
+//! scenes (seed 77) whose caption names the colour and the shape; each probed step's
+//! losses (all, picture words, text words) and gates; and at the end the milliseconds a
+//! step spent in each of its parts.
 
 use burn::module::Module;
 use burn::tensor::Device;
@@ -51,6 +52,7 @@ fn main() {
     let mut rng = Rng::new(77);
     let probe: Vec<Scene> = (0..60).map(|_| Scene::sample(&mut rng)).collect();
     let mut training = 0.0;
+    let mut parts = mini::training::StepTimes::default();
     for step in 0..=steps {
         if step % 25 == 0 {
             let model = run.model().clone().valid();
@@ -66,6 +68,7 @@ fn main() {
         let start = std::time::Instant::now();
         let entry = run.step();
         training += start.elapsed().as_secs_f64();
+        parts += run.last_times();
         if step % 25 == 0 {
             println!(
                 "           loss {:.3}  picture {:.3}  text {:.3}  gates {:?}",
@@ -73,4 +76,10 @@ fn main() {
             );
         }
     }
+    let per_step: Vec<String> = parts
+        .parts()
+        .iter()
+        .map(|(name, seconds)| format!("{name} {:.1}", seconds * 1e3 / steps.max(1) as f64))
+        .collect();
+    println!("ms per step: {}", per_step.join(" · "));
 }

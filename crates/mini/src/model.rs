@@ -242,7 +242,12 @@ impl MiniFlamingo {
     /// sequence has; missing images are zeros the mask never lets a token see.
     /// Also the resampler's attention for display.
     pub fn media(&self, batch: &Batch) -> (Tensor<4>, Vec<Tensor<5>>) {
-        let patches = self.encoder.forward(batch.pixels.clone());
+        self.resample(self.encoder.forward(batch.pixels.clone()), &batch.counts)
+    }
+
+    /// [`MiniFlamingo::media`] from the encoder's patch features of every picture,
+    /// `[n, 64, dim]`, and the pictures per sequence.
+    pub fn resample(&self, patches: Tensor<3>, counts: &[usize]) -> (Tensor<4>, Vec<Tensor<5>>) {
         let [n, v, d] = patches.dims();
         debug_assert_eq!(v, GRID * GRID);
         let resampled = self
@@ -258,10 +263,10 @@ impl MiniFlamingo {
             ],
             0,
         );
-        let t_img = batch.counts.iter().copied().max().unwrap_or(0).max(1);
-        let mut index = Vec::with_capacity(batch.counts.len() * t_img);
+        let t_img = counts.iter().copied().max().unwrap_or(0).max(1);
+        let mut index = Vec::with_capacity(counts.len() * t_img);
         let mut first = 0;
-        for &count in &batch.counts {
+        for &count in counts {
             index.extend((0..t_img).map(|j| {
                 if j < count {
                     (first + j) as i64
@@ -271,13 +276,9 @@ impl MiniFlamingo {
             }));
             first += count;
         }
-        let index = Tensor::<1, Int>::from_data(
-            TensorData::new(index, [batch.counts.len() * t_img]),
-            &device,
-        );
-        let media = rows
-            .select(0, index)
-            .reshape([batch.counts.len(), t_img, k, d]);
+        let index =
+            Tensor::<1, Int>::from_data(TensorData::new(index, [counts.len() * t_img]), &device);
+        let media = rows.select(0, index).reshape([counts.len(), t_img, k, d]);
         (media, resampled.attention)
     }
 

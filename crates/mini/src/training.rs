@@ -15,10 +15,10 @@ use burn::tensor::activation::{log_sigmoid, log_softmax};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use flamingo::{Gating, seeded};
 
-use crate::data::{Mix, example, targets};
+use crate::data::{Mix, batch, targets};
 use crate::encoder::{GRID, VisionEncoder, pixels};
 use crate::language_model::LanguageModel;
-pub use crate::log::{LogEntry, StageRecord};
+pub use crate::log::{LogEntry, StageRecord, StepTimes};
 use crate::model::{Batch, MiniFlamingo, MiniFlamingoConfig, token_tensor};
 use crate::scene::{Colour, Rng, SIDE, Scene, Shape};
 use crate::vocab::{Prompt, picture_decided};
@@ -30,7 +30,7 @@ pub struct TrainingConfig {
     pub model: MiniFlamingoConfig,
     #[config(default = 2026)]
     pub seed: u64,
-    #[config(default = 1000)]
+    #[config(default = 4000)]
     pub encoder_steps: usize,
     #[config(default = 64)]
     pub encoder_batch: usize,
@@ -42,9 +42,9 @@ pub struct TrainingConfig {
     pub lm_batch: usize,
     #[config(default = 2e-3)]
     pub lm_lr: f64,
-    #[config(default = 2700)]
+    #[config(default = 5000)]
     pub flamingo_steps: usize,
-    #[config(default = 32)]
+    #[config(default = 80)]
     pub flamingo_batch: usize,
     #[config(default = 1e-3)]
     pub flamingo_lr: f64,
@@ -54,8 +54,8 @@ pub struct TrainingConfig {
     /// The fast-gate ablation's learning rate on α, as a multiple of the others'.
     #[config(default = 100.0)]
     pub fast_gate_lr: f64,
-    /// Captions among training sequences; the rest are episodes.
-    #[config(default = 0.5)]
+    /// Batches of captions among training batches; the rest are batches of episodes.
+    #[config(default = 0.8)]
     pub caption_share: f32,
     /// Training episodes whose task word is written.
     #[config(default = 0.5)]
@@ -228,26 +228,29 @@ impl Targets {
         }
         t
     }
+}
 
-    /// (loss over all targets, over image targets, over text targets), the first tracked.
-    fn losses(&self, logits: Tensor<3>) -> (Tensor<1>, f64, f64) {
+/// (loss over all targets, over image targets, over text targets) of batches' logits
+/// with their targets, each a mean over every target of the batches; the first tracked.
+fn losses(parts: Vec<(Targets, Tensor<3>)>) -> (Tensor<1>, f64, f64) {
+    let mut nll = Vec::new();
+    let (mut image, mut text) = (Vec::new(), Vec::new());
+    for (targets, logits) in parts {
         let [b, t, vocab] = logits.dims();
-        let device = logits.device();
-        let nll = picked(logits.reshape([b * t, vocab]), &self.ids).neg();
-        let mean = |w: &[f32]| {
-            let count = w.iter().sum::<f32>().max(1.0);
-            (nll.clone() * weights(w.to_vec(), &device)).sum() / count
-        };
-        let all: Vec<f32> = self
-            .image
-            .iter()
-            .zip(&self.text)
-            .map(|(a, b)| a + b)
-            .collect();
-        let image = scalar(mean(&self.image).detach());
-        let text = scalar(mean(&self.text).detach());
-        (mean(&all), image, text)
+        nll.push(picked(logits.reshape([b * t, vocab]), &targets.ids).neg());
+        image.extend(targets.image);
+        text.extend(targets.text);
     }
+    let nll = Tensor::cat(nll, 0);
+    let device = nll.device();
+    let mean = |w: &[f32]| {
+        let count = w.iter().sum::<f32>().max(1.0);
+        (nll.clone() * weights(w.to_vec(), &device)).sum() / count
+    };
+    let all: Vec<f32> = image.iter().zip(&text).map(|(a, b)| a + b).collect();
+    let image_loss = scalar(mean(&image).detach());
+    let text_loss = scalar(mean(&text).detach());
+    (mean(&all), image_loss, text_loss)
 }
 
 /// Stage 1: the encoder learns to name the colours and shapes present; the heads are
@@ -363,12 +366,14 @@ pub fn train_lm(
         lm,
         progress,
         |lm| {
-            let sequences: Vec<Vec<u32>> = (0..config.lm_batch)
-                .map(|_| example(&mut rng, mix(config)).tokens)
+            let sequences: Vec<Vec<u32>> = batch(&mut rng, mix(config), config.lm_batch)
+                .into_iter()
+                .flatten()
+                .map(|p| p.tokens)
                 .collect();
             let tokens = token_tensor(&sequences, device);
             let targets = Targets::new(&sequences, tokens.dims()[1]);
-            targets.losses(lm.forward(tokens)).0
+            losses(vec![(targets, lm.forward(tokens))]).0
         },
     )
 }
@@ -400,6 +405,21 @@ fn stage<M: Module>(
     (model, StageRecord::since(start, steps, loss_value))
 }
 
+/// Seconds since the last lap.
+struct Lap(Instant);
+
+impl Lap {
+    fn new() -> Lap {
+        Lap(Instant::now())
+    }
+
+    fn next(&mut self) -> f64 {
+        let seconds = self.0.elapsed().as_secs_f64();
+        self.0 = Instant::now();
+        seconds
+    }
+}
+
 /// Stage 3 one step at a time: a fresh bridge between a frozen encoder and language
 /// model, with its own stream of training sequences and its optimisers (one for the
 /// gates' α, whose rate the fast-gate ablation multiplies, one for the rest).
@@ -414,6 +434,7 @@ pub struct BridgeTraining {
     gate_optim: ModuleOptimizer,
     rng: Rng,
     steps_done: usize,
+    times: StepTimes,
 }
 
 impl BridgeTraining {
@@ -441,6 +462,7 @@ impl BridgeTraining {
             // The same stream for every variant: the runs differ only in how the gates act.
             rng: Rng::new(config.seed ^ 5),
             steps_done: 0,
+            times: StepTimes::default(),
         }
     }
 
@@ -464,22 +486,38 @@ impl BridgeTraining {
     /// The next batch's loss (tracked), and its record: the losses on picture and text
     /// targets and each block's gates, as they were before any update on this batch.
     fn next_batch(&mut self) -> (Tensor<1>, LogEntry) {
+        let mut lap = Lap::new();
+        let mut times = StepTimes::default();
         let config = &self.config;
-        let prompts: Vec<Prompt> = (0..config.flamingo_batch)
-            .map(|_| example(&mut self.rng, mix(config)))
-            .collect();
-        let pictures: Vec<Vec<_>> = prompts.iter().map(Prompt::pictures).collect();
-        let sequences: Vec<(&[u32], &[crate::scene::Picture])> = prompts
-            .iter()
-            .zip(&pictures)
-            .map(|(p, pics)| (p.tokens.as_slice(), pics.as_slice()))
-            .collect();
-        let model = self.model();
-        let batch = Batch::new(&sequences, &model.device());
-        let ids: Vec<Vec<u32>> = prompts.iter().map(|p| p.tokens.clone()).collect();
-        let targets = Targets::new(&ids, batch.tokens.dims()[1]);
-        let (loss, loss_image, loss_text) =
-            targets.losses(model.forward(&batch, self.variant.gating).logits);
+        let kinds = batch(&mut self.rng, mix(config), config.flamingo_batch);
+        let model = self
+            .model
+            .as_ref()
+            .expect("the model is back after every update");
+        // Captions and episodes apart: each padded only to its own kind's longest.
+        let mut parts = Vec::new();
+        for part in kinds.iter().filter(|part| !part.is_empty()) {
+            let pictures: Vec<Vec<_>> = part.iter().map(Prompt::pictures).collect();
+            let sequences: Vec<(&[u32], &[crate::scene::Picture])> = part
+                .iter()
+                .zip(&pictures)
+                .map(|(p, pics)| (p.tokens.as_slice(), pics.as_slice()))
+                .collect();
+            let batch = Batch::new(&sequences, &model.device());
+            let ids: Vec<Vec<u32>> = part.iter().map(|p| p.tokens.clone()).collect();
+            let targets = Targets::new(&ids, batch.tokens.dims()[1]);
+            times.data += lap.next();
+            let patches = model.encoder.forward(batch.pixels.clone());
+            times.encoder += lap.next();
+            let (media, _) = model.resample(patches, &batch.counts);
+            times.resampler += lap.next();
+            parts.push((
+                targets,
+                model.decode(&batch, media, self.variant.gating).logits,
+            ));
+            times.language_model += lap.next();
+        }
+        let (loss, loss_image, loss_text) = losses(parts);
         let entry = LogEntry {
             step: self.steps_done,
             loss: scalar(loss.clone().detach()),
@@ -493,13 +531,17 @@ impl BridgeTraining {
                 .map(|g| g.map(|t| scalar(t.detach())))
                 .collect(),
         };
+        times.language_model += lap.next();
+        self.times = times;
         (loss, entry)
     }
 
     /// One update on the next batch; the batch's record from before the update.
     pub fn step(&mut self) -> LogEntry {
         let (loss, entry) = self.next_batch();
+        let mut lap = Lap::new();
         let mut grads = loss.backward();
+        self.times.backward = lap.next();
         let mut model = self
             .model
             .take()
@@ -512,8 +554,14 @@ impl BridgeTraining {
             .gate_optim
             .step(lr * self.variant.gate_lr, model.bridge, gate_grads);
         self.model = Some(model);
+        self.times.optimiser = lap.next();
         self.steps_done += 1;
         entry
+    }
+
+    /// Where the last step's time went.
+    pub fn last_times(&self) -> StepTimes {
+        self.times
     }
 
     /// The next batch's record with no update.

@@ -97,6 +97,12 @@ fn stage_three_step_by_step_is_the_trainers_run() {
         let mut run = BridgeTraining::new(&config, &encoder, &lm, variant, &device);
         let mut by_hand: Vec<_> = (0..3).map(|_| run.step()).collect();
         assert_eq!(run.steps_done(), 3);
+        // Every part of a step took some time, and the clock saw each.
+        let parts = run.last_times().parts();
+        assert!(
+            parts.iter().all(|(_, s)| s.is_finite() && *s > 0.0),
+            "{parts:?}"
+        );
         by_hand.push(run.measure());
         let bits = |log: &[mini::training::LogEntry]| -> Vec<(usize, u64, u64, u64)> {
             log.iter()

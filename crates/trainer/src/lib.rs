@@ -8,7 +8,7 @@
 
 use std::cell::RefCell;
 
-use lab::live_training::{LiveTraining, Settings};
+use lab::live_training::{LiveTraining, Settings, StepTimes};
 use mini::inference::resolved;
 use wasm_bindgen::prelude::*;
 
@@ -57,8 +57,9 @@ fn with_run<T>(work: impl FnOnce(&mut LiveTraining) -> T) -> Result<T, JsError> 
     })
 }
 
-/// `count` steps (a little-endian u32); their records and the milliseconds they took,
-/// as JSON: `{ "ms": …, "steps": [LogEntry, …] }`.
+/// `count` steps (a little-endian u32); their records, the milliseconds they took, and
+/// the seconds each part of a step took over them (`StepTimes`), as JSON:
+/// `{ "ms": …, "steps": [LogEntry, …], "parts": StepTimes }`.
 #[wasm_bindgen]
 pub fn train_steps(count: Vec<u8>) -> Result<Vec<u8>, JsError> {
     let count = <[u8; 4]>::try_from(count.as_slice())
@@ -66,9 +67,16 @@ pub fn train_steps(count: Vec<u8>) -> Result<Vec<u8>, JsError> {
         .map_err(|_| JsError::new("a step count is four bytes"))?;
     with_run(|run| {
         let start = web_time::Instant::now();
-        let steps: Vec<_> = (0..count).map(|_| run.step()).collect();
+        let mut parts = StepTimes::default();
+        let steps: Vec<_> = (0..count)
+            .map(|_| {
+                let entry = run.step();
+                parts += run.last_times();
+                entry
+            })
+            .collect();
         let ms = start.elapsed().as_secs_f64() * 1e3;
-        serde_json::to_vec(&serde_json::json!({ "ms": ms, "steps": steps }))
+        serde_json::to_vec(&serde_json::json!({ "ms": ms, "steps": steps, "parts": parts }))
             .expect("records are plain numbers")
     })
 }
@@ -77,6 +85,14 @@ pub fn train_steps(count: Vec<u8>) -> Result<Vec<u8>, JsError> {
 #[wasm_bindgen]
 pub fn train_probe() -> Result<Vec<u8>, JsError> {
     with_run(|run| serde_json::to_vec(&resolved(run.probe())).expect("two numbers"))
+}
+
+/// The run's caption of a picture fitted to 32 × 32 (its RGB bytes), as UTF-8 text.
+#[wasm_bindgen]
+pub fn train_caption(rgb: Vec<u8>) -> Result<Vec<u8>, JsError> {
+    with_run(|run| resolved(run.caption(&rgb)))?
+        .map(String::into_bytes)
+        .map_err(|e| JsError::new(&e))
 }
 
 /// The run's weights, in the shipped file's format.

@@ -8,10 +8,10 @@ use xshell::{Shell, cmd};
 pub fn run(sh: &Shell, args: &[String]) -> Result<()> {
     let smoke = args.iter().any(|a| a == "--smoke");
     let out = if smoke { "target/mini-smoke" } else { "assets" };
-    cmd!(sh, "cargo build -p mini --bin train").run()?;
+    cmd!(sh, "cargo build --release -p mini --bin train").run()?;
     cmd!(
         sh,
-        "cargo run --quiet -p mini --bin train -- {out} {args...}"
+        "cargo run --release --quiet -p mini --bin train -- {out} {args...}"
     )
     .run()?;
     Ok(())

@@ -58,6 +58,51 @@ impl<T> LatestWins<T> {
     }
 }
 
+/// Newest only, for work put off to a later task: each request takes a ticket, and put-off
+/// work runs only if no request came after its own (a drag's later step replaces work not
+/// yet begun).
+#[derive(Debug, Clone, Default)]
+pub struct Newest(std::rc::Rc<std::cell::Cell<u64>>);
+
+/// One request's place in a [`Newest`].
+#[derive(Debug)]
+pub struct Ticket {
+    newest: std::rc::Rc<std::cell::Cell<u64>>,
+    this: u64,
+}
+
+impl Newest {
+    pub fn ticket(&self) -> Ticket {
+        let this = self.0.get() + 1;
+        self.0.set(this);
+        Ticket {
+            newest: self.0.clone(),
+            this,
+        }
+    }
+
+    /// `work` in the task after this one (after the frame this task ends in), unless a
+    /// newer request came meanwhile.
+    #[cfg(target_arch = "wasm32")]
+    pub fn after_this_task(&self, work: impl FnOnce() + 'static) {
+        let ticket = self.ticket();
+        leptos::prelude::set_timeout(
+            move || {
+                if ticket.is_newest() {
+                    work();
+                }
+            },
+            std::time::Duration::ZERO,
+        );
+    }
+}
+
+impl Ticket {
+    pub fn is_newest(&self) -> bool {
+        self.newest.get() == self.this
+    }
+}
+
 /// What a queue did, for the page's load tests: computations started, the most that
 /// ran at once, and results not shown because a newer request had come meanwhile.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +141,16 @@ mod tests {
         f.end();
         f.end();
         assert_eq!((f.running, f.most, f.runs), (0, 2, 3));
+    }
+
+    #[test]
+    fn only_the_newest_ticket_is_newest() {
+        let newest = Newest::default();
+        let first = newest.ticket();
+        assert!(first.is_newest());
+        let second = newest.clone().ticket();
+        assert!(!first.is_newest(), "a later request replaces it");
+        assert!(second.is_newest());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! a student presses "Train": stage 3 runs there, and the page only draws its records.
 
 use js_sys::Uint8Array;
-use lab::live_training::{LogEntry, Settings};
+use lab::live_training::{LogEntry, Settings, StepTimes};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -28,6 +28,8 @@ extern "C" {
 pub struct Steps {
     pub ms: f64,
     pub steps: Vec<LogEntry>,
+    /// Seconds per part over these steps.
+    pub parts: StepTimes,
 }
 
 /// The trainer's worker, with the shipped weights it starts every run from.
@@ -59,19 +61,36 @@ impl Trainer {
         self.call("train_start", &json).await.map(|_| ())
     }
 
+    /// The answer's bytes.
+    async fn bytes(&self, op: &str, input: &[u8]) -> Result<Vec<u8>, String> {
+        Ok(Uint8Array::new(&self.call(op, input).await?).to_vec())
+    }
+
+    /// The answer, read as JSON.
+    async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        op: &str,
+        input: &[u8],
+    ) -> Result<T, String> {
+        serde_json::from_slice(&self.bytes(op, input).await?).map_err(|e| e.to_string())
+    }
+
     pub async fn steps(&self, count: u32) -> Result<Steps, String> {
-        let out = self.call("train_steps", &count.to_le_bytes()).await?;
-        serde_json::from_slice(&Uint8Array::new(&out).to_vec()).map_err(|e| e.to_string())
+        self.json("train_steps", &count.to_le_bytes()).await
     }
 
     /// The probe's accuracies: colour, shape.
     pub async fn probe(&self) -> Result<[f64; 2], String> {
-        let out = self.call("train_probe", &[]).await?;
-        serde_json::from_slice(&Uint8Array::new(&out).to_vec()).map_err(|e| e.to_string())
+        self.json("train_probe", &[]).await
+    }
+
+    /// The run's caption of a picture fitted to 32 × 32 (its RGB bytes).
+    pub async fn caption(&self, rgb: &[u8]) -> Result<String, String> {
+        String::from_utf8(self.bytes("train_caption", rgb).await?).map_err(|e| e.to_string())
     }
 
     /// The run's weights, in the shipped file's format.
     pub async fn save(&self) -> Result<Vec<u8>, String> {
-        Ok(Uint8Array::new(&self.call("train_save", &[]).await?).to_vec())
+        self.bytes("train_save", &[]).await
     }
 }

@@ -152,7 +152,7 @@ pub fn watch_size(element: &web_sys::Element, size: leptos::prelude::RwSignal<(i
 #[derive(Clone)]
 pub struct WhenSeen {
     on_screen: std::rc::Rc<std::cell::Cell<bool>>,
-    newest: std::rc::Rc<std::cell::Cell<u64>>,
+    newest: crate::compute::scheduler::Newest,
 }
 
 impl WhenSeen {
@@ -178,26 +178,18 @@ impl WhenSeen {
         }
         WhenSeen {
             on_screen,
-            newest: std::rc::Rc::new(std::cell::Cell::new(0)),
+            newest: Default::default(),
         }
     }
 
     pub fn draw(&self, draw: impl FnOnce() + 'static) {
-        let this = self.newest.get() + 1;
-        self.newest.set(this);
         if self.on_screen.get() {
+            // Still a request: a put-off drawing of an older step must not follow it.
+            self.newest.ticket();
             draw();
-            return;
+        } else {
+            self.newest.after_this_task(draw);
         }
-        let newest = self.newest.clone();
-        leptos::prelude::set_timeout(
-            move || {
-                if newest.get() == this {
-                    draw();
-                }
-            },
-            std::time::Duration::ZERO,
-        );
     }
 }
 

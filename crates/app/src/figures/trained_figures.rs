@@ -9,6 +9,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::figures::figure::err;
 pub use crate::figures::figure::svg;
+use lab::live_training::Curve;
 
 /// One generated word: the word, the likeliest words at its step with their
 /// probabilities (most likely first), and its probability after each LM layer.
@@ -202,7 +203,6 @@ fn dotted_line<'a, DB: DrawingBackend + 'a>(
 /// Where a legend sits in the plotting area.
 enum Corner {
     UpperLeft,
-    UpperRight,
     LowerRight,
 }
 
@@ -235,7 +235,6 @@ fn legend<'a, DB: DrawingBackend + 'a>(
     let (aw, ah) = area.dim_in_pixel();
     let (x0, y0) = match corner {
         Corner::UpperLeft => (inset, inset),
-        Corner::UpperRight => (aw as i32 - w - inset, inset),
         Corner::LowerRight => (aw as i32 - w - inset, ah as i32 - h - inset),
     };
     area.draw(&Rectangle::new(
@@ -265,17 +264,26 @@ fn legend<'a, DB: DrawingBackend + 'a>(
     Ok(())
 }
 
-/// A live run's losses by step: over the words the picture decides (colour, shape) and
-/// over the words text alone decides. While the gates are near 0 the first stays flat.
+/// A run's colour in the training figure and its legend, picked by the run's number.
+pub fn run_colour(number: usize) -> (u8, u8, u8) {
+    LINES[number % LINES.len()].rgb()
+}
+
+/// Runs' losses by step, on the same axes, each thinned to at most `most` points: per run
+/// (its number picks its colour), the loss over the words the picture decides (colour,
+/// shape), thick, and over the words text alone decides, thin. While the gates are near 0
+/// the first stays flat. The legend is the page's own (HTML), readable at any width.
 pub fn training_losses<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    log: &[(usize, f64, f64)],
+    runs: &[Curve],
+    most: usize,
 ) -> Result<(), String> {
+    let runs: Vec<_> = runs.iter().map(|c| (c.number, c.thinned(most))).collect();
     root.fill(&WHITE).map_err(err)?;
-    let last = log.last().map_or(1, |e| e.0.max(1)) as f64;
-    let top = log
-        .iter()
-        .flat_map(|e| [e.1, e.2])
+    let points = || runs.iter().flat_map(|r| r.1.iter());
+    let last = points().map(|p| p.0).fold(1.0f64, f64::max);
+    let top = points()
+        .flat_map(|p| [p.1, p.2])
         .filter(|l| l.is_finite())
         .fold(0.5f64, f64::max)
         * 1.05;
@@ -294,24 +302,19 @@ pub fn training_losses<DB: DrawingBackend>(
         .y_labels(6)
         .draw()
         .map_err(err)?;
-    let lines = [
-        ("on the picture's words", LINES[1]),
-        ("on text-only words", LINES[2]),
-    ];
-    for (i, (_, colour)) in lines.iter().enumerate() {
-        let points = log
-            .iter()
-            .map(|e| (e.0 as f64, if i == 0 { e.1 } else { e.2 }))
-            .filter(|p| p.1.is_finite());
-        chart
-            .draw_series(LineSeries::new(points, colour.stroke_width(2)))
-            .map_err(err)?;
+    for (number, points) in &runs {
+        let colour = LINES[number % LINES.len()];
+        for (picture, width) in [(true, 3), (false, 1)] {
+            let line = points
+                .iter()
+                .map(|p| (p.0, if picture { p.1 } else { p.2 }))
+                .filter(|p| p.1.is_finite());
+            chart
+                .draw_series(LineSeries::new(line, colour.stroke_width(width)))
+                .map_err(err)?;
+        }
     }
-    let entries: Vec<_> = lines
-        .into_iter()
-        .map(|(label, colour)| (label.to_owned(), (colour, 2)))
-        .collect();
-    legend(&chart, &entries, Corner::UpperRight)
+    Ok(())
 }
 
 /// Accuracy per number of shots: each task and their mean, where measured.
@@ -401,16 +404,30 @@ mod tests {
     }
 
     #[test]
-    fn training_losses_draw_two_labelled_lines() {
-        let log = [(0, 1.2, 0.15), (1, 1.25, 0.14), (2, 0.9, 0.12)];
-        let out = svg((640, 300), |r| training_losses(r, &log)).unwrap();
-        // Two lines, and their two swatches in the legend (the axes are 1 px wide).
-        let wide = out
-            .lines()
-            .filter(|l| l.starts_with("<polyline") && l.contains(r#"stroke-width="2""#))
-            .count();
-        assert_eq!(wide, 4, "{out}");
-        assert!(out.contains("on the picture") && out.contains("on text-only words"));
+    fn training_losses_draw_each_run_thick_and_thin_in_its_colour() {
+        let points = vec![(0, 1.2, 0.15), (1, 1.25, 0.14), (2, 0.9, 0.12)];
+        let run = |number, label: &str| Curve {
+            number,
+            label: label.to_owned(),
+            points: points.clone(),
+        };
+        let runs = [run(0, "rate 0.003"), run(1, "rate 0.01")];
+        let out = svg((640, 300), |r| training_losses(r, &runs, 300)).unwrap();
+        let lines = |width: &str| {
+            out.lines()
+                .filter(|l| {
+                    l.starts_with("<polyline") && l.contains(&format!(r#"stroke-width="{width}""#))
+                })
+                .count()
+        };
+        // Per run a thick line and a thin one (the axes are 1 px wide too), in its colour.
+        assert_eq!(lines("3"), 2, "{out}");
+        assert!(lines("1") >= 2);
+        for number in [0, 1] {
+            let (r, g, b) = run_colour(number);
+            let colour = format!("#{r:02X}{g:02X}{b:02X}");
+            assert_eq!(out.matches(&colour).count(), 2, "{colour} in {out}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ use leptos::task::spawn_local;
 
 use super::trained::{Given, Model, with_model};
 use super::{Slider, now_ms, report};
+use crate::compute::scheduler::Newest;
 use crate::figures::trained_figures as figures;
 use crate::figures::{canvas, download};
 use crate::state::tour;
@@ -91,7 +92,7 @@ pub(super) fn FewShotLive(
         // While the gate is dragged at the top of the page this answer is further down:
         // it is computed in a task of its own after the frame that shows the caption,
         // and a drag's later step replaces one not yet begun.
-        let asked = StoredValue::new(0u64);
+        let asked = StoredValue::new_local(Newest::default());
         Effect::new(move |_| {
             let Ok(teaching) = shown.get() else {
                 answer.set(None);
@@ -101,14 +102,9 @@ pub(super) fn FewShotLive(
             if loaded.with(|l| !matches!(l, Some(Ok(())))) {
                 return;
             }
-            asked.update_value(|n| *n += 1);
-            let this = asked.get_value();
             let model = model.clone();
-            set_timeout(
-                move || {
-                    if asked.get_value() != this {
-                        return;
-                    }
+            asked.with_value(|asked| {
+                asked.after_this_task(move || {
                     spawn_local(async move {
                         if let Some(step) =
                             with_model(&model, async |t| t.answer(&teaching, scale).await).await
@@ -119,9 +115,8 @@ pub(super) fn FewShotLive(
                             }
                         }
                     });
-                },
-                std::time::Duration::ZERO,
-            );
+                })
+            });
         });
     }
     let own_message = RwSignal::new(None::<String>);

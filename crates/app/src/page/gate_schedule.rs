@@ -12,11 +12,11 @@ use mini::log::TrainingRecord;
 /// The record `cargo xtask train` wrote beside the weights.
 const RECORD: &str = "assets/mini-flamingo-training.json";
 
-#[component]
-pub(super) fn GateSchedule(
-    /// Fetching starts once the weights have arrived.
+/// The training record, fetched once the weights have arrived: the gate schedule draws
+/// it and the trained panel's honest note quotes its evaluation.
+pub(super) fn record(
     loaded: RwSignal<Option<Result<(), String>>>,
-) -> impl IntoView {
+) -> RwSignal<Option<Result<TrainingRecord, String>>> {
     let record = RwSignal::new(None::<Result<TrainingRecord, String>>);
     Effect::new(move |_| {
         if loaded.with(Option::is_none) || record.with_untracked(Option::is_some) {
@@ -29,6 +29,13 @@ pub(super) fn GateSchedule(
             record.set(Some(parsed));
         });
     });
+    record
+}
+
+#[component]
+pub(super) fn GateSchedule(
+    record: RwSignal<Option<Result<TrainingRecord, String>>>,
+) -> impl IntoView {
     let gates = NodeRef::<leptos::html::Canvas>::new();
     let losses = NodeRef::<leptos::html::Canvas>::new();
     Effect::new(move |_| {

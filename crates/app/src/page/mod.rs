@@ -187,7 +187,10 @@ pub fn App() -> impl IntoView {
     let gpu_ready = RwSignal::new(None::<Result<String, String>>);
     let trained_model: trained::Model = Rc::new(RefCell::new(None));
     let trained_loaded = RwSignal::new(None::<Result<(), String>>);
+    let training_record = gate_schedule::record(trained_loaded);
+    let weights_in_use = RwSignal::new(None::<String>);
     let own_picture = RwSignal::new(None::<trained::Given>);
+    let shown_picture = trained::shown(state, own_picture);
     let trained_caption = RwSignal::new(None::<lab::trained::Caption>);
     let samples_ready = RwSignal::new(false);
     let clip = RwSignal::new(None::<(Vec<f32>, usize)>);
@@ -402,11 +405,11 @@ pub fn App() -> impl IntoView {
         </header>
         <main>
             <overview::Overview state=state caption=trained_caption />
-            <trained::TrainedPanel state=state model=trained_model.clone() loaded=trained_loaded own=own_picture caption=trained_caption />
+            <trained::TrainedPanel state=state model=trained_model.clone() loaded=trained_loaded own=own_picture caption=trained_caption record=training_record pool=pool.clone() in_use=weights_in_use given=shown_picture />
             <tour::Tour state=state />
-            <few_shot_live::FewShotLive state=state model=trained_model loaded=trained_loaded pool=pool own=own_picture />
-            <gate_schedule::GateSchedule loaded=trained_loaded />
-            <train_live::TrainLive />
+            <few_shot_live::FewShotLive state=state model=trained_model.clone() loaded=trained_loaded pool=pool.clone() own=own_picture />
+            <gate_schedule::GateSchedule record=training_record />
+            <train_live::TrainLive model=trained_model loaded=trained_loaded pool=pool in_use=weights_in_use given=shown_picture />
             <p class="honest wide" id="mechanics-intro">
                 "The same blocks, at any size. The panels so far run the small mini-Flamingo trained in Rust on drawn scenes, a toy of the mechanism. "
                 "The mechanics panels from here on use random weights from a fixed seed at any size you choose, up to OpenFlamingo's: patch features are a fixed projection "

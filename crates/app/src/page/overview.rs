@@ -255,7 +255,7 @@ pub(super) fn Overview(
                                     on:click=move |_| open(Stage::Block(block))>
                                     <span class="stage-title">{format!("gated block {}", block + 1)}</span>
                                     <Dial value=gate />
-                                    <span class="reading">{move || format!("tanh = {:.3}", gate.get() + 0.0)}</span>
+                                    <span class="reading">{move || format!("tanh = {:.3}", gate.get())}</span>
                                     <span class="reading">{move || format!("visual share {:.3}", share.get())}</span>
                                 </button>
                             })}

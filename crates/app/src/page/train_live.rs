@@ -7,12 +7,13 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::trained::{Given, InUse, Model, back_to_shipped, switch_to};
 use super::{now_ms, report};
 use crate::compute::fetch;
 use crate::compute::trainer::Trainer;
 use crate::figures::trained_figures as figures;
 use crate::figures::{canvas, download};
-use lab::live_training::{LogEntry, Settings};
+use lab::live_training::{Curve, LogEntry, Settings, keep};
 
 /// Steps per message to the worker: few enough that "Pause" answers within a second.
 const STEPS_PER_CALL: u32 = 2;
@@ -20,8 +21,21 @@ const STEPS_PER_CALL: u32 = 2;
 /// How often the probe captions its scenes while training.
 const PROBE_EVERY_MS: f64 = 4000.0;
 
+/// Every run's curve is thinned to at most this many points.
+const DRAWN_POINTS: usize = 300;
+
 #[component]
-pub(super) fn TrainLive() -> impl IntoView {
+pub(super) fn TrainLive(
+    /// The page's trained model, which "Use these weights" replaces.
+    model: Model,
+    loaded: RwSignal<Option<Result<(), String>>>,
+    pool: crate::compute::pool::Shared,
+    in_use: InUse,
+    /// The picture the trained panel shows: the run captions it as it goes.
+    given: Memo<Given>,
+) -> impl IntoView {
+    let caption = RwSignal::new(None::<String>);
+    let page_model = StoredValue::new_local((model, pool));
     let settings = RwSignal::new(Settings::default());
     let trainer = StoredValue::new_local(None::<Rc<Trainer>>);
     // A run exists (its settings are fixed until "Reset"), and whether it is stepping.
@@ -30,8 +44,13 @@ pub(super) fn TrainLive() -> impl IntoView {
     // Each reset starts a new generation; a loop of an older one stops.
     let generation = StoredValue::new(0u64);
     let log = RwSignal::new(Vec::<LogEntry>::new());
+    // Earlier runs, drawn beside this one; this run's number picks its colour.
+    let kept = RwSignal::new(Vec::<Curve>::new());
+    let number = RwSignal::new(0usize);
     let probe = RwSignal::new(None::<[f64; 2]>);
     let per_second = RwSignal::new(None::<f64>);
+    // Milliseconds per part of a step, over the last answer's steps.
+    let parts = RwSignal::new(None::<[(&'static str, f64); 6]>);
     let message = RwSignal::new(None::<String>);
 
     let run = move || {
@@ -47,6 +66,12 @@ pub(super) fn TrainLive() -> impl IntoView {
                 match steps {
                     Ok(s) => {
                         per_second.set(Some(s.steps.len() as f64 / (s.ms / 1000.0).max(1e-6)));
+                        let n = s.steps.len().max(1) as f64;
+                        parts.set(Some(
+                            s.parts
+                                .parts()
+                                .map(|(name, seconds)| (name, seconds * 1e3 / n)),
+                        ));
                         log.update(|l| l.extend(s.steps));
                     }
                     Err(e) => {
@@ -58,6 +83,10 @@ pub(super) fn TrainLive() -> impl IntoView {
                 if now_ms() - probed > PROBE_EVERY_MS {
                     if let Ok(p) = t.probe().await {
                         probe.set(Some(p));
+                    }
+                    let rgb = given.with_untracked(|g| g.picture.fit().rgb);
+                    if let Ok(c) = t.caption(&rgb).await {
+                        caption.set(Some(c));
                     }
                     probed = now_ms();
                 }
@@ -71,73 +100,138 @@ pub(super) fn TrainLive() -> impl IntoView {
         message.set(None);
         running.set(true);
         spawn_local(async move {
-            if trainer.with_value(Option::is_none) {
-                let loaded = fetch::bytes(super::trained::WEIGHTS)
-                    .await
-                    .and_then(|w| Trainer::load(&w));
-                match loaded {
-                    Ok(t) => trainer.set_value(Some(Rc::new(t))),
-                    Err(e) => {
-                        message.set(Some(format!("The trainer could not start: {e}")));
-                        running.set(false);
-                        return;
-                    }
+            let ready = async {
+                if trainer.with_value(Option::is_none) {
+                    let loaded = fetch::bytes(super::trained::WEIGHTS)
+                        .await
+                        .and_then(|w| Trainer::load(&w))
+                        .map_err(|e| format!("The trainer could not start: {e}"))?;
+                    trainer.set_value(Some(Rc::new(loaded)));
                 }
-            }
-            if !started.get_untracked() {
-                let t = trainer.get_value().expect("loaded above");
-                if let Err(e) = t.start(&settings.get_untracked()).await {
-                    message.set(Some(format!("The run could not start: {e}")));
+                if !started.get_untracked() {
+                    let t = trainer.get_value().expect("loaded above");
+                    t.start(&settings.get_untracked())
+                        .await
+                        .map_err(|e| format!("The run could not start: {e}"))?;
+                    started.set(true);
+                }
+                Ok::<(), String>(())
+            };
+            match ready.await {
+                Ok(()) => run(),
+                Err(e) => {
+                    message.set(Some(e));
                     running.set(false);
-                    return;
                 }
-                started.set(true);
             }
-            run();
         });
     };
     let pause = move |_| running.set(false);
+    let curve = move || Curve {
+        number: number.get_untracked(),
+        label: settings.with_untracked(Settings::label),
+        points: log.with(|l| {
+            l.iter()
+                .map(|e| (e.step, e.loss_image, e.loss_text))
+                .collect()
+        }),
+    };
     let reset = move |_| {
         running.set(false);
         started.set(false);
         generation.update_value(|g| *g += 1);
+        let finished = curve();
+        if !finished.points.is_empty() {
+            kept.update(|k| keep(k, finished));
+            number.update(|n| *n += 1);
+        }
         log.set(Vec::new());
         probe.set(None);
+        caption.set(None);
         per_second.set(None);
+        parts.set(None);
     };
 
-    // The run's weights as a file, in the shipped file's format: it never leaves the machine.
-    let save = move |_| {
+    let switch = move |bytes: &[u8], what: String| {
+        page_model.with_value(|(model, pool)| {
+            message.set(
+                switch_to(bytes, Some(what), model, pool, loaded, in_use)
+                    .err()
+                    .map(|e| format!("These weights could not be used: {e}")),
+            )
+        })
+    };
+    // The run's weights: as a file (it never leaves the machine), or in place of the
+    // shipped model in every panel above.
+    // `then` gets the bytes, the step and what they are.
+    let weights = move |then: Box<dyn FnOnce(Vec<u8>, usize, String)>| {
         let Some(t) = trainer.get_value() else { return };
-        let step = log.with(Vec::len);
+        let step = log.with_untracked(Vec::len);
+        let what = format!(
+            "your run {} at step {step} ({})",
+            number.get_untracked() + 1,
+            settings.with_untracked(Settings::label)
+        );
         spawn_local(async move {
             match t.save().await {
-                Ok(bytes) => report(
-                    download::bytes(
-                        &format!("mini-flamingo-step-{step}.safetensors"),
-                        "application/octet-stream",
-                        &bytes,
-                    )
-                    .map_err(|e| format!("{e:?}")),
-                ),
+                Ok(bytes) => then(bytes, step, what),
                 Err(e) => message.set(Some(format!("The weights could not be saved: {e}"))),
+            }
+        });
+    };
+    let save = move |_| {
+        weights(Box::new(|bytes, step, _| {
+            report(
+                download::bytes(
+                    &format!("mini-flamingo-step-{step}.safetensors"),
+                    "application/octet-stream",
+                    &bytes,
+                )
+                .map_err(|e| format!("{e:?}")),
+            )
+        }))
+    };
+    let use_run = move |_| weights(Box::new(move |bytes, _, what| switch(&bytes, what)));
+    let open = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        if let Some(file) = input.files().and_then(|f| f.get(0)) {
+            spawn_local(async move {
+                match fetch::file(&file).await {
+                    Ok(bytes) => switch(&bytes, format!("the file {}", file.name())),
+                    Err(e) => message.set(Some(e)),
+                }
+            });
+        }
+        input.set_value("");
+    };
+    let back = move |_| {
+        let (model, pool) = page_model.get_value();
+        spawn_local(async move {
+            if let Err(e) = back_to_shipped(model, pool, loaded, in_use).await {
+                message.set(Some(e));
             }
         });
     };
 
     let losses = NodeRef::<leptos::html::Canvas>::new();
+    // The earlier runs and this one, as drawn.
+    let drawn = move || {
+        let mut runs = kept.get();
+        runs.push(curve());
+        runs.retain(|c| !c.points.is_empty());
+        runs
+    };
     Effect::new(move |_| {
-        let points: Vec<(usize, f64, f64)> = log.with(|l| {
-            l.iter()
-                .map(|e| (e.step, e.loss_image, e.loss_text))
-                .collect()
-        });
+        let runs = drawn();
         if let Some(c) = losses.get() {
             report(canvas::draw_figure(c, |r| {
-                figures::training_losses(r, &points)
+                figures::training_losses(r, &runs, DRAWN_POINTS)
             }));
         }
     });
+    // For tests and scripts: the current run's first loss, and its mean picture-word
+    // loss over its first and last ten steps.
+    let first_last = move || curve().picture_loss_first_last(10);
     let last = move |f: fn(&LogEntry) -> String| log.with(|l| l.last().map(f)).unwrap_or_default();
     let gates = move || {
         last(|e| {
@@ -178,6 +272,11 @@ pub(super) fn TrainLive() -> impl IntoView {
                 <button on:click=pause disabled=move || !running.get()>"Pause"</button>
                 <button on:click=reset disabled=move || !started.get()>"Reset"</button>
                 <button on:click=save disabled=move || !started.get()>"Save these weights"</button>
+                <button on:click=use_run disabled=move || !started.get()>"Use these weights"</button>
+                <button on:click=back disabled=move || in_use.with(Option::is_none)>"Back to the shipped model"</button>
+                <label class="file">"Open saved weights: "
+                    <input type="file" accept=".safetensors" aria-label="Open saved weights" on:change=open />
+                </label>
                 {choice("Learning rate", vec![("0.001 (the shipped run's)", 1e-3), ("0.003", 3e-3), ("0.01", 1e-2)], |s| s.lr, |s, v| s.lr = v)}
                 {choice("Gates learn", vec![("as the rest", 1.0), ("100 × faster (\"fast gates\")", 100.0)], |s| s.gate_lr, |s, v| s.gate_lr = v)}
                 {choice("Gate", vec![("tanh(α), from 0", 1.0), ("none: y = xattn(x) + x", 0.0)], |s| if s.gated { 1.0 } else { 0.0 }, |s, v| s.gated = v == 1.0)}
@@ -193,7 +292,8 @@ pub(super) fn TrainLive() -> impl IntoView {
             <p>
                 <output id="train-progress" data-step=move || log.with(Vec::len).to_string()
                     data-loss-picture=move || last(|e| e.loss_image.to_string()) data-loss-text=move || last(|e| e.loss_text.to_string())
-                    data-gates=gates>
+                    data-gates=gates
+                    data-head=move || log.with(|l| serde_json::to_string(&l[..l.len().min(3)]).unwrap_or_default())>
                     {move || log.with(|l| l.last().map(|e| format!(
                         "step {} · loss on the picture's words {:.3}, on text-only words {:.3} · tanh(gates) {}{}",
                         l.len(), e.loss_image, e.loss_text,
@@ -202,15 +302,38 @@ pub(super) fn TrainLive() -> impl IntoView {
                     ))).unwrap_or_else(|| "not started".into())}
                 </output>
             </p>
+            <p id="train-parts" class="note">{move || parts.get().map(|p| format!(
+                "Where a step's time goes (ms, the last few steps): {}.",
+                p.iter().map(|(name, ms)| format!("{name} {ms:.1}")).collect::<Vec<_>>().join(" · ")
+            )).unwrap_or_default()}</p>
             <p>"Probe (the captions of 40 fresh one-object scenes, every few seconds): "
                 <output id="train-probe" data-colour=move || probe.get().map(|p| p[0].to_string()) data-shape=move || probe.get().map(|p| p[1].to_string())>
                     {move || probe.get().map(|p| format!("colour named right {:.0} %, shape {:.0} %", p[0] * 100.0, p[1] * 100.0)).unwrap_or_else(|| "…".into())}
                 </output>
             </p>
+            <p>{move || format!("{}, as this run captions it now: ", given.with(|g| g.name.clone()))}
+                <output id="train-caption">{move || caption.get().map(|c| format!("“{c}”")).unwrap_or_else(|| "…".into())}</output>
+            </p>
             <figure class="plot-figure">
-                <canvas id="train-losses" node_ref=losses width="640" height="260" role="img" aria-label="the run's loss on the picture's words and on text-only words, by step"
-                    data-all=move || log.with(|l| l.iter().map(|e| e.loss.to_string()).collect::<Vec<_>>().join(","))
-                    data-picture=move || log.with(|l| l.iter().map(|e| e.loss_image.to_string()).collect::<Vec<_>>().join(","))></canvas>
+                <canvas id="train-losses" node_ref=losses width="640" height="260" role="img" aria-label=move || {
+                        let runs: Vec<String> = drawn().iter().map(|c| format!("run {}: {}", c.number + 1, c.label)).collect();
+                        format!("loss on the picture's words and on text-only words, by step, of {}", if runs.is_empty() { "no run yet".to_owned() } else { runs.join("; ") })
+                    }
+                    data-runs=move || drawn().len()
+                    data-first=move || log.with(|l| l.first().map(|e| e.loss.to_string()))
+                    data-picture-first=move || first_last().map(|p| p.0.to_string())
+                    data-picture-last=move || first_last().map(|p| p.1.to_string())></canvas>
+                <figcaption>
+                    <ul class="run-legend">
+                        {move || drawn().into_iter().map(|c| {
+                            let (r, g, b) = figures::run_colour(c.number);
+                            view! { <li><span class="swatch" style:background-color=format!("rgb({r}, {g}, {b})")></span>{format!("run {}: {}", c.number + 1, c.label)}</li> }
+                        }).collect_view()}
+                    </ul>
+                    "Thick: the loss on the picture's words; thin: on text-only words. "
+                    "Reset keeps a run's curves on these axes (the last " {lab::live_training::KEPT_RUNS} " runs), so runs with different settings can be compared. "
+                    <button on:click=move |_| kept.set(Vec::new()) disabled=move || kept.with(Vec::is_empty)>"Forget earlier runs"</button>
+                </figcaption>
             </figure>
             <p class="note">"Watch for the plateau: at first the loss on the picture's words stays where the language model alone puts it (it can only guess a colour), because with every gate at 0 nothing from the picture reaches the text. It falls once the gates have opened a little. With no tanh gate the blocks act from the first step: the text-only loss starts a little higher, the language model disturbed before anything has been learned."</p>
             <p class="honest">"What this toy shows, and what it cannot: the mechanism (a frozen model, a bridge that starts closed and opens as it learns) at about 124 thousand trained weights. Flamingo's argument for the tanh gate is about stability at 80 billion parameters and weeks of training, which no browser reproduces."</p>

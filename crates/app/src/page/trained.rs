@@ -19,6 +19,7 @@ use crate::figures::{canvas, download};
 use crate::state::url_state::UrlState;
 use lab::picture_file;
 use lab::trained::{Caption, GRID, Trained};
+use mini::log::TrainingRecord;
 use mini::scene::{Picture, Rng, Scene};
 use mini::vocab::{self, word};
 
@@ -87,6 +88,14 @@ async fn read_picture(file: web_sys::File) -> Result<Picture, String> {
     Ok(Picture::from_rgba(dw, dh, &rgba))
 }
 
+/// The picture the trained panel captions: the student's own, else the scene in the URL.
+pub(super) fn shown(state: RwSignal<UrlState>, own: RwSignal<Option<Given>>) -> Memo<Given> {
+    Memo::new(move |_| {
+        own.get()
+            .unwrap_or_else(|| scene_picture(state.with(|s| s.scene)))
+    })
+}
+
 fn scene_picture(seed: u64) -> Given {
     let scene = Scene::sample(&mut Rng::new(seed));
     Given {
@@ -126,19 +135,23 @@ pub(super) fn TrainedPanel(
     own: RwSignal<Option<Given>>,
     /// The caption shown, with its readouts; the overview draws from it too.
     caption: RwSignal<Option<Caption>>,
+    /// The training record: the honest note quotes its evaluation.
+    record: RwSignal<Option<Result<TrainingRecord, String>>>,
+    pool: crate::compute::pool::Shared,
+    in_use: InUse,
+    /// The picture the panel captions ([`shown`]).
+    given: Memo<Given>,
 ) -> impl IntoView {
-    let given = Memo::new(move |_| {
-        own.get()
-            .unwrap_or_else(|| scene_picture(state.with(|s| s.scene)))
-    });
+    let shipped = StoredValue::new_local((model.clone(), pool));
     // A memo: the mechanics panels' sliders change the state too, and must not recaption.
     let scale = Memo::new(move |_| state.with(|s| s.scale));
-    // (In the gate readout, `+ 0.0` shows tanh(0 · α) for a negative α, which is −0, as 0.)
     let message = RwSignal::new(None::<String>);
     // The picture the model has seen, by key: the caption waits for it.
     let seen = RwSignal::new(None::<String>);
     // What the shown caption answers: the picture's key and the scale.
     let answered = RwSignal::new(String::new());
+    // And which weights gave it: "shipped", or what `in_use` says.
+    let answered_weights = RwSignal::new(String::new());
     let compute_ms = RwSignal::new(0.0f64);
     let hovered = RwSignal::new(None::<usize>);
     // The 32 × 32 the model saw, for the pictures under the overlays.
@@ -208,6 +221,8 @@ pub(super) fn TrainedPanel(
                         Some(Ok(c)) => {
                             caption.set(Some(c));
                             answered.set(format!("{key}|{scale}"));
+                            answered_weights
+                                .set(in_use.get_untracked().unwrap_or_else(|| "shipped".into()));
                             compute_ms.set(now_ms() - start);
                         }
                         Some(Err(e)) => message.set(Some(e)),
@@ -431,15 +446,28 @@ pub(super) fn TrainedPanel(
                 </div>
                 <div class="model-side">
                     <Slider label="Gate scale" min=0.0 max=2.0 step=0.05 value=Signal::derive(move || state.with(|s| s.scale as f64)) set=move |v| state.update(|s| s.scale = v as f32) />
+                    <Show when=move || in_use.with(Option::is_some)>
+                        <p id="weights-in-use" class="note" role="status">
+                            {move || format!("These captions come from {}, not from the shipped model; the note at the end of this panel is about the shipped one. ", in_use.get().unwrap_or_default())}
+                            <button on:click=move |_| {
+                                let (model, pool) = shipped.get_value();
+                                spawn_local(async move {
+                                    if let Err(e) = back_to_shipped(model, pool, loaded, in_use).await {
+                                        message.set(Some(e));
+                                    }
+                                });
+                            }>"Back to the shipped model"</button>
+                        </p>
+                    </Show>
                     <p class="caption-line">"Caption: "
-                        <output id="caption-text" data-answers=move || answered.get() data-ms=move || format!("{:.3}", compute_ms.get())
+                        <output id="caption-text" data-answers=move || answered.get() data-weights=move || answered_weights.get() data-ms=move || format!("{:.3}", compute_ms.get())
                             data-runs=move || flight.get().0.runs.to_string() data-most-in-flight=move || flight.get().0.most.to_string() data-dropped=move || flight.get().1.to_string()>
                             {move || caption.with(|c| c.as_ref().map(|c| c.text.clone())).unwrap_or_else(|| if loaded.get().is_none() { "loading the trained weights…".into() } else { "…".into() })}
                         </output>
                     </p>
                     <p class="note">"Multiplies every learned α before its tanh: 0 closes every gate, 1 is the model as trained, 2 opens them further."</p>
                     <p id="trained-gates">{move || caption.with(|c| c.as_ref().map(|c| {
-                        c.gates.iter().enumerate().map(|(b, g)| format!("block {}: tanh(attention gate) = {:.4}, tanh(feed-forward gate) = {:.4}", b + 1, g[0] + 0.0, g[1] + 0.0)).collect::<Vec<_>>().join(" · ")
+                        c.gates.iter().enumerate().map(|(b, g)| format!("block {}: tanh(attention gate) = {:.4}, tanh(feed-forward gate) = {:.4}", b + 1, g[0], g[1])).collect::<Vec<_>>().join(" · ")
                     }).unwrap_or_else(|| "…".into()))}</p>
                     <p>"Same as the frozen language model alone? "
                         <output id="lm-identical" data-identical=move || caption.with(|c| c.as_ref().map(|c| c.lm_identical().to_string())) data-max-delta=move || caption.with(|c| c.as_ref().map(|c| c.max_delta.to_string()))>
@@ -468,9 +496,13 @@ pub(super) fn TrainedPanel(
             <p class="honest">
                 "This model was trained in Rust on this project's own drawn scenes (32 × 32 pixels: one or two coloured shapes, filled, outlined, hand-drawn or rotated, "
                 "on paper, grey, tinted, gradient or noisy backgrounds, or nothing at all): a small vision encoder and a 4-layer language model were trained first "
-                "and then frozen; only the Perceiver resampler and two gated cross-attention blocks (124,100 weights) learned to join them, in about 29 minutes "
-                "on two CPU cores. On 200 fresh one-object scenes per style it names the colour 0.98 to 1.00 of the time and the shape 0.92 to 0.97; "
-                "it calls 0.98 of blank pictures \"nothing\"; with two objects it gets both, in order, only 0.17 of the time (measured on seeded scenes, evaluation seed 0). "
+                "and then frozen; only the Perceiver resampler and two gated cross-attention blocks (124,100 weights) learned to join them, "
+                {move || record.with(|r| match r {
+                    Some(Ok(r)) => r.summary(),
+                    Some(Err(e)) => format!("(its measured accuracy could not be read: {e}.)"),
+                    None => "(its measured accuracy follows once the training record has loaded.)".to_owned(),
+                })}
+                " "
                 "It is a toy of Flamingo's mechanism, with a 21-word vocabulary, not a model of Flamingo's quality."
             </p>
             <h3>"Where the trained model looks"</h3>
@@ -561,15 +593,56 @@ pub(super) fn load(
     pool: crate::compute::pool::Shared,
 ) {
     spawn_local(async move {
-        let result = fetch::bytes(WEIGHTS).await.and_then(|bytes| {
-            if let Some(pool) = pool.borrow().as_ref() {
-                pool.load_trained(&bytes);
-            }
-            Trained::load(&bytes, &crate::compute::worker::cpu())
-                .map_err(|e| format!("the trained weights could not be read: {e}"))
-        });
-        loaded.set(Some(result.map(|t| {
-            *model.borrow_mut() = Some(t);
-        })));
+        let result = fetch::bytes(WEIGHTS)
+            .await
+            .and_then(|bytes| install(&bytes, &model, &pool));
+        loaded.set(Some(result));
     });
+}
+
+/// Which weights the page's model has: `None` for the shipped ones, else what they are
+/// (a student's run, or a file they opened).
+pub(super) type InUse = RwSignal<Option<String>>;
+
+/// `bytes` become the page's model as `what` (see [`InUse`]); every panel that reads
+/// the model follows. A file that is not weights changes nothing and says why.
+pub(super) fn switch_to(
+    bytes: &[u8],
+    what: Option<String>,
+    model: &Model,
+    pool: &crate::compute::pool::Shared,
+    loaded: RwSignal<Option<Result<(), String>>>,
+    in_use: InUse,
+) -> Result<(), String> {
+    install(bytes, model, pool)?;
+    in_use.set(what);
+    loaded.set(Some(Ok(())));
+    Ok(())
+}
+
+/// The shipped weights again.
+pub(super) async fn back_to_shipped(
+    model: Model,
+    pool: crate::compute::pool::Shared,
+    loaded: RwSignal<Option<Result<(), String>>>,
+    in_use: InUse,
+) -> Result<(), String> {
+    let bytes = fetch::bytes(WEIGHTS).await?;
+    switch_to(&bytes, None, &model, &pool, loaded, in_use)
+}
+
+/// `bytes` (weights in the shipped file's format) become the page's model, and the pool's
+/// for Measure, once they have been read whole; until then nothing changes.
+pub(super) fn install(
+    bytes: &[u8],
+    model: &Model,
+    pool: &crate::compute::pool::Shared,
+) -> Result<(), String> {
+    let trained = Trained::load(bytes, &crate::compute::worker::cpu())
+        .map_err(|e| format!("the trained weights could not be read: {e}"))?;
+    if let Some(pool) = pool.borrow().as_ref() {
+        pool.load_trained(bytes);
+    }
+    *model.borrow_mut() = Some(trained);
+    Ok(())
 }
