@@ -217,6 +217,24 @@ for (const [name, launch] of [['Firefox', launchFirefox], ['WebKit', launchWebKi
       assert.deepEqual(await problems(s), NO_PROBLEMS);
     });
 
+    test('Train runs stage 3 in the trainer module\'s worker: the steps advance, the gates leave 0, Pause stops it', TIMEOUT, async () => {
+      await load(s, '?scene=1&scale=1');
+      await captionAt(s, 1, 'scene:1');
+      await s.click('#train-live .train-controls button:nth-child(1)');
+      await s.waitFor(() => Number(document.querySelector('#train-progress').dataset.step) >= 20, [], 120_000, 'twenty steps');
+      const progress = await s.evaluate(() => ({ ...document.querySelector('#train-progress').dataset }));
+      const gates = progress.gates.split(',').map(Number);
+      assert.ok(gates.length === 4 && gates.every((g) => g !== 0 && Math.abs(g) <= 1), `gates ${progress.gates}`);
+      assert.ok(Number(progress.lossPicture) > 0 && Number(progress.lossText) > 0, JSON.stringify(progress));
+      await s.click('#train-live .train-controls button:nth-child(2)');
+      const step = () => s.evaluate(() => Number(document.querySelector('#train-progress').dataset.step));
+      await new Promise((r) => setTimeout(r, 1_500));
+      const paused = await step();
+      await new Promise((r) => setTimeout(r, 2_000));
+      assert.equal(await step(), paused, 'Pause stops the step counter');
+      assert.deepEqual(await problems(s), NO_PROBLEMS);
+    });
+
     test("a teacher's link restores its state", TIMEOUT, async () => {
       const query = 'alpha=-1.5&k=5&len=20&images=0,7,13&mode=all&tour=0';
       await load(s, `?${query}`);

@@ -88,6 +88,8 @@ test('Train runs stage 3 in a worker: the gates leave 0, the picture loss falls,
   assert.equal((await caption()).text, used.text, 'the saved file captions as the run it was saved from');
   await page.locator('input[aria-label="Open saved weights"]').setInputFiles({ name: 'notes.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not weights') });
   await page.waitForFunction(() => document.querySelector('#train-message').textContent.includes('could not be used'), null, { timeout: 10_000 });
+  await page.locator('input[aria-label="Open saved weights"]').setInputFiles({ name: 'film.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.alloc(17_000_000) });
+  await page.waitForFunction(() => document.querySelector('#train-message').textContent.includes('film.safetensors is 17 MB'), null, { timeout: 10_000 });
   assert.match((await caption()).weights, /^the file /, 'a refused file changes nothing');
   await page.click('#trained button:has-text("Back to the shipped model")');
   await page.waitForFunction(() => document.querySelector('#caption-text').dataset.weights === 'shipped', null, { timeout: 10_000 });
@@ -110,6 +112,20 @@ test('the experiments start from the same bridge: fast gates from the default st
   };
   const gate = page.getByRole('combobox', { name: 'Gates learn' });
   const tanh = page.getByRole('combobox', { name: 'Gate', exact: true });
+  // After one step every gate is still near 0: these weights caption as the language
+  // model guesses, not as the shipped model sees; "Back" restores the shipped caption.
+  const shipped = await page.evaluate(() => document.querySelector('#caption-text').textContent);
+  await page.click('#train-live button:has-text("Train")');
+  await page.waitForFunction(() => Number(document.querySelector('#train-progress').dataset.step) >= 1, null, { timeout: 60_000 });
+  await page.click('#train-live button:has-text("Pause")');
+  await page.click('#train-live button:has-text("Use these weights")');
+  await page.waitForFunction(() => document.querySelector('#caption-text').dataset.weights.startsWith('your run'), null, { timeout: 10_000 });
+  const early = await page.evaluate(() => document.querySelector('#caption-text').textContent);
+  assert.notEqual(early, shipped, 'the run\'s weights caption the picture otherwise');
+  await page.click('#train-live button:has-text("Back to the shipped model")');
+  await page.waitForFunction(() => document.querySelector('#caption-text').dataset.weights === 'shipped', null, { timeout: 10_000 });
+  assert.equal(await page.evaluate(() => document.querySelector('#caption-text').textContent), shipped);
+  await page.click('#train-live button:has-text("Reset")');
   const base = await firstLoss();
   await gate.selectOption({ index: 1 });
   assert.match(await page.locator('#train-run').textContent(), /gates learn ×100 faster/);
@@ -119,13 +135,14 @@ test('the experiments start from the same bridge: fast gates from the default st
   const ungated = await firstLoss();
   assert.equal(fast, base);
   assert.notEqual(ungated, base);
-  // Reset kept each run's curves on the same axes, labelled with its settings.
+  // Reset kept each run's curves on the same axes, labelled with its settings: the last
+  // three of the four runs.
   const losses = page.locator('#train-losses');
   assert.equal(await losses.getAttribute('data-runs'), '3');
   const label = await losses.getAttribute('aria-label');
-  assert.match(label, /run 1: rate 0\.003, tanh gate.*run 2: .*gates learn ×100 faster.*run 3: .*no gate/, label);
+  assert.match(label, /run 2: rate 0\.003, tanh gate.*run 3: .*gates learn ×100 faster.*run 4: .*no gate/, label);
   const legend = await page.locator('#train-live .run-legend li').allTextContents();
-  assert.deepEqual(legend.map((l) => l.split(':')[0]), ['run 1', 'run 2', 'run 3'], legend.join(' | '));
+  assert.deepEqual(legend.map((l) => l.split(':')[0]), ['run 2', 'run 3', 'run 4'], legend.join(' | '));
   await page.click('#train-live button:has-text("Forget earlier runs")');
   assert.equal(await losses.getAttribute('data-runs'), '0');
   assert.equal(await page.locator('#train-live .run-legend li').count(), 0);

@@ -21,6 +21,10 @@ const STEPS_PER_CALL: u32 = 2;
 /// How often the probe captions its scenes while training.
 const PROBE_EVERY_MS: f64 = 4000.0;
 
+/// The largest file "Open saved weights" reads: the largest run here (K = 64, a block
+/// before every layer) saves under 2 MB.
+const MOST_WEIGHT_BYTES: f64 = 16e6;
+
 /// Every run's curve is thinned to at most this many points.
 const DRAWN_POINTS: usize = 300;
 
@@ -161,9 +165,8 @@ pub(super) fn TrainLive(
             )
         })
     };
-    // The run's weights: as a file (it never leaves the machine), or in place of the
-    // shipped model in every panel above.
-    // `then` gets the bytes, the step and what they are.
+    // The run's weights, to `then` with the step and what they are: as a file (it never
+    // leaves the machine), or in place of the shipped model in every panel above.
     let weights = move |then: Box<dyn FnOnce(Vec<u8>, usize, String)>| {
         let Some(t) = trainer.get_value() else { return };
         let step = log.with_untracked(Vec::len);
@@ -195,6 +198,16 @@ pub(super) fn TrainLive(
     let open = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
         if let Some(file) = input.files().and_then(|f| f.get(0)) {
+            // Refused from its size before a byte is read.
+            if file.size() > MOST_WEIGHT_BYTES {
+                message.set(Some(format!(
+                    "{} is {:.0} MB: weights saved here are a few MB, so this is not such a file.",
+                    file.name(),
+                    file.size() / 1e6
+                )));
+                input.set_value("");
+                return;
+            }
             spawn_local(async move {
                 match fetch::file(&file).await {
                     Ok(bytes) => switch(&bytes, format!("the file {}", file.name())),
