@@ -27,8 +27,9 @@ pub struct Settings {
 
 impl Default for Settings {
     /// Measured natively on one core (BENCHMARKS.md): at 3e-3 and 16 sequences a step,
-    /// the colour is named right by step 150 and the shape by step 225 (under 10 s); the
-    /// shipped run's 1e-3 takes several times longer to leave the plateau.
+    /// the colour is named right by step 150 and the shape by step 225 (under 10 s); at the
+    /// shipped run's 1e-3 the colour stays at the language model's guess until step 150
+    /// and is named right from step 250.
     fn default() -> Settings {
         Settings {
             lr: 3e-3,
