@@ -3,8 +3,7 @@
 //! bridge whose gates start at 0, with the settings a student changes. A worker of the
 //! page's trainer module runs it; natively it is tested here.
 
-pub use mini::log::LogEntry;
-pub use mini::log::StepTimes;
+pub use mini::log::{LogEntry, StepTimes};
 #[cfg(any(feature = "training", not(target_arch = "wasm32")))]
 pub use run::{LiveTraining, PROBE_SCENES};
 
@@ -80,6 +79,11 @@ pub struct Curve {
 }
 
 impl Curve {
+    /// What its legend says: "run 2: rate 0.003, tanh gate, …", counted from 1.
+    pub fn title(&self) -> String {
+        format!("run {}: {}", self.number + 1, self.label)
+    }
+
     /// At most `most` points, each the mean of consecutive steps: a long run costs no
     /// more to draw than a short one, and its batch-to-batch noise is averaged.
     pub fn thinned(&self, most: usize) -> Vec<(f64, f64, f64)> {
@@ -398,6 +402,7 @@ mod tests {
             label: "a".into(),
             points: (0..10).map(|i| (i, i as f64, 1.0)).collect(),
         };
+        assert_eq!(curve.title(), "run 1: a");
         assert_eq!(curve.thinned(100).len(), 10);
         assert_eq!(
             curve.thinned(5),

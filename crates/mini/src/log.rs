@@ -19,7 +19,6 @@ pub struct LogEntry {
     pub gates: Vec<[f64; 2]>,
 }
 
-/// How long a stage took and where it ended.
 /// Where a step's time went, in seconds: drawing and rendering its scenes and tokens,
 /// the frozen encoder, the resampler, the language model with its gated blocks and the
 /// loss, the backward pass (through the bridge only: the frozen parts track nothing), and
@@ -60,6 +59,7 @@ impl StepTimes {
     }
 }
 
+/// How long a stage took and where it ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StageRecord {
     pub steps: usize,

@@ -54,7 +54,8 @@ pub struct TrainingConfig {
     /// The fast-gate ablation's learning rate on α, as a multiple of the others'.
     #[config(default = 100.0)]
     pub fast_gate_lr: f64,
-    /// Batches of captions among training batches; the rest are batches of episodes.
+    /// Captions among the sequences of a step (rounded); the rest are episodes. Each kind
+    /// is run as its own padded batch.
     #[config(default = 0.8)]
     pub caption_share: f32,
     /// Training episodes whose task word is written.

@@ -303,7 +303,8 @@ pub fn training_losses<DB: DrawingBackend>(
         .draw()
         .map_err(err)?;
     for (number, points) in &runs {
-        let colour = LINES[number % LINES.len()];
+        let (r, g, b) = run_colour(*number);
+        let colour = RGBColor(r, g, b);
         for (picture, width) in [(true, 3), (false, 1)] {
             let line = points
                 .iter()

@@ -131,20 +131,28 @@ pub(super) fn TrainLive(
         });
     };
     let pause = move |_| running.set(false);
-    let curve = move || Curve {
-        number: number.get_untracked(),
-        label: settings.with_untracked(Settings::label),
+    // This run's curve, and beside it the earlier runs', as drawn: derived once per
+    // answer, read by the figure, its legend and its data attributes.
+    let current = Memo::new(move |_| Curve {
+        number: number.get(),
+        label: settings.with(Settings::label),
         points: log.with(|l| {
             l.iter()
                 .map(|e| (e.step, e.loss_image, e.loss_text))
                 .collect()
         }),
-    };
+    });
+    let drawn = Memo::new(move |_| {
+        let mut runs = kept.get();
+        runs.push(current.get());
+        runs.retain(|c| !c.points.is_empty());
+        runs
+    });
     let reset = move |_| {
         running.set(false);
         started.set(false);
         generation.update_value(|g| *g += 1);
-        let finished = curve();
+        let finished = current.get_untracked();
         if !finished.points.is_empty() {
             kept.update(|k| keep(k, finished));
             number.update(|n| *n += 1);
@@ -197,54 +205,43 @@ pub(super) fn TrainLive(
     let use_run = move |_| weights(Box::new(move |bytes, _, what| switch(&bytes, what)));
     let open = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
-        if let Some(file) = input.files().and_then(|f| f.get(0)) {
-            // Refused from its size before a byte is read.
-            if file.size() > MOST_WEIGHT_BYTES {
-                message.set(Some(format!(
-                    "{} is {:.0} MB: weights saved here are a few MB, so this is not such a file.",
-                    file.name(),
-                    file.size() / 1e6
-                )));
-                input.set_value("");
-                return;
-            }
-            spawn_local(async move {
-                match fetch::file(&file).await {
-                    Ok(bytes) => switch(&bytes, format!("the file {}", file.name())),
-                    Err(e) => message.set(Some(e)),
-                }
-            });
-        }
+        let file = input.files().and_then(|f| f.get(0));
         input.set_value("");
-    };
-    let back = move |_| {
-        let (model, pool) = page_model.get_value();
+        let Some(file) = file else { return };
+        // Refused from its size before a byte is read.
+        if file.size() > MOST_WEIGHT_BYTES {
+            message.set(Some(format!(
+                "{} is {:.0} MB: weights saved here are a few MB, so this is not such a file.",
+                file.name(),
+                file.size() / 1e6
+            )));
+            return;
+        }
         spawn_local(async move {
-            if let Err(e) = back_to_shipped(model, pool, loaded, in_use).await {
-                message.set(Some(e));
+            match fetch::file(&file).await {
+                Ok(bytes) => switch(&bytes, format!("the file {}", file.name())),
+                Err(e) => message.set(Some(e)),
             }
         });
     };
+    let back = move |_| {
+        let (model, pool) = page_model.get_value();
+        back_to_shipped(model, pool, loaded, in_use, message);
+    };
 
     let losses = NodeRef::<leptos::html::Canvas>::new();
-    // The earlier runs and this one, as drawn.
-    let drawn = move || {
-        let mut runs = kept.get();
-        runs.push(curve());
-        runs.retain(|c| !c.points.is_empty());
-        runs
-    };
     Effect::new(move |_| {
-        let runs = drawn();
-        if let Some(c) = losses.get() {
-            report(canvas::draw_figure(c, |r| {
-                figures::training_losses(r, &runs, DRAWN_POINTS)
-            }));
-        }
+        drawn.with(|runs| {
+            if let Some(c) = losses.get() {
+                report(canvas::draw_figure(c, |r| {
+                    figures::training_losses(r, runs, DRAWN_POINTS)
+                }));
+            }
+        })
     });
     // For tests and scripts: the current run's first loss, and its mean picture-word
     // loss over its first and last ten steps.
-    let first_last = move || curve().picture_loss_first_last(10);
+    let first_last = Memo::new(move |_| current.with(|c| c.picture_loss_first_last(10)));
     let last = move |f: fn(&LogEntry) -> String| log.with(|l| l.last().map(f)).unwrap_or_default();
     let gates = move || {
         last(|e| {
@@ -329,18 +326,18 @@ pub(super) fn TrainLive(
             </p>
             <figure class="plot-figure">
                 <canvas id="train-losses" node_ref=losses width="640" height="260" role="img" aria-label=move || {
-                        let runs: Vec<String> = drawn().iter().map(|c| format!("run {}: {}", c.number + 1, c.label)).collect();
+                        let runs: Vec<String> = drawn.with(|d| d.iter().map(Curve::title).collect());
                         format!("loss on the picture's words and on text-only words, by step, of {}", if runs.is_empty() { "no run yet".to_owned() } else { runs.join("; ") })
                     }
-                    data-runs=move || drawn().len()
+                    data-runs=move || drawn.with(Vec::len)
                     data-first=move || log.with(|l| l.first().map(|e| e.loss.to_string()))
-                    data-picture-first=move || first_last().map(|p| p.0.to_string())
-                    data-picture-last=move || first_last().map(|p| p.1.to_string())></canvas>
+                    data-picture-first=move || first_last.get().map(|p| p.0.to_string())
+                    data-picture-last=move || first_last.get().map(|p| p.1.to_string())></canvas>
                 <figcaption>
                     <ul class="run-legend">
-                        {move || drawn().into_iter().map(|c| {
+                        {move || drawn.get().into_iter().map(|c| {
                             let (r, g, b) = figures::run_colour(c.number);
-                            view! { <li><span class="swatch" style:background-color=format!("rgb({r}, {g}, {b})")></span>{format!("run {}: {}", c.number + 1, c.label)}</li> }
+                            view! { <li><span class="swatch" style:background-color=format!("rgb({r}, {g}, {b})")></span>{c.title()}</li> }
                         }).collect_view()}
                     </ul>
                     "Thick: the loss on the picture's words; thin: on text-only words. "

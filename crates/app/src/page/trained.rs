@@ -451,11 +451,7 @@ pub(super) fn TrainedPanel(
                             {move || format!("These captions come from {}, not from the shipped model; the note at the end of this panel is about the shipped one. ", in_use.get().unwrap_or_default())}
                             <button on:click=move |_| {
                                 let (model, pool) = shipped.get_value();
-                                spawn_local(async move {
-                                    if let Err(e) = back_to_shipped(model, pool, loaded, in_use).await {
-                                        message.set(Some(e));
-                                    }
-                                });
+                                back_to_shipped(model, pool, loaded, in_use, message);
                             }>"Back to the shipped model"</button>
                         </p>
                     </Show>
@@ -620,15 +616,22 @@ pub(super) fn switch_to(
     Ok(())
 }
 
-/// The shipped weights again.
-pub(super) async fn back_to_shipped(
+/// The shipped weights again; a failure is said in `message`.
+pub(super) fn back_to_shipped(
     model: Model,
     pool: crate::compute::pool::Shared,
     loaded: RwSignal<Option<Result<(), String>>>,
     in_use: InUse,
-) -> Result<(), String> {
-    let bytes = fetch::bytes(WEIGHTS).await?;
-    switch_to(&bytes, None, &model, &pool, loaded, in_use)
+    message: RwSignal<Option<String>>,
+) {
+    spawn_local(async move {
+        let result = fetch::bytes(WEIGHTS)
+            .await
+            .and_then(|bytes| switch_to(&bytes, None, &model, &pool, loaded, in_use));
+        if let Err(e) = result {
+            message.set(Some(e));
+        }
+    });
 }
 
 /// `bytes` (weights in the shipped file's format) become the page's model, and the pool's
