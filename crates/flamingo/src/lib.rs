@@ -42,4 +42,4 @@ pub use perceiver::{
     PerceiverResamplerConfig, ResamplerOutput,
 };
 pub use rng::Rng;
-pub use seeded::seeded;
+pub use seeded::{seeded, taking_turns};

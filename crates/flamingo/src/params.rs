@@ -334,6 +334,7 @@ impl ModelPreset {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::seeded;
     use burn::module::Module;
     use burn::tensor::Device;
 
@@ -354,13 +355,20 @@ mod tests {
                 .with_ff_mult(2),
         ];
         for c in configs {
-            assert_eq!(resampler(&c), c.init(&device).num_params() as u64, "{c:?}");
+            assert_eq!(
+                resampler(&c),
+                seeded(0, &device, |d| c.init(d)).num_params() as u64,
+                "{c:?}"
+            );
         }
         let block = GatedCrossAttentionBlockConfig::new(20, 12)
             .with_heads(2)
             .with_dim_head(6)
             .with_ff_mult(3);
-        assert_eq!(gated_block(&block), block.init(&device).num_params() as u64);
+        assert_eq!(
+            gated_block(&block),
+            seeded(0, &device, |d| block.init(d)).num_params() as u64
+        );
     }
 
     #[test]

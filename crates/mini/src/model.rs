@@ -335,7 +335,7 @@ mod tests {
     #[test]
     fn the_trained_part_counts_as_the_calculator_counts_it() {
         let config = MiniFlamingoConfig::new();
-        let p = config.init(&Device::flex()).parameters();
+        let p = flamingo::seeded(0, &Device::flex(), |d| config.init(d)).parameters();
         assert_eq!(p.resampler as u64, params::resampler(&config.resampler()));
         assert_eq!(
             p.blocks as u64,
@@ -350,7 +350,7 @@ mod tests {
 
     #[test]
     fn blocks_sit_before_every_second_layer() {
-        let model = MiniFlamingoConfig::new().init(&Device::flex());
+        let model = flamingo::seeded(0, &Device::flex(), |d| MiniFlamingoConfig::new().init(d));
         let before: Vec<bool> = (0..4).map(|i| model.block_before(i).is_some()).collect();
         assert_eq!(before, [false, true, false, true]);
     }

@@ -96,7 +96,9 @@ pub fn save(model: &MiniFlamingo, config: &MiniFlamingoConfig) -> Vec<u8> {
 }
 
 /// A model from [`save`]'s bytes: its configuration, then every parameter by name.
-/// Nothing is drawn at random, so this is the same on every device.
+/// Every value comes from the bytes, so this is the same on every device; the few
+/// values that building the model draws at once are replaced, and drawn in turn
+/// with seeded builds on other threads so as not to disturb them.
 pub fn load(
     bytes: &[u8],
     device: &Device,
@@ -115,7 +117,7 @@ pub fn load(
         used: 0,
         error: None,
     };
-    let model = config.init(device).map(&mut assign);
+    let model = flamingo::taking_turns(|| config.init(device)).map(&mut assign);
     if let Some(e) = assign.error {
         return Err(e);
     }
