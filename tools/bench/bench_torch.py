@@ -6,7 +6,8 @@
 Times PerceiverResampler and GatedCrossAttentionBlock forwards (float32, eval,
 inference_mode, batch 1, two single-frame images) at the shapes in CONFIGS, and
 prints one JSON object: {"torch", "threads", "python", "configs": {NAME:
-{"resampler_ms": [...], "block_ms": [...]}}}. Every timed call is listed so the
+{"resampler_ms": [...], "block_ms": [...]}}, "matmul_gflops": {N: GFLOP/s of an N × N
+product}}. Every timed call is listed so the
 caller picks its own statistic. helpers.py is loaded as golden.py loads it.
 """
 
@@ -72,6 +73,14 @@ def bench(h, c, runs, device):
         }
 
 
+def matmul_gflops(n, runs, device):
+    """A plain n × n float32 matrix product: the library's best, for the limit table."""
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    with torch.inference_mode():
+        ms = sorted(timings(lambda: a @ b, runs, device))
+    return 2 * n**3 / (ms[len(ms) // 2] / 1e3) / 1e9
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20, help="timed calls per module (after 3 warm-up calls)")
@@ -90,6 +99,7 @@ def main():
         "device": torch.cuda.get_device_name() if args.device != "cpu" else "cpu",
         "python": platform.python_version(),
         "configs": {name: bench(h, CONFIGS[name], args.runs, args.device) for name in names},
+        "matmul_gflops": {str(n): matmul_gflops(n, args.runs, args.device) for n in (128, 256, 512)},
     }
     json.dump(result, sys.stdout)
     print()

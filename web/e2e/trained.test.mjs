@@ -175,7 +175,9 @@ test('Measure fills the accuracy table: ambiguous at 0 shots, learned by 4', asy
     requestAnimationFrame(() => resolve(performance.now() - t));
   }));
   assert.ok(alive < 1000, `a frame came ${alive} ms later`);
-  await page.waitForFunction(() => document.querySelectorAll('#shots-accuracy tbody tr').length === 9, null, { timeout: 180_000 });
+  // Every row appears with the first pieces and sharpens; the numbers read are the finished ones.
+  await page.waitForFunction(() => document.querySelectorAll('#shots-accuracy tbody tr').length === 9, null, { timeout: 60_000 });
+  await page.waitForFunction(() => /episodes in [\d.]+ s/.test(document.querySelector('#measure-status').textContent), null, { timeout: 180_000 });
   const rows = await page.locator('#shots-accuracy tbody tr').evaluateAll((trs) =>
     trs.map((tr) => [Number(tr.dataset.shots), Number(tr.dataset.accuracy)]));
   const at = Object.fromEntries(rows);
@@ -197,6 +199,7 @@ test('Measure can be cancelled: it stops, says how far it got, and can start aga
   await page.waitForFunction(() => /^Cancelled after \d+ of 1800 episodes/.test(document.querySelector('#measure-status')?.textContent ?? ''), null, { timeout: 30_000 });
   const stopped = Number(await page.locator('#measure-progress').getAttribute('value'));
   assert.ok(stopped < 1800, `stopped at ${stopped}`);
+  assert.equal(await page.locator('#shots-accuracy tbody tr').count(), 9, 'the table keeps what was counted, every row');
   await page.waitForTimeout(1000);
   assert.equal(Number(await page.locator('#measure-progress').getAttribute('value')), stopped, 'no piece counted after the cancel');
   assert.equal(await cancel.isDisabled(), true);

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 
 use crate::lab::Lab;
-use crate::measure::{Counter, PieceOrder};
+use crate::measure::{Counter, PieceOrder, counts_to_bytes};
 use crate::wire::Task;
 
 /// Runs the wasm module's static constructors: once, first thing, from each module's
@@ -31,7 +31,8 @@ pub fn install_counter(counter: Counter) {
     COUNTER.with(|slot| *slot.borrow_mut() = Some(counter));
 }
 
-/// The correct answers of one ordered piece ([`PieceOrder`]), as 8 bytes.
+/// The correct answers of one ordered piece ([`PieceOrder`]) at each number of shots,
+/// as bytes ([`counts_to_bytes`]).
 pub async fn count(order: &[u8]) -> Result<Vec<u8>, String> {
     let order = PieceOrder::from_bytes(order)?;
     let mut counter = COUNTER
@@ -39,7 +40,7 @@ pub async fn count(order: &[u8]) -> Result<Vec<u8>, String> {
         .ok_or("the trained model is busy or not loaded here")?;
     let counted = counter.count(&order).await;
     COUNTER.with(|slot| *slot.borrow_mut() = Some(counter));
-    Ok((counted? as u64).to_le_bytes().to_vec())
+    Ok(counts_to_bytes(&counted?))
 }
 
 /// The lab this thread answers with, replacing any before it.

@@ -2,24 +2,22 @@
 //! counted in pieces small enough that the page keeps drawing between them, and
 //! the order a worker is sent to count one piece.
 
+pub use mini::evaluate::PIECE;
 use mini::evaluate::episodes;
 use mini::vocab::{Episode, MAX_SHOTS, Task};
 
 use crate::trained::Trained;
 
-/// Episodes measured in one go: small enough that the page keeps drawing between pieces.
-pub const PIECE: usize = 10;
-
-/// Some episodes of one task and number of shots.
+/// Some episodes of one task, each with every shot: a worker counts them at 0 to 8
+/// shots at once ([`mini::evaluate::few_shot_correct`]).
 #[derive(Debug, Clone)]
 pub struct Piece {
     pub task: Task,
-    pub shots: usize,
     pub episodes: Vec<Episode>,
 }
 
-/// "Measure": `n` seeded episodes per task and per number of shots, 0 to 8, the same
-/// episodes `flamingo mini eval` draws for the seed, counted piece by piece.
+/// "Measure": `n` seeded episodes per task, each asked with 0 to 8 of its shots, the
+/// same episodes `flamingo mini eval` draws for the seed, counted piece by piece.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Measurement {
     pub n: usize,
@@ -37,50 +35,57 @@ impl Measurement {
         }
     }
 
-    /// Every piece, fewest shots first, so the curve fills from the left.
+    /// Every piece, the two tasks side by side.
     pub fn pieces(&self) -> Vec<Piece> {
+        let per_task = Task::ALL.map(|task| episodes(self.seed, task, self.n));
         let mut out = Vec::new();
-        for shots in 0..=MAX_SHOTS {
-            for task in Task::ALL {
-                for chunk in episodes(self.seed, task, shots, self.n).chunks(PIECE) {
-                    out.push(Piece {
-                        task,
-                        shots,
-                        episodes: chunk.to_vec(),
-                    });
-                }
+        for start in (0..self.n).step_by(PIECE) {
+            for (task, all) in Task::ALL.into_iter().zip(&per_task) {
+                out.push(Piece {
+                    task,
+                    episodes: all[start..(start + PIECE).min(self.n)].to_vec(),
+                });
             }
         }
         out
     }
 
-    pub fn add(&mut self, piece: &Piece, correct: usize) {
+    /// A piece's count of right answers at each number of shots, 0 to 8.
+    pub fn add(&mut self, piece: &Piece, correct: &[usize]) {
         let task = Task::ALL
             .iter()
             .position(|&t| t == piece.task)
             .expect("a task");
-        let cell = &mut self.counts[piece.shots][task];
-        cell.0 += correct;
-        cell.1 += piece.episodes.len();
+        for (cells, &right) in self.counts.iter_mut().zip(correct) {
+            cells[task].0 += right;
+            cells[task].1 += piece.episodes.len();
+        }
     }
 
-    /// Episodes counted, of all there are.
+    /// Episodes counted (each number of shots counting once), of all there are.
     pub fn progress(&self) -> (usize, usize) {
         let done = self.counts.iter().flatten().map(|c| c.1).sum();
         (done, self.n * Task::ALL.len() * (MAX_SHOTS + 1))
     }
-
-    /// Per number of shots, once both tasks are counted: the accuracy of each task and their mean.
+    /// Per number of shots, once both tasks have episodes counted: the accuracy of each
+    /// task over the episodes counted so far and their mean. Every number of shots
+    /// asks the same queries, so the rows sharpen together as pieces come back.
     pub fn accuracy(&self) -> Vec<Option<([f64; 2], f64)>> {
         self.counts
             .iter()
             .map(|cells| {
-                cells.iter().all(|c| c.1 == self.n && self.n > 0).then(|| {
+                cells.iter().all(|c| c.1 > 0).then(|| {
                     let per = cells.map(|(right, all)| right as f64 / all as f64);
                     (per, (per[0] + per[1]) / 2.0)
                 })
             })
             .collect()
+    }
+
+    /// Every episode counted.
+    pub fn complete(&self) -> bool {
+        let (done, all) = self.progress();
+        done == all
     }
 }
 
@@ -123,6 +128,28 @@ impl PieceOrder {
     }
 }
 
+/// A piece's counts ([`Counter::count`]) as bytes, one `u64` per number of shots.
+pub fn counts_to_bytes(counts: &[usize]) -> Vec<u8> {
+    counts
+        .iter()
+        .flat_map(|&c| (c as u64).to_le_bytes())
+        .collect()
+}
+
+/// Counts from [`counts_to_bytes`]: one per number of shots, 0 to 8, or a message.
+pub fn counts_from_bytes(bytes: &[u8]) -> Result<Vec<usize>, String> {
+    if bytes.len() != 8 * (MAX_SHOTS + 1) {
+        return Err("a count came back malformed".to_owned());
+    }
+    bytes
+        .chunks(8)
+        .map(|b| {
+            usize::try_from(u64::from_le_bytes(b.try_into().expect("8 bytes")))
+                .map_err(|_| "a count came back malformed".to_owned())
+        })
+        .collect()
+}
+
 /// The model in a worker, counting the pieces of a measurement it is sent by index;
 /// the measurement's episodes are drawn once.
 pub struct Counter {
@@ -138,8 +165,8 @@ impl Counter {
         }
     }
 
-    /// How many of the ordered piece's episodes are answered right.
-    pub async fn count(&mut self, order: &PieceOrder) -> Result<usize, String> {
+    /// How many of the ordered piece's episodes are answered right at each number of shots.
+    pub async fn count(&mut self, order: &PieceOrder) -> Result<Vec<usize>, String> {
         let key = (order.n, order.seed);
         if self.pieces.as_ref().is_none_or(|(k, _)| *k != key) {
             let pieces = Measurement::new(order.n, order.seed).pieces();
@@ -169,30 +196,59 @@ mod tests {
         let mut trained = looking_at(blue_triangle());
         let mut m = Measurement::new(12, 5);
         let pieces = m.pieces();
-        assert_eq!(pieces.len(), 9 * 2 * 2, "12 episodes make two pieces");
-        for piece in &pieces {
-            if piece.shots <= 1 {
-                m.add(piece, resolved(trained.count(piece, 1.0)));
-            }
+        assert_eq!(pieces.len(), 2 * 2, "12 episodes make two pieces per task");
+        assert_eq!(
+            pieces.iter().map(|p| p.episodes.len()).collect::<Vec<_>>(),
+            [10, 10, 2, 2]
+        );
+        m.add(&pieces[0], &resolved(trained.count(&pieces[0], 1.0)));
+        assert_eq!(m.progress(), (9 * 10, 9 * 2 * 12));
+        assert!(
+            m.accuracy().iter().all(Option::is_none),
+            "one task of one piece"
+        );
+        m.add(&pieces[1], &resolved(trained.count(&pieces[1], 1.0)));
+        assert!(m.accuracy().iter().all(Option::is_some) && !m.complete());
+        for piece in &pieces[2..] {
+            m.add(piece, &resolved(trained.count(piece, 1.0)));
         }
-        assert_eq!(m.progress(), (2 * 2 * 12, 9 * 2 * 12));
+        assert!(m.complete());
         let accuracy = m.accuracy();
-        assert!(accuracy[2..].iter().all(Option::is_none));
-        for (shots, cell) in accuracy.iter().enumerate().take(2) {
-            let (per, mean) = cell.unwrap();
-            for (i, task) in Task::ALL.into_iter().enumerate() {
-                let whole = resolved(mini::evaluate::few_shot_accuracy(
-                    trained.model(),
-                    &episodes(5, task, shots, 12),
-                    Gating::default(),
-                ));
-                assert_eq!(per[i], whole, "{task:?} at {shots} shots");
+        for (i, task) in Task::ALL.into_iter().enumerate() {
+            let whole = resolved(mini::evaluate::few_shot_accuracy(
+                trained.model(),
+                &episodes(5, task, 12),
+                Gating::default(),
+            ));
+            for (shots, cell) in accuracy.iter().enumerate() {
+                let (per, mean) = cell.unwrap();
+                assert_eq!(per[i], whole[shots], "{task:?} at {shots} shots");
+                assert_eq!(mean, (per[0] + per[1]) / 2.0);
             }
-            assert_eq!(mean, (per[0] + per[1]) / 2.0);
         }
         let first = &pieces[0].episodes[0];
         let step = resolved(trained.answer(&Teaching::of(first), 1.0));
         assert_eq!(step.probabilities.len(), WORDS.len());
+    }
+
+    /// Counting an episode at fewer shots from its whole batch is the same as asking
+    /// the shorter episode alone, as the few-shot panel does.
+    #[test]
+    fn fewer_shots_counted_in_the_batch_answer_as_the_episode_alone() {
+        let mut trained = looking_at(blue_triangle());
+        let piece = &Measurement::new(3, 9).pieces()[1];
+        let counted = resolved(trained.count(piece, 0.7));
+        for shots in [0, 1, 4, MAX_SHOTS] {
+            let alone = piece
+                .episodes
+                .iter()
+                .filter(|e| {
+                    let fewer = e.last_shots(shots);
+                    resolved(trained.answer(&Teaching::of(&fewer), 0.7)).token == e.answer
+                })
+                .count();
+            assert_eq!(counted[shots], alone, "{shots} shots");
+        }
     }
 
     #[test]
@@ -200,7 +256,7 @@ mod tests {
         let trained = looking_at(blue_triangle());
         let pieces = Measurement::new(12, 5).pieces();
         let mut counter = Counter::new(Trained::load(WEIGHTS, &Device::flex()).unwrap());
-        for index in [0, 5, pieces.len() - 1] {
+        for index in [0, 1, pieces.len() - 1] {
             let order = PieceOrder {
                 n: 12,
                 seed: 5,
@@ -209,10 +265,9 @@ mod tests {
             };
             let back = PieceOrder::from_bytes(&order.to_bytes()).unwrap();
             assert_eq!(back, order);
-            assert_eq!(
-                resolved(counter.count(&back)).unwrap(),
-                resolved(trained.count(&pieces[index], 0.5))
-            );
+            let counts = resolved(counter.count(&back)).unwrap();
+            assert_eq!(counts, resolved(trained.count(&pieces[index], 0.5)));
+            assert_eq!(counts_from_bytes(&counts_to_bytes(&counts)), Ok(counts));
         }
         let beyond = PieceOrder {
             n: 12,
@@ -223,8 +278,9 @@ mod tests {
         assert!(
             resolved(counter.count(&beyond))
                 .unwrap_err()
-                .contains("no piece 36 of 36")
+                .contains("no piece 4 of 4")
         );
         assert!(PieceOrder::from_bytes(&[0; 27]).is_err());
+        assert!(counts_from_bytes(&[0; 8]).is_err());
     }
 }

@@ -257,8 +257,8 @@ impl Trained {
         .expect("one sequence")
     }
 
-    /// How many of a piece's episodes are answered right.
-    pub async fn count(&self, piece: &Piece, scale: f32) -> usize {
+    /// How many of a piece's episodes are answered right at each number of shots, 0 to 8.
+    pub async fn count(&self, piece: &Piece, scale: f32) -> Vec<usize> {
         few_shot_correct(&self.model, &piece.episodes, Gating::Tanh { scale }).await
     }
 }

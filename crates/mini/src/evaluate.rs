@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use flamingo::Gating;
 use serde::{Deserialize, Serialize};
 
-use crate::inference::{CAPTION_WORDS, generate, next_words};
-use crate::model::MiniFlamingo;
+use crate::inference::{CAPTION_WORDS, generate, next_words_seeing};
+use crate::model::{Batch, MiniFlamingo};
 use crate::scene::{Colour, Draw, Family, Look, Picture, Rng, Scene, Shape};
 use crate::vocab::{
     CAPTION_PROMPT, EOC, Episode, MAX_SHOTS, Task, colour_of, description, read_caption, shape_of,
@@ -114,11 +114,15 @@ fn stream(seed: u64, cell: u64) -> Rng {
     rng.fork()
 }
 
-/// `n` evaluation episodes of a task with `shots` shots, as `cargo xtask`, tests and the page draw them.
-pub fn episodes(seed: u64, task: Task, shots: usize, n: usize) -> Vec<Episode> {
-    let mut rng = stream(seed, 1 + task as u64 * 16 + shots as u64);
+/// `n` evaluation episodes of a task, as `cargo xtask`, tests and the page draw them,
+/// each with [`MAX_SHOTS`] shots. An episode of fewer shots is one of these with only
+/// its last shots ([`Episode::last_shots`]): every number of shots asks the same `n`
+/// queries, so the curve compares like with like, and a picture is encoded once for
+/// all nine.
+pub fn episodes(seed: u64, task: Task, n: usize) -> Vec<Episode> {
+    let mut rng = stream(seed, 1 + task as u64 * 16);
     (0..n)
-        .map(|_| Episode::sample(&mut rng, task, shots))
+        .map(|_| Episode::sample(&mut rng, task, MAX_SHOTS))
         .collect()
 }
 
@@ -128,30 +132,73 @@ pub fn caption_scenes(seed: u64, set: CaptionSet, n: usize) -> Vec<Scene> {
     (0..n).map(|_| Scene::draw(&mut rng, set.draw())).collect()
 }
 
-/// How many episodes' first answered word is right, all in one batch: the page
-/// measures in such pieces so that it never stops drawing for long.
-pub async fn few_shot_correct(model: &MiniFlamingo, episodes: &[Episode], gating: Gating) -> usize {
+/// Episodes counted in one batch, here and on the page: few enough that a page's
+/// worker answers between frames of a measurement, and the same everywhere, so the
+/// page counts what the CLI counts.
+pub const PIECE: usize = 10;
+
+/// Per number of shots, 0 to [`MAX_SHOTS`], how many of `episodes` (each with every
+/// shot, from [`episodes`]) are answered right when shown only their last shots, all
+/// in one batch: the pictures are drawn, encoded and resampled once for the nine.
+///
+/// # Panics
+/// If an episode has fewer than [`MAX_SHOTS`] shots.
+pub async fn few_shot_correct(
+    model: &MiniFlamingo,
+    episodes: &[Episode],
+    gating: Gating,
+) -> Vec<usize> {
     let pictures: Vec<Vec<Picture>> = episodes.iter().map(|e| e.prompt.pictures()).collect();
-    let sequences: Vec<(&[u32], &[Picture])> = episodes
+    assert!(
+        pictures.iter().all(|p| p.len() == MAX_SHOTS + 1),
+        "episodes with every shot"
+    );
+    let whole: Vec<(&[u32], &[Picture])> = episodes
         .iter()
         .zip(&pictures)
         .map(|(e, p)| (e.prompt.tokens.as_slice(), p.as_slice()))
         .collect();
-    next_words(model, &sequences, gating)
-        .await
-        .iter()
-        .zip(episodes)
-        .filter(|(step, e)| step.token == e.answer)
-        .count()
+    let (media, _) = model.media(&Batch::new(&whole, &model.device()));
+    let [b, images, _, _] = media.dims();
+    let mut correct = Vec::with_capacity(MAX_SHOTS + 1);
+    for shots in 0..=MAX_SHOTS {
+        let fewer: Vec<Episode> = episodes.iter().map(|e| e.last_shots(shots)).collect();
+        let seen = images - 1 - shots..images;
+        let sequences: Vec<(&[u32], &[Picture])> = fewer
+            .iter()
+            .zip(&pictures)
+            .map(|(e, p)| (e.prompt.tokens.as_slice(), &p[seen.clone()]))
+            .collect();
+        let batch = Batch::new(&sequences, &model.device());
+        let steps =
+            next_words_seeing(model, &batch, media.clone().slice([0..b, seen]), gating).await;
+        correct.push(
+            steps
+                .iter()
+                .zip(episodes)
+                .filter(|(step, e)| step.token == e.answer)
+                .count(),
+        );
+    }
+    correct
 }
 
-/// Accuracy of the first answered word over episodes.
-pub async fn few_shot_accuracy(model: &MiniFlamingo, episodes: &[Episode], gating: Gating) -> f64 {
-    let mut correct = 0;
-    for chunk in episodes.chunks(BATCH) {
-        correct += few_shot_correct(model, chunk, gating).await;
+/// Per number of shots, 0 to [`MAX_SHOTS`], the accuracy of the first answered word
+/// over `episodes` shown only their last shots, counted [`PIECE`] episodes at a time.
+pub async fn few_shot_accuracy(
+    model: &MiniFlamingo,
+    episodes: &[Episode],
+    gating: Gating,
+) -> Vec<f64> {
+    let mut correct = vec![0; MAX_SHOTS + 1];
+    for piece in episodes.chunks(PIECE) {
+        let counted = few_shot_correct(model, piece, gating).await;
+        correct.iter_mut().zip(counted).for_each(|(c, n)| *c += n);
     }
-    correct as f64 / episodes.len().max(1) as f64
+    correct
+        .into_iter()
+        .map(|c| c as f64 / episodes.len().max(1) as f64)
+        .collect()
 }
 
 /// How well scenes are captioned.
@@ -199,7 +246,8 @@ pub async fn caption_accuracy(
     }
 }
 
-/// The whole evaluation: `n` captions per set, and `n` episodes per task and per 0–8 shots.
+/// The whole evaluation: `n` captions per set, and `n` episodes per task, each asked
+/// with 0 to 8 of its shots.
 pub async fn evaluate(model: &MiniFlamingo, n: usize, seed: u64, gating: Gating) -> Evaluation {
     let mut captions = BTreeMap::new();
     for set in CaptionSet::all() {
@@ -208,10 +256,7 @@ pub async fn evaluate(model: &MiniFlamingo, n: usize, seed: u64, gating: Gating)
     }
     let mut few_shot = BTreeMap::new();
     for task in Task::ALL {
-        let mut per_shots = Vec::with_capacity(MAX_SHOTS + 1);
-        for shots in 0..=MAX_SHOTS {
-            per_shots.push(few_shot_accuracy(model, &episodes(seed, task, shots, n), gating).await);
-        }
+        let per_shots = few_shot_accuracy(model, &episodes(seed, task, n), gating).await;
         few_shot.insert(task.word().to_owned(), per_shots);
     }
     let few_shot_mean = (0..=MAX_SHOTS)

@@ -268,6 +268,19 @@ impl Episode {
             answer,
         }
     }
+
+    /// The same query with only the last `shots` of its shots, the ones nearest it.
+    ///
+    /// # Panics
+    /// If the episode has fewer shots.
+    pub fn last_shots(&self, shots: usize) -> Episode {
+        let (query, had) = self.prompt.scenes.split_last().expect("a query");
+        Episode {
+            task: self.task,
+            prompt: Prompt::episode(self.task, &had[had.len() - shots..], query.clone(), false),
+            answer: self.answer,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -352,6 +365,20 @@ mod tests {
         let p = Prompt::episode(Task::Colour, &shots, Scene::sample(&mut rng), true);
         // The answer and its <eoc> follow.
         assert!(p.tokens.len() + 2 <= MAX_LEN, "{}", p.tokens.len());
+    }
+
+    #[test]
+    fn fewer_shots_keep_the_query_and_the_shots_nearest_it() {
+        let whole = Episode::sample(&mut Rng::new(4), Task::Shape, MAX_SHOTS);
+        let scenes = &whole.prompt.scenes;
+        let two = whole.last_shots(2);
+        assert_eq!(
+            two.prompt,
+            Prompt::episode(Task::Shape, &scenes[6..8], scenes[8].clone(), false)
+        );
+        assert_eq!((two.task, two.answer), (whole.task, whole.answer));
+        assert_eq!(whole.last_shots(0).prompt.text(), "<image> :");
+        assert_eq!(whole.last_shots(MAX_SHOTS), whole);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! Native: criterion (`crates/flamingo/benches/forward.rs`) against OpenFlamingo 2.0.1's
 //! modules in PyTorch (`tools/bench/bench_torch.py`), same shapes, back to back.
 //! Browser: `web/bench/browser.mjs` on the release build in Debian's Chromium.
+//! The limit: `crates/matmul-limit` in that Chromium (`web/bench/limit.mjs`) and natively,
+//! beside PyTorch's matrix product, all on one core.
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
@@ -71,6 +73,8 @@ pub fn run(sh: &Shell) -> Result<()> {
             serde_json::from_str(&cmd!(sh, "node web/bench/wasm-size.mjs {linked}").read()?)?;
     }
 
+    let limit = limit(sh, &target, &python)?;
+
     let machine = machine(sh);
     let date = cmd!(sh, "date -u +%Y-%m-%dT%H:%MZ").read()?;
     let all = json!({
@@ -81,6 +85,7 @@ pub fn run(sh: &Shell) -> Result<()> {
         "native": native,
         "browser": browser,
         "wasm_code": wasm_code,
+        "limit": limit,
     });
     sh.write_file(
         "benchmarks.json",
@@ -96,6 +101,93 @@ pub fn run(sh: &Shell) -> Result<()> {
     sh.write_file("BENCHMARKS.md", doc)?;
     eprintln!("xtask: wrote BENCHMARKS.md and benchmarks.json");
     Ok(())
+}
+
+/// GFLOP/s on one core: `crates/matmul-limit` in Chromium's wasm and natively, and
+/// PyTorch's matrix product on one thread.
+fn limit(sh: &Shell, target: &str, python: &std::path::Path) -> Result<Value> {
+    cmd!(
+        sh,
+        "cargo build --quiet -p matmul-limit --target wasm32-unknown-unknown --profile wasm-release"
+    )
+    .run()?;
+    let wasm = format!("{target}/wasm32-unknown-unknown/wasm-release/matmul_limit.wasm");
+    let browser: Value =
+        serde_json::from_str(&cmd!(sh, "node web/bench/limit.mjs {wasm}").read()?)?;
+    let native: Value = {
+        let _one = sh.push_env("RAYON_NUM_THREADS", "1");
+        serde_json::from_str(
+            &cmd!(
+                sh,
+                "cargo run --quiet --release -p matmul-limit --example native"
+            )
+            .read()?,
+        )?
+    };
+    let torch: Value = serde_json::from_str(
+        &cmd!(
+            sh,
+            "{python} tools/bench/bench_torch.py --runs 20 --threads 1 --only classroom"
+        )
+        .read()?,
+    )?;
+    Ok(json!({ "browser": browser, "native": native, "torch_matmul": torch["matmul_gflops"] }))
+}
+
+fn gflops(v: &Value) -> String {
+    v.as_f64().map_or("–".into(), |x| format!("{x:.1}"))
+}
+
+/// How close the arithmetic comes to the best matrix product on one core.
+fn limit_table(l: &Value) -> String {
+    let sizes = ["128", "256", "512"];
+    let best = |n: &str| {
+        let k = &l["browser"]["kernel"][n];
+        k["mr4"]
+            .as_f64()
+            .unwrap_or(0.0)
+            .max(k["mr6"].as_f64().unwrap_or(0.0))
+    };
+    let mut out = format!(
+        "\n### How close to the limit: GFLOP/s on one core ({})\n\n\
+         An n × n × n float32 matrix product, and the benchmark's modules counted in matrix-product FLOPs. \
+         wasm: in Chromium, wasm SIMD, the page's thread; native: this machine's CPU, one thread.\n\n\
+         | matrix product | n = 128 | n = 256 | n = 512 |\n|---|---:|---:|---:|\n",
+        l["browser"]["browser"].as_str().unwrap_or("Chromium")
+    );
+    let row = |name: &str, v: &dyn Fn(&str) -> String| {
+        format!("| {name} | {} |\n", sizes.map(v).join(" | "))
+    };
+    out += &row(
+        "wasm: this project's blocked kernel (`crates/matmul-limit`, best of 4 × 8 and 6 × 8 blocks)",
+        &|n| format!("{:.1}", best(n)),
+    );
+    out += &row("wasm: burn's CPU backend (the page's)", &|n| {
+        gflops(&l["browser"]["burn"][n])
+    });
+    out += &row("native: burn's CPU backend", &|n| {
+        gflops(&l["native"]["burn"][n])
+    });
+    out += &row("native: PyTorch", &|n| gflops(&l["torch_matmul"][n]));
+    out += "\n| size | module | wasm GFLOP/s | share of the fastest wasm product | native GFLOP/s |\n|---|---|---:|---:|---:|\n";
+    // The fastest product measured in wasm, whichever kernel gave it.
+    let limit = sizes
+        .map(|n| best(n).max(l["browser"]["burn"][n].as_f64().unwrap_or(0.0)))
+        .into_iter()
+        .fold(0.0, f64::max);
+    for size in SIZES {
+        for module in MODULES {
+            let wasm = l["browser"]["modules"][size][module]
+                .as_f64()
+                .unwrap_or(f64::NAN);
+            out += &format!(
+                "| {size} | {module} | {wasm:.1} | {:.0} % | {} |\n",
+                wasm / limit * 100.0,
+                gflops(&l["native"]["modules"][size][module])
+            );
+        }
+    }
+    out
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -266,6 +358,7 @@ fn tables(all: &Value) -> String {
         ms(&m["longest_frame_gap_ms"]),
         m["accuracy"]
     );
+    out += &limit_table(&all["limit"]);
     out += "\n| module | file | raw bytes | gzip | brotli |\n|---|---|---:|---:|---:|\n";
     for (module, when) in [
         ("page", "every visit"),

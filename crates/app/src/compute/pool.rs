@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 
 use js_sys::{Array, Promise, Uint8Array};
-use lab::measure::PieceOrder;
+use lab::measure::{PieceOrder, counts_from_bytes};
 use lab::{Frame, Part, Pictures, Request, Task, split};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -138,17 +138,13 @@ impl Pool {
         *self.weights.borrow_mut() = Some(weights.to_vec());
     }
 
-    /// Counts up to [`Pool::size`] pieces at once, one per worker, in order.
-    pub async fn count(&self, orders: &[PieceOrder]) -> Result<Vec<usize>, String> {
+    /// Counts up to [`Pool::size`] pieces at once, one per worker, in order: each
+    /// piece's right answers at each number of shots.
+    pub async fn count(&self, orders: &[PieceOrder]) -> Result<Vec<Vec<usize>>, String> {
         self.ask_each("measure_count", orders.iter().map(PieceOrder::to_bytes))
             .await?
-            .into_iter()
-            .map(|bytes| {
-                let le: [u8; 8] = bytes
-                    .try_into()
-                    .map_err(|_| "a count came back malformed".to_owned())?;
-                Ok(u64::from_le_bytes(le) as usize)
-            })
+            .iter()
+            .map(|bytes| counts_from_bytes(bytes))
             .collect()
     }
 

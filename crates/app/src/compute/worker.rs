@@ -106,7 +106,8 @@ pub fn measure_load(weights: Vec<u8>) -> Result<(), JsError> {
     Ok(())
 }
 
-/// In a worker: one piece of "Measure" counted (`PieceOrder` in, 8 bytes out).
+/// In a worker: one piece of "Measure" counted (`PieceOrder` in, a count per number
+/// of shots out).
 #[wasm_bindgen]
 pub async fn measure_count(order: Vec<u8>) -> Result<Vec<u8>, JsError> {
     lab::host::count(&order).await.map_err(|e| JsError::new(&e))

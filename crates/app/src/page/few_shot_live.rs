@@ -178,7 +178,7 @@ pub(super) fn FewShotLive(
                         })
                         .collect();
                     match pool.count(&orders).await {
-                        Ok(counts) => some.iter().zip(counts).for_each(|(p, c)| m.add(p, c)),
+                        Ok(counts) => some.iter().zip(counts).for_each(|(p, c)| m.add(p, &c)),
                         Err(e) => {
                             failed.set(Some(e));
                             break;
@@ -322,7 +322,8 @@ pub(super) fn FewShotLive(
 
             <h3>"Measure: accuracy against the number of shots"</h3>
             <p>
-                "Runs N seeded episodes for each number of shots from 0 to 8 and for each task, at the gate scale above, and counts the first answered word. "
+                "Runs N seeded episodes for each task at the gate scale above, asks each one with 0 to 8 of its shots (keeping the shots nearest the query), and counts the first answered word. "
+                "Every row asks the same queries, so the rows differ only in the shots shown; they sharpen together as the pieces come back. "
                 "Seed 0: the same episodes as " <code>"flamingo mini eval --seed 0"</code> "."
             </p>
             <div class="controls">
@@ -339,7 +340,7 @@ pub(super) fn FewShotLive(
                     value=move || measurement.with(|m| m.as_ref().map_or(0, |m| m.progress().0)).to_string()></progress>
                 <span id="measure-status" role="status">{move || match (measurement.with(|m| m.as_ref().map(Measurement::progress)), seconds.get()) {
                     (Some((done, all)), None) if failed.with(Option::is_some) && !running.get() => format!("Stopped after {done} of {all} episodes: {}", failed.get().unwrap_or_default()),
-                    (Some((done, all)), None) if cancelled.get() && !running.get() => format!("Cancelled after {done} of {all} episodes; the table keeps the numbers of shots counted in full."),
+                    (Some((done, all)), None) if cancelled.get() && !running.get() => format!("Cancelled after {done} of {all} episodes; the table keeps the episodes counted."),
                     (Some((done, all)), None) => format!("{done} of {all} episodes"),
                     (Some((_, all)), Some(s)) => format!("{all} episodes in {s:.1} s, at gate scale {}", measured_scale.get()),
                     (None, _) => format!("{} episodes per cell, in pieces of {PIECE}", n.get()),
