@@ -230,6 +230,10 @@ for (const [panel, figures] of [
     }
     if (panel === 'few-shot and gate schedule') {
       assert.match(svgs['#gate-schedule figure:has(#gate-schedule-losses)'], /no tanh gate/);
+      // The ablations' length is the record's, not a typed number.
+      const record = await page.evaluate(async () => (await fetch('assets/mini-flamingo-training.json')).json());
+      const said = (await page.locator('#gate-schedule').textContent()).match(/Two ablations, (\d+) steps each/);
+      assert.equal(Number(said?.[1]), record.runs.ungated.record.steps);
     }
     assert.deepEqual(problems, { console: [], foreign: [] });
     await browser.close();

@@ -84,7 +84,11 @@ pub(super) fn GateSchedule(
                 </figcaption>
             </figure>
             <p>
-                "Two ablations, 300 steps each from the same start: without the tanh gate (the blocks add their full output from the first step), "
+                {move || record.with(|r| match r {
+                    Some(Ok(r)) => format!("Two ablations, {} steps each from the same start: ", r.runs.ungated.record.steps),
+                    _ => "Two ablations from the same start: ".into(),
+                })}
+                "without the tanh gate (the blocks add their full output from the first step), "
                 "and with gates that learn 100 times faster than the rest. Thick lines: the loss on words the picture decides (colour, shape); "
                 "thin lines: the loss on words the text alone decides."
             </p>
