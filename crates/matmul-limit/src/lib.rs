@@ -14,6 +14,7 @@ mod sizes;
 
 mod kernel;
 
+use flamingo::Rng;
 use flamingo::burn::tensor::{Device, Distribution, Tensor};
 pub use kernel::{NR, matmul};
 use mini::inference::{read, resolved};
@@ -55,19 +56,6 @@ fn gflops(flops: f64, mut run: impl FnMut()) -> f64 {
     rates[2]
 }
 
-/// Values in [-1, 1) from a fixed sequence.
-fn values(len: usize, seed: u32) -> Vec<f32> {
-    let mut x = seed.wrapping_mul(2_654_435_761).max(1);
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as f32 / u32::MAX as f32 * 2.0 - 1.0
-        })
-        .collect()
-}
-
 /// This crate's kernel, `n` × `n` by `n` × `n`, with `mr` rows per block (4 or 6); A
 /// and C keep the rows that fill whole blocks.
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
@@ -75,7 +63,7 @@ pub fn gflops_kernel(n: u32, mr: u32) -> f64 {
     let n = n as usize;
     let mr = if mr == 6 { 6 } else { 4 };
     let m = n - n % mr;
-    let (a, b) = (values(m * n, 1), values(n * n, 2));
+    let (a, b) = (Rng::new(1).normals(m * n), Rng::new(2).normals(n * n));
     let mut c = vec![0.0; m * n];
     let mut packed = Vec::new();
     let flops = 2.0 * m as f64 * (n as f64).powi(2);
