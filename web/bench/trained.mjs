@@ -16,13 +16,16 @@ function firstCaptionProbe() {
   requestAnimationFrame(poll);
 }
 
-export async function trainedBench(origin, events = 60) {
+export async function trainedBench(origin, events = 60, settleMs = Number(process.env.SETTLE_MS ?? 0)) {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs(false) });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.addInitScript(firstCaptionProbe);
   await page.goto(`${origin}/?scene=1&scale=1&backend=cpu`);
   await page.waitForFunction(() => window.__firstCaption !== undefined, null, { timeout: 300_000 });
   const first = await page.evaluate(() => window.__firstCaption);
+  // A student reads before dragging, and the page computes the slider's other captions
+  // meanwhile: `settleMs` waits that long after the first caption (0 drags at once).
+  await page.waitForTimeout(settleMs);
   // On the slider's 0.05 grid, from 0 to 2 and back.
   const scales = Array.from({ length: events }, (_, i) => (0.05 * (i % 40 < 20 ? i % 40 : 40 - (i % 40))).toFixed(2));
   const steps = await page.evaluate(async (values) => {
@@ -88,6 +91,7 @@ export async function trainedBench(origin, events = 60) {
   await browser.close();
   return {
     first_caption_ms: first,
+    settle_ms: settleMs,
     scale_to_paint_ms: summary(steps.times),
     scale_main_thread_ms: summary(steps.busy),
     scale_long_tasks_ms: steps.longTasks,

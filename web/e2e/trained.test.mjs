@@ -142,6 +142,38 @@ test('the gate-scale slider recaptions, and the tanh readout follows it', async 
   await browser.close();
 });
 
+test('while the page rests it keeps every slider caption, and a kept one reads as one computed afresh', async () => {
+  const readouts = async (page) => ({
+    text: (await page.locator('#caption-text').textContent()).trim(),
+    delta: await page.locator('#lm-identical').getAttribute('data-max-delta'),
+    lm: (await page.locator('#lm-identical').textContent()).trim(),
+    gates: (await page.locator('#trained-gates').textContent()).trim(),
+    words: await page.locator('#caption-words .word').allTextContents(),
+  });
+  const { browser, page, problems } = await open('?scene=1&scale=1');
+  await captionAt(page, 1, 'scene:1');
+  // The slider's 41 values, 0 to 2 by 0.05.
+  await page.waitForFunction(() => document.querySelector('#caption-text').dataset.kept === '41', null, { timeout: 60_000 });
+  const slider = page.getByRole('slider', { name: 'Gate scale' });
+  await slider.focus();
+  const kept = {};
+  for (const [key, scale] of [['Home', 0], ['PageUp', null], ['End', 2]]) {
+    await slider.press(key);
+    const value = scale ?? Number(await slider.inputValue());
+    await captionAt(page, value, 'scene:1');
+    kept[value] = await readouts(page);
+  }
+  assert.equal(await page.locator('#caption-text').getAttribute('data-kept'), '41', 'nothing new was computed');
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+  for (const [scale, shown] of Object.entries(kept)) {
+    const fresh = await open(`?scene=1&scale=${scale}`);
+    await captionAt(fresh.page, Number(scale), 'scene:1');
+    assert.deepEqual(await readouts(fresh.page), shown, `scale ${scale}`);
+    await fresh.browser.close();
+  }
+});
+
 test('bad pictures get a message and the previous picture and caption stay', async () => {
   const { browser, page, problems } = await open('?scene=3&scale=1');
   const before = await captionAt(page, 1, 'scene:3');

@@ -47,7 +47,13 @@ struct Seen {
     /// Each patch feature's length, `[64]`, and the features' shape `[64, dim]`.
     patch_norms: Vec<f32>,
     features: [usize; 2],
+    /// Captions already computed for this picture, by the scale's bits: a drag back over
+    /// a scale, or onto one computed while the page was idle, needs no forward.
+    captions: std::collections::HashMap<u32, Caption>,
 }
+
+/// At most this many captions are kept per picture (the slider's grid has 41 values).
+const CAPTIONS_KEPT: usize = 128;
 
 /// One generated word.
 #[derive(Debug, Clone, PartialEq)]
@@ -138,6 +144,7 @@ impl Trained {
             latent_attention,
             patch_norms,
             features: [n, dim],
+            captions: Default::default(),
         });
     }
 
@@ -146,12 +153,38 @@ impl Trained {
         self.seen.as_ref().map(|s| &s.fitted)
     }
 
-    /// The greedy caption at gate scale `scale`, with its readouts.
+    /// The greedy caption at gate scale `scale`, with its readouts; computed once per
+    /// picture and scale, and kept.
     ///
     /// # Errors
     /// Before a picture was seen.
-    pub async fn caption(&self, scale: f32) -> Result<Caption, String> {
+    pub async fn caption(&mut self, scale: f32) -> Result<Caption, String> {
         let seen = self.seen.as_ref().ok_or("no picture yet")?;
+        if let Some(kept) = seen.captions.get(&scale.to_bits()) {
+            return Ok(kept.clone());
+        }
+        let caption = self.compute_caption(seen, scale).await;
+        if let Some(seen) = self.seen.as_mut()
+            && seen.captions.len() < CAPTIONS_KEPT
+        {
+            seen.captions.insert(scale.to_bits(), caption.clone());
+        }
+        Ok(caption)
+    }
+
+    /// Whether the caption at `scale` of the picture seen is already kept.
+    pub fn has_caption(&self, scale: f32) -> bool {
+        self.seen
+            .as_ref()
+            .is_some_and(|s| s.captions.contains_key(&scale.to_bits()))
+    }
+
+    /// How many captions of the picture seen are kept.
+    pub fn kept_captions(&self) -> usize {
+        self.seen.as_ref().map_or(0, |s| s.captions.len())
+    }
+
+    async fn compute_caption(&self, seen: &Seen, scale: f32) -> Caption {
         let (model, device) = (&self.model, self.model.device());
         let gating = Gating::Tanh { scale };
         let pictures = std::slice::from_ref(&seen.fitted);
@@ -203,7 +236,7 @@ impl Trained {
         let [_, _, k, dim] = seen.media.dims();
         let gates = model.bridge.gates(gating);
         let gate_values = read(Tensor::cat(gates.into_iter().flatten().collect(), 0)).await;
-        Ok(Caption {
+        Caption {
             text: caption_text(&words.iter().map(|w| w.step.clone()).collect::<Vec<_>>()),
             words,
             // `+ 0.0`: closed over a negative α a gate is tanh(−0) = −0, which reads as 0.
@@ -226,7 +259,7 @@ impl Trained {
             media: [k, dim],
             visual_share,
             scale,
-        })
+        }
     }
 }
 
@@ -367,7 +400,7 @@ pub(crate) mod tests {
 
     #[test]
     fn the_page_captions_as_the_cli_does_bit_for_bit() {
-        let trained = looking_at(blue_triangle());
+        let mut trained = looking_at(blue_triangle());
         for scale in [0.0, 0.5, 1.0, 2.0] {
             let page = resolved(trained.caption(scale)).unwrap();
             let cli = resolved(caption(
@@ -418,7 +451,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_closed_gate_is_the_language_model_and_an_open_one_is_not() {
-        let trained = looking_at(blue_triangle());
+        let mut trained = looking_at(blue_triangle());
         let closed = resolved(trained.caption(0.0)).unwrap();
         assert!(
             closed.lm_identical(),
@@ -435,7 +468,7 @@ pub(crate) mod tests {
             vec![0.0; 2],
             "closed blocks change nothing"
         );
-        let other = looking_at(&scene(Shape::Circle, Colour::Red, 9));
+        let mut other = looking_at(&scene(Shape::Circle, Colour::Red, 9));
         assert_eq!(resolved(other.caption(0.0)).unwrap().text, closed.text);
 
         let open = resolved(trained.caption(1.0)).unwrap();
@@ -507,8 +540,37 @@ pub(crate) mod tests {
 
     #[test]
     fn nothing_to_caption_before_a_picture() {
-        let trained = Trained::load(WEIGHTS, &Device::flex()).unwrap();
+        let mut trained = Trained::load(WEIGHTS, &Device::flex()).unwrap();
         assert!(resolved(trained.caption(1.0)).is_err());
         assert!(Trained::load(b"not weights", &Device::flex()).is_err());
+    }
+
+    /// A kept caption is the one computed for its own scale and picture: a drag over
+    /// scales, back and forth, and then another picture, shows what a fresh model would.
+    #[test]
+    fn kept_captions_are_those_of_their_scale_and_picture() {
+        let mut trained = looking_at(blue_triangle());
+        let red_circle = scene(Shape::Circle, Colour::Red, 9);
+        let fresh =
+            |picture: &Picture, scale: f32| resolved(looking_at(picture).caption(scale)).unwrap();
+        assert!(!trained.has_caption(1.0));
+        for scale in [1.0, 0.0, 0.05, 1.0, 0.0] {
+            assert_eq!(
+                resolved(trained.caption(scale)).unwrap(),
+                fresh(blue_triangle(), scale)
+            );
+            assert!(trained.has_caption(scale));
+        }
+        assert!(!trained.has_caption(0.5));
+        assert_eq!(trained.kept_captions(), 3);
+        resolved(trained.see(&red_circle));
+        assert!(
+            !trained.has_caption(1.0),
+            "a new picture keeps none of the last one's"
+        );
+        assert_eq!(trained.kept_captions(), 0);
+        let open = resolved(trained.caption(1.0)).unwrap();
+        assert_eq!(open, fresh(&red_circle, 1.0));
+        assert_ne!(open.text, fresh(blue_triangle(), 1.0).text);
     }
 }

@@ -85,6 +85,12 @@ impl Newest {
     /// newer request came meanwhile.
     #[cfg(target_arch = "wasm32")]
     pub fn after_this_task(&self, work: impl FnOnce() + 'static) {
+        self.after(std::time::Duration::ZERO, work);
+    }
+
+    /// `work` in a task `delay` from now, unless a newer request came meanwhile.
+    #[cfg(target_arch = "wasm32")]
+    pub fn after(&self, delay: std::time::Duration, work: impl FnOnce() + 'static) {
         let ticket = self.ticket();
         leptos::prelude::set_timeout(
             move || {
@@ -92,7 +98,7 @@ impl Newest {
                     work();
                 }
             },
-            std::time::Duration::ZERO,
+            delay,
         );
     }
 }

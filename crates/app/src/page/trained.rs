@@ -12,7 +12,7 @@ use leptos::task::spawn_local;
 use super::draw_pad::DrawPad;
 use super::{Heatmap, Slider, now_ms, report};
 use crate::compute::fetch;
-use crate::compute::scheduler::{Flight, LatestWins};
+use crate::compute::scheduler::{Flight, LatestWins, Newest};
 use crate::figures::heatmap::Axis;
 use crate::figures::trained_figures::{self as figures, StepFigure, TOP};
 use crate::figures::{canvas, download};
@@ -25,6 +25,51 @@ use mini::vocab::{self, word};
 
 /// Where the weights are: their own file, so the page's first frame does not wait for them.
 pub(super) const WEIGHTS: &str = "assets/mini-flamingo.safetensors";
+
+/// The gate-scale slider's values: 0 to `SCALE_MAX` in steps of 1 / `SCALE_STEPS`.
+const SCALE_STEPS: u32 = 20;
+const SCALE_MAX: u32 = 2;
+
+/// The slider's values as the slider gives them: `i / 20` rounds to the same float as
+/// the text "0.35" it sends, so a kept caption is found by its bits.
+fn slider_scales() -> impl Iterator<Item = f32> {
+    (0..=SCALE_MAX * SCALE_STEPS).map(|i| (f64::from(i) / f64::from(SCALE_STEPS)) as f32)
+}
+
+/// Quiet for this long after a caption, the page computes the slider's other captions.
+const FILL_AFTER: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// While the page is idle, the captions at the slider's other values are computed and
+/// kept, nearest `around` first, one per task: a later drag then shows kept captions,
+/// with no forward in its frames. A new request (`fill.ticket()`) stops it.
+fn fill_captions(
+    model: Model,
+    fill: Newest,
+    kept: RwSignal<usize>,
+    around: f32,
+    delay: std::time::Duration,
+) {
+    let next = fill.clone();
+    fill.after(delay, move || {
+        let missing = model.borrow().as_ref().and_then(|t| {
+            slider_scales()
+                .filter(|&s| !t.has_caption(s))
+                .min_by(|a, b| (a - around).abs().total_cmp(&(b - around).abs()))
+        });
+        let Some(scale) = missing else { return };
+        spawn_local(async move {
+            let computed = with_model(&model, async |t| {
+                t.caption(scale).await.is_ok().then(|| t.kept_captions())
+            })
+            .await
+            .flatten();
+            if let Some(count) = computed {
+                kept.set(count);
+                fill_captions(model, next, kept, around, std::time::Duration::ZERO);
+            }
+        });
+    });
+}
 
 /// Pictures with more pixels are scaled down by the browser before the model's own
 /// fitting: the page keeps a few megabytes per picture, not hundreds.
@@ -198,28 +243,40 @@ pub(super) fn TrainedPanel(
     // one caption computes and only the newest request waits behind it.
     let queue = Rc::new(RefCell::new(LatestWins::<(String, f32)>::default()));
     let flight = RwSignal::new((Flight::default(), 0u64));
+    let fill = StoredValue::new_local(Newest::default());
+    // How many captions of this picture the page keeps, for tests and scripts.
+    let kept = RwSignal::new(0usize);
     {
         let model = model.clone();
         Effect::new(move |_| {
             let Some(key) = seen.get() else { return };
-            let Some(first) = queue.borrow_mut().submit((key, scale.get())) else {
+            let scale = scale.get();
+            // The page is not idle: what the student asked for goes first.
+            fill.with_value(Newest::ticket);
+            let Some(first) = queue.borrow_mut().submit((key, scale)) else {
                 return;
             };
             let (model, queue) = (model.clone(), queue.clone());
             spawn_local(async move {
                 let mut next = Some(first);
+                let mut last = scale;
                 while let Some((key, scale)) = next {
+                    last = scale;
                     flight.update(|(f, _)| f.begin());
                     let start = now_ms();
-                    let result = with_model(&model, async |t| t.caption(scale).await).await;
+                    let result = with_model(&model, async |t| {
+                        t.caption(scale).await.map(|c| (c, t.kept_captions()))
+                    })
+                    .await;
                     let dropped = queue.borrow().dropped();
                     flight.update(|(f, d)| {
                         f.end();
                         *d = dropped;
                     });
                     match result {
-                        Some(Ok(c)) => {
+                        Some(Ok((c, count))) => {
                             caption.set(Some(c));
+                            kept.set(count);
                             answered.set(format!("{key}|{scale}"));
                             answered_weights
                                 .set(in_use.get_untracked().unwrap_or_else(|| "shipped".into()));
@@ -230,6 +287,7 @@ pub(super) fn TrainedPanel(
                     }
                     next = queue.borrow_mut().finish();
                 }
+                fill_captions(model, fill.get_value(), kept, last, FILL_AFTER);
             });
         });
     }
@@ -445,7 +503,7 @@ pub(super) fn TrainedPanel(
                     <p id="picture-message" role="status">{move || message.get().unwrap_or_default()}</p>
                 </div>
                 <div class="model-side">
-                    <Slider label="Gate scale" min=0.0 max=2.0 step=0.05 value=Signal::derive(move || state.with(|s| s.scale as f64)) set=move |v| state.update(|s| s.scale = v as f32) />
+                    <Slider label="Gate scale" min=0.0 max=f64::from(SCALE_MAX) step=1.0 / f64::from(SCALE_STEPS) value=Signal::derive(move || state.with(|s| s.scale as f64)) set=move |v| state.update(|s| s.scale = v as f32) />
                     <Show when=move || in_use.with(Option::is_some)>
                         <p id="weights-in-use" class="note" role="status">
                             {move || format!("These captions come from {}, not from the shipped model; the note at the end of this panel is about the shipped one. ", in_use.get().unwrap_or_default())}
@@ -456,7 +514,7 @@ pub(super) fn TrainedPanel(
                         </p>
                     </Show>
                     <p class="caption-line">"Caption: "
-                        <output id="caption-text" data-answers=move || answered.get() data-weights=move || answered_weights.get() data-ms=move || format!("{:.3}", compute_ms.get())
+                        <output id="caption-text" data-answers=move || answered.get() data-weights=move || answered_weights.get() data-ms=move || format!("{:.3}", compute_ms.get()) data-kept=move || kept.get().to_string()
                             data-runs=move || flight.get().0.runs.to_string() data-most-in-flight=move || flight.get().0.most.to_string() data-dropped=move || flight.get().1.to_string()>
                             {move || caption.with(|c| c.as_ref().map(|c| c.text.clone())).unwrap_or_else(|| if loaded.get().is_none() { "loading the trained weights…".into() } else { "…".into() })}
                         </output>
