@@ -43,8 +43,13 @@ pub struct Pool {
     /// needs only the join, one message instead of a round of parts first.
     parts: RefCell<Option<(PartsKey, Vec<Part>)>>,
     pictures: Vec<u8>,
-    /// The trained model's weights once loaded, for a worker started after a trap.
+    /// The trained model's weights, given to the workers at the first count after
+    /// they arrive (and to a worker started after a trap): a page that never measures
+    /// spends nothing on them, and the mechanics' first forwards, asked while the page
+    /// loads, do not wait behind the workers building the model.
     weights: RefCell<Option<Vec<u8>>>,
+    /// Whether the workers hold the model built from `weights`.
+    loaded: std::cell::Cell<bool>,
     /// Pictures per side length, for the memory estimate.
     per_size: usize,
 }
@@ -65,6 +70,7 @@ impl Pool {
             parts: RefCell::new(None),
             pictures,
             weights: RefCell::new(None),
+            loaded: std::cell::Cell::new(false),
             per_size,
         }
     }
@@ -129,18 +135,25 @@ impl Pool {
             .collect()
     }
 
-    /// Every worker loads the trained model from `weights`, for "Measure".
+    /// The trained model for "Measure": every worker builds it from `weights` before
+    /// its next count.
     pub fn load_trained(&self, weights: &[u8]) {
-        for worker in self.workers.borrow().iter() {
-            // A failure shows on the first count's answer.
-            let _ = worker.call("measure_load", weights);
-        }
         *self.weights.borrow_mut() = Some(weights.to_vec());
+        self.loaded.set(false);
     }
 
     /// Counts up to [`Pool::size`] pieces at once, one per worker, in order: each
     /// piece's right answers at each number of shots.
     pub async fn count(&self, orders: &[PieceOrder]) -> Result<Vec<Vec<usize>>, String> {
+        if !self.loaded.replace(true)
+            && let Some(weights) = self.weights.borrow().as_deref()
+        {
+            for worker in self.workers.borrow().iter() {
+                // A worker answers in order: the count below waits for this, and a
+                // failure shows in its answer.
+                let _ = worker.call("measure_load", weights);
+            }
+        }
         self.ask_each("measure_count", orders.iter().map(PieceOrder::to_bytes))
             .await?
             .iter()
@@ -186,7 +199,9 @@ impl Pool {
                         worker.map_or_else(|| (0..workers.len()).collect(), |w| vec![w]);
                     for w in replace {
                         workers[w] = Labourer::cpu(&self.pictures);
-                        if let Some(weights) = self.weights.borrow().as_deref() {
+                        if let Some(weights) = self.weights.borrow().as_deref()
+                            && self.loaded.get()
+                        {
                             let _ = workers[w].call("measure_load", weights);
                         }
                     }

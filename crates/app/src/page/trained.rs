@@ -36,39 +36,64 @@ fn slider_scales() -> impl Iterator<Item = f32> {
     (0..=SCALE_MAX * SCALE_STEPS).map(|i| (f64::from(i) / f64::from(SCALE_STEPS)) as f32)
 }
 
-/// Quiet for this long after a caption, the page computes the slider's other captions.
-const FILL_AFTER: std::time::Duration = std::time::Duration::from_millis(100);
+/// Untouched for this long, the page computes the slider's other captions.
+const FILL_AFTER_MS: f64 = 150.0;
+
+/// When the student last gave the page an input, a key or a press, so that work put off
+/// to idle time waits while they drag any slider (the mechanics panels' too).
+#[derive(Clone)]
+struct LastTouch(Rc<std::cell::Cell<f64>>);
+
+impl LastTouch {
+    fn watch() -> Self {
+        let last = Rc::new(std::cell::Cell::new(now_ms()));
+        let l = last.clone();
+        let _ = window_event_listener(leptos::ev::input, move |_| l.set(now_ms()));
+        let l = last.clone();
+        let _ = window_event_listener(leptos::ev::keydown, move |_| l.set(now_ms()));
+        let l = last.clone();
+        let _ = window_event_listener(leptos::ev::pointerdown, move |_| l.set(now_ms()));
+        Self(last)
+    }
+
+    /// How long, in ms, before the page has been untouched for `quiet_ms`.
+    fn wait_for_quiet(&self, quiet_ms: f64) -> f64 {
+        (self.0.get() + quiet_ms - now_ms()).max(0.0)
+    }
+}
 
 /// While the page is idle, the captions at the slider's other values are computed and
 /// kept, nearest `around` first, one per task: a later drag then shows kept captions,
-/// with no forward in its frames. A new request (`fill.ticket()`) stops it.
-fn fill_captions(
-    model: Model,
-    fill: Newest,
-    kept: RwSignal<usize>,
-    around: f32,
-    delay: std::time::Duration,
-) {
+/// with no forward in its frames. A new request (`fill.ticket()`) stops it, and any
+/// touch of the page puts it off.
+fn fill_captions(model: Model, fill: Newest, touch: LastTouch, kept: RwSignal<usize>, around: f32) {
+    let wait = touch.wait_for_quiet(FILL_AFTER_MS);
     let next = fill.clone();
-    fill.after(delay, move || {
-        let missing = model.borrow().as_ref().and_then(|t| {
-            slider_scales()
-                .filter(|&s| !t.has_caption(s))
-                .min_by(|a, b| (a - around).abs().total_cmp(&(b - around).abs()))
-        });
-        let Some(scale) = missing else { return };
-        spawn_local(async move {
-            let computed = with_model(&model, async |t| {
-                t.caption(scale).await.is_ok().then(|| t.kept_captions())
-            })
-            .await
-            .flatten();
-            if let Some(count) = computed {
-                kept.set(count);
-                fill_captions(model, next, kept, around, std::time::Duration::ZERO);
+    fill.after(
+        std::time::Duration::from_millis(wait.ceil() as u64),
+        move || {
+            if touch.wait_for_quiet(FILL_AFTER_MS) > 0.0 {
+                return fill_captions(model, next, touch, kept, around);
             }
-        });
-    });
+            let missing = model.borrow().as_ref().and_then(|t| {
+                slider_scales()
+                    .filter(|&s| !t.has_caption(s))
+                    .min_by(|a, b| (a - around).abs().total_cmp(&(b - around).abs()))
+            });
+            let Some(scale) = missing else { return };
+            spawn_local(async move {
+                let computed = with_model(&model, async |t| {
+                    t.caption(scale).await.is_ok().then(|| t.kept_captions())
+                })
+                .await
+                .flatten();
+                if let Some(count) = computed {
+                    kept.set(count);
+                    fill_captions(model, next, touch, kept, around);
+                }
+            });
+        },
+    );
 }
 
 /// Pictures with more pixels are scaled down by the browser before the model's own
@@ -246,6 +271,7 @@ pub(super) fn TrainedPanel(
     let fill = StoredValue::new_local(Newest::default());
     // How many captions of this picture the page keeps, for tests and scripts.
     let kept = RwSignal::new(0usize);
+    let touch = StoredValue::new_local(LastTouch::watch());
     {
         let model = model.clone();
         Effect::new(move |_| {
@@ -287,7 +313,7 @@ pub(super) fn TrainedPanel(
                     }
                     next = queue.borrow_mut().finish();
                 }
-                fill_captions(model, fill.get_value(), kept, last, FILL_AFTER);
+                fill_captions(model, fill.get_value(), touch.get_value(), kept, last);
             });
         });
     }

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::{Heatmap, Slider, format_diff};
+use crate::compute::scheduler::Newest;
 use crate::figures::heatmap::Axis;
 use lab::{CLIP_MODEL, Clip, MAX_FRAMES, VideoMode, clip};
 
@@ -18,29 +19,27 @@ pub fn Video(
     let embeddings = RwSignal::new(true);
     let result = RwSignal::new(None::<Clip>);
     let problem = RwSignal::new(None::<String>);
-    let generation = StoredValue::new(0u64);
     // burn's CPU backend: the clip is classroom-sized, and it keeps this panel off the
-    // main panels' worker.
+    // main panels' worker. It is computed in a task of its own (tens of ms), so a frame or
+    // a slider's input can come first, and only the newest request is.
     let device = Device::flex();
+    let newest = StoredValue::new_local(Newest::default());
     Effect::new(move |_| {
         let (t, m, e) = (frames.get(), mode.get(), embeddings.get());
         let Some((f, n)) = features.get() else { return };
-        generation.update_value(|g| *g += 1);
-        let mine = generation.get_value();
         let device = device.clone();
-        spawn_local(async move {
-            let out = clip(&device, &f, n, t, m, e).await;
-            // A newer request has started: its answer wins.
-            if generation.get_value() != mine {
-                return;
-            }
-            match out {
-                Ok(c) => {
-                    result.set(Some(c));
-                    problem.set(None);
-                }
-                Err(e) => problem.set(Some(e)),
-            }
+        newest.with_value(|newest| {
+            newest.after_this_task(move || {
+                spawn_local(async move {
+                    match clip(&device, &f, n, t, m, e).await {
+                        Ok(c) => {
+                            result.set(Some(c));
+                            problem.set(None);
+                        }
+                        Err(e) => problem.set(Some(e)),
+                    }
+                })
+            })
         });
     });
     let data: Signal<(Vec<f32>, usize, usize)> = Memo::new(move |_| {

@@ -1,0 +1,60 @@
+// A mechanics slider dragged one input per frame, each set inside an animation callback
+// as a drag's input arrives: input → the frame whose callbacks find the readout answering
+// it (16.7 ms: the frame after the input), the frames waited, the main thread's time per
+// input (rendering included) and the page's own "last forward". At once after the first
+// heatmap, or SETTLE_MS later.
+// Usage: node bench/sliders.mjs [classroom|mid] [alpha|k]
+import { pathToFileURL } from 'node:url';
+import { serveDist } from '../serve-dist.mjs';
+import { CONFIGS, open, summary } from './page.mjs';
+
+export async function sliderSteps(origin, size = 'classroom', slider = 'alpha', settleMs = 0) {
+  const { browser, page } = await open(origin, `${CONFIGS[size]}&backend=cpu`);
+  await page.waitForTimeout(settleMs);
+  const steps = await page.evaluate(async ([label, param, n, back]) => {
+    const input = [...document.querySelectorAll('input[type=range]')].find((i) => i.labels[0]?.textContent.trim() === label);
+    const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+    const frame = () => new Promise((done) => requestAnimationFrame(done));
+    const answered = () => Number(new URLSearchParams(document.querySelector('#identity-diff').dataset.query).get(param));
+    const k0 = Number(input.value);
+    const out = { ms: [], frames: [], busy: [], forward: [] };
+    for (let i = 0; i < n; i++) {
+      // K walks up one at a time from its value, as a drag does (K_BACK=1: back and forth
+      // between its value and the next); alpha walks the slider's 0.05 grid.
+      const v = param === 'k' ? String(back ? k0 + ((i + 1) % 2) : k0 + i + 1) : (-2 + 0.05 * ((i + 1) % 80)).toFixed(2);
+      await frame();
+      const start = performance.now();
+      set.call(input, v);
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      const channel = new MessageChannel();
+      const idle = new Promise((done) => { channel.port1.onmessage = () => done(performance.now() - start); });
+      channel.port2.postMessage(0);
+      let frames = 0;
+      do {
+        await frame();
+        frames += 1;
+      } while (answered() !== Number(v));
+      out.ms.push(performance.now() - start);
+      out.frames.push(frames);
+      out.busy.push(await idle);
+      out.forward.push(Number(/last forward ([\d.]+) ms/.exec(document.querySelector('.status').textContent)?.[1]));
+    }
+    return out;
+  }, slider === 'k' ? ['Latents K', 'k', 40, Boolean(process.env.K_BACK)] : ['Gate alpha', 'alpha', 60, false]);
+  await browser.close();
+  const inFirst = steps.frames.filter((f) => f === 1).length;
+  if (process.env.RAW) console.error(JSON.stringify(steps));
+  return {
+    size, slider, settle_ms: settleMs,
+    to_paint_ms: summary(steps.ms),
+    in_the_next_frame: `${inFirst} of ${steps.frames.length}`,
+    main_thread_ms: summary(steps.busy),
+    forward_ms: summary(steps.forward),
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const server = await serveDist();
+  console.log(JSON.stringify(await sliderSteps(server.origin, process.argv[2], process.argv[3], Number(process.env.SETTLE_MS ?? 0))));
+  server.close();
+}
