@@ -279,19 +279,30 @@ pub fn App() -> impl IntoView {
             });
         }
     };
-    // Once the first frame is painted (or has failed), and once only: the trained
-    // model's weights, their own file, and the WebGPU module, whose download and
-    // compilation would otherwise hold up that frame.
+    // Once the workers have started, and once only: the trained model's weights, their
+    // own file. The page builds the model and captions while the workers compute the
+    // mechanics' first frame (the workers get the weights too, for "Measure").
+    {
+        let (model, pool) = (trained_model.clone(), pool.clone());
+        let started = StoredValue::new(false);
+        Effect::new(move |_| {
+            if started.get_value() || !samples_ready.get() {
+                return;
+            }
+            started.set_value(true);
+            trained::load(model.clone(), trained_loaded, pool.clone());
+        });
+    }
+    // Once the first frame is painted (or has failed), and once only: the WebGPU
+    // module, whose download and compilation would otherwise hold up that frame.
     {
         let start_gpu = start_gpu.clone();
-        let (model, pool) = (trained_model.clone(), pool.clone());
         let started = StoredValue::new(false);
         Effect::new(move |_| {
             if started.get_value() || (frame.with(Option::is_none) && error.with(Option::is_none)) {
                 return;
             }
             started.set_value(true);
-            trained::load(model.clone(), trained_loaded, pool.clone());
             let start_gpu = start_gpu.clone();
             // After the next paint: the rAF callback runs before it, the timeout after.
             request_animation_frame(move || set_timeout(start_gpu, std::time::Duration::ZERO));
