@@ -14,6 +14,13 @@ function firstCaptionProbe() {
     else requestAnimationFrame(poll);
   };
   requestAnimationFrame(poll);
+  // And the mechanics panels' first heatmap, further down the page.
+  const heatmap = () => {
+    const c = document.getElementById('xattn-heatmap');
+    if (c && c.width > 1 && document.querySelector('#identity-diff')?.dataset.value) window.__firstHeatmap = performance.now();
+    else requestAnimationFrame(heatmap);
+  };
+  requestAnimationFrame(heatmap);
 }
 
 export async function trainedBench(origin, events = 60, settleMs = Number(process.env.SETTLE_MS ?? 0)) {
@@ -23,6 +30,8 @@ export async function trainedBench(origin, events = 60, settleMs = Number(proces
   await page.goto(`${origin}/?scene=1&scale=1&backend=cpu`);
   await page.waitForFunction(() => window.__firstCaption !== undefined, null, { timeout: 300_000 });
   const first = await page.evaluate(() => window.__firstCaption);
+  await page.waitForFunction(() => window.__firstHeatmap !== undefined, null, { timeout: 300_000 });
+  const firstHeatmap = await page.evaluate(() => window.__firstHeatmap);
   // A student reads before dragging, and the page computes the slider's other captions
   // meanwhile: `settleMs` waits that long after the first caption (0 drags at once).
   await page.waitForTimeout(settleMs);
@@ -91,6 +100,7 @@ export async function trainedBench(origin, events = 60, settleMs = Number(proces
   await browser.close();
   return {
     first_caption_ms: first,
+    first_heatmap_ms: firstHeatmap,
     settle_ms: settleMs,
     scale_to_paint_ms: summary(steps.times),
     scale_main_thread_ms: summary(steps.busy),
