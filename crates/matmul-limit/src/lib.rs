@@ -107,3 +107,20 @@ pub fn gflops_module(size: u32, module: u32) -> f64 {
         })
     }
 }
+
+/// burn's linear (the page's `Linear::forward`): `[1, m, k]` by a `[k, n]` weight.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
+pub fn gflops_linear(m: u32, k: u32, n: u32) -> f64 {
+    let (m, k, n) = (m as usize, k as usize, n as usize);
+    let device = Device::flex();
+    let normal = Distribution::Normal(0.0, 1.0);
+    let x = Tensor::<3>::random([1, m, k], normal, &device);
+    let w = Tensor::<2>::random([k, n], normal, &device);
+    gflops(2.0 * (m * k * n) as f64, || {
+        let _ = resolved(read(flamingo::burn::tensor::module::linear(
+            x.clone(),
+            w.clone(),
+            None,
+        )));
+    })
+}

@@ -73,29 +73,34 @@ impl Size {
     /// a multiply-add as two and only the matrix products (norms and softmax are a few
     /// per cent at these sizes and are left out, as is usual for GFLOP/s).
     #[allow(dead_code)] // the CPU bench reports times only
+    ///
+    /// Counted in `f64`: at OpenFlamingo's width a block's count passes 2³², which a
+    /// 32-bit `usize` (wasm32) would wrap.
     pub fn resampler_flops(&self) -> f64 {
-        let (k, n, d, inner) = (self.k, self.patches, self.dim, self.inner());
+        let [k, n, d, inner] = [self.k, self.patches, self.dim, self.inner()].map(|x| x as f64);
         let keys = n + k;
-        let per_layer = 2 * k * d * inner // queries from the latents
-            + 2 * keys * d * 2 * inner // keys and values from patches and latents
-            + 2 * 2 * k * keys * inner // scores, then the weighted sum of values
-            + 2 * k * inner * d // output projection
-            + 2 * 2 * k * d * FF_MULT * d; // feed-forward, two layers
-        (per_layer * self.depth * IMAGES) as f64
+        let ff = FF_MULT as f64;
+        let per_layer = 2.0 * k * d * inner // queries from the latents
+            + 2.0 * keys * d * 2.0 * inner // keys and values from patches and latents
+            + 2.0 * 2.0 * k * keys * inner // scores, then the weighted sum of values
+            + 2.0 * k * inner * d // output projection
+            + 2.0 * 2.0 * k * d * ff * d; // feed-forward, two layers
+        per_layer * (self.depth * IMAGES) as f64
     }
 
     /// The same count for one gated cross-attention block: the text attends to every
     /// image's K latents (the mask zeroes some afterwards, as in helpers.py).
     #[allow(dead_code)]
     pub fn block_flops(&self) -> f64 {
-        let (t, lm, dv, inner) = (self.tokens, self.lm_dim, self.dim, self.inner());
-        let keys = IMAGES * self.k;
-        let flops = 2 * t * lm * inner
-            + 2 * keys * dv * 2 * inner
-            + 2 * 2 * t * keys * inner
-            + 2 * t * inner * lm
-            + 2 * 2 * t * lm * FF_MULT * lm;
-        flops as f64
+        let [t, lm, dv, inner] =
+            [self.tokens, self.lm_dim, self.dim, self.inner()].map(|x| x as f64);
+        let keys = (IMAGES * self.k) as f64;
+        let ff = FF_MULT as f64;
+        2.0 * t * lm * inner
+            + 2.0 * keys * dv * 2.0 * inner
+            + 2.0 * 2.0 * t * keys * inner
+            + 2.0 * t * inner * lm
+            + 2.0 * 2.0 * t * lm * ff * lm
     }
 }
 
