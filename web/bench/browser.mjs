@@ -94,6 +94,7 @@ if (!ONLY || ONLY === 'cpu') results.k_step_workers = { 1: await kSteps(server.o
 if (!ONLY || ONLY === 'cpu') {
   results.trained = await trainedBench(server.origin, EVENTS, 0);
   results.trained_settled = await trainedBench(server.origin, EVENTS, 2000);
+  results.trained_training = await trainedBench(server.origin, EVENTS, 2000, true);
 }
 
 // Every shipped file of a kind counts, per module: the page's (wasm-bindgen's glue, its

@@ -23,7 +23,7 @@ function firstCaptionProbe() {
   requestAnimationFrame(heatmap);
 }
 
-export async function trainedBench(origin, events = 60, settleMs = Number(process.env.SETTLE_MS ?? 0)) {
+export async function trainedBench(origin, events = 60, settleMs = Number(process.env.SETTLE_MS ?? 0), training = Boolean(process.env.TRAINING)) {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs(false) });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.addInitScript(firstCaptionProbe);
@@ -35,6 +35,16 @@ export async function trainedBench(origin, events = 60, settleMs = Number(proces
   // A student reads before dragging, and the page computes the slider's other captions
   // meanwhile: `settleMs` waits that long after the first caption (0 drags at once).
   await page.waitForTimeout(settleMs);
+  // `training`: the same drag while "Train" runs stage 3 in its worker (issue 23), the
+  // page scrolled back to the top, where the gate scale and the overview are.
+  let trainingSteps = null;
+  if (training) {
+    await page.click('#train-live button:has-text("Train")');
+    await page.waitForFunction(() => Number(document.querySelector('#train-progress').dataset.step) >= 2, null, { timeout: 120_000 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.waitForTimeout(1000);
+    trainingSteps = await page.evaluate(() => Number(document.querySelector('#train-progress').dataset.step));
+  }
   // On the slider's 0.05 grid, from 0 to 2 and back.
   const scales = Array.from({ length: events }, (_, i) => (0.05 * (i % 40 < 20 ? i % 40 : 40 - (i % 40))).toFixed(2));
   const steps = await page.evaluate(async (values) => {
@@ -76,8 +86,12 @@ export async function trainedBench(origin, events = 60, settleMs = Number(proces
     return { times, busy, compute, longTasks, values: values.filter((v, i) => i === 0 || String(Number(v)) !== String(Number(values[i - 1]))) };
   }, scales);
 
-  // Measure: N = 100 per cell, the frame gaps watched meanwhile.
-  const measure = await page.evaluate(async () => {
+  if (training) {
+    const now = await page.evaluate(() => Number(document.querySelector('#train-progress').dataset.step));
+    trainingSteps = { before_drag: trainingSteps, after_drag: now };
+  }
+  // Measure: N = 100 per cell, the frame gaps watched meanwhile (not while training).
+  const measure = training ? null : await page.evaluate(async () => {
     const gaps = [];
     let last = performance.now();
     let watching = true;
@@ -102,6 +116,7 @@ export async function trainedBench(origin, events = 60, settleMs = Number(proces
     first_caption_ms: first,
     first_heatmap_ms: firstHeatmap,
     settle_ms: settleMs,
+    ...(training ? { training_steps: trainingSteps } : {}),
     scale_to_paint_ms: summary(steps.times),
     scale_main_thread_ms: summary(steps.busy),
     scale_long_tasks_ms: steps.longTasks,
