@@ -15,6 +15,33 @@ export const quantile = (xs, q) => {
 };
 export const summary = (xs) => ({ n: xs.length, p50: quantile(xs, 0.5), p95: quantile(xs, 0.95), min: Math.min(...xs) });
 
+// An init script: `window.__frameStep(input, value, shows)` sets a range input's value
+// inside an animation callback, as a drag's input arrives (just before the frame's
+// callbacks), and resolves to `{ ms, frames, busy }`: the time until the first frame whose
+// callbacks find `shows()` true (16.7 ms at 60 Hz when it is the frame after the input),
+// the frames waited, and the main thread's whole time for the input, rendering included
+// (a message posted with it is answered in the task after that frame's paint).
+export function frameStepProbe() {
+  const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+  const frame = () => new Promise((done) => requestAnimationFrame(done));
+  window.__frameStep = async (input, value, shows) => {
+    await frame();
+    const start = performance.now();
+    set.call(input, value);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    const channel = new MessageChannel();
+    const idle = new Promise((done) => { channel.port1.onmessage = () => done(performance.now() - start); });
+    channel.port2.postMessage(0);
+    let frames = 0;
+    do {
+      await frame();
+      frames += 1;
+    } while (!shows());
+    const ms = performance.now() - start;
+    return { ms, frames, busy: await idle };
+  };
+}
+
 // Records when the first heatmap row reaches the screen, measured from navigation start
 // (an init script: it runs in the page).
 function firstPaintProbe() {

@@ -1,20 +1,17 @@
-// A mechanics slider dragged one input per frame, each set inside an animation callback
-// as a drag's input arrives: input → the frame whose callbacks find the readout answering
-// it (16.7 ms: the frame after the input), the frames waited, the main thread's time per
-// input (rendering included) and the page's own "last forward". At once after the first
-// heatmap, or SETTLE_MS later.
+// A mechanics slider dragged one input per frame (`frameStepProbe`): input → the frame
+// whose callbacks find the readout answering it, the frames waited, the main thread's time
+// per input and the page's own "last forward". At once after the first heatmap, or
+// SETTLE_MS later.
 // Usage: node bench/sliders.mjs [classroom|mid] [alpha|k]
 import { pathToFileURL } from 'node:url';
 import { serveDist } from '../serve-dist.mjs';
-import { CONFIGS, open, summary } from './page.mjs';
+import { CONFIGS, frameStepProbe, open, summary } from './page.mjs';
 
 export async function sliderSteps(origin, size = 'classroom', slider = 'alpha', settleMs = 0) {
-  const { browser, page } = await open(origin, `${CONFIGS[size]}&backend=cpu`);
+  const { browser, page } = await open(origin, `${CONFIGS[size]}&backend=cpu`, { init: [frameStepProbe] });
   await page.waitForTimeout(settleMs);
   const steps = await page.evaluate(async ([label, param, n, back]) => {
     const input = [...document.querySelectorAll('input[type=range]')].find((i) => i.labels[0]?.textContent.trim() === label);
-    const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
-    const frame = () => new Promise((done) => requestAnimationFrame(done));
     const answered = () => Number(new URLSearchParams(document.querySelector('#identity-diff').dataset.query).get(param));
     const k0 = Number(input.value);
     const out = { ms: [], frames: [], busy: [], forward: [] };
@@ -22,21 +19,10 @@ export async function sliderSteps(origin, size = 'classroom', slider = 'alpha', 
       // K walks up one at a time from its value, as a drag does (K_BACK=1: back and forth
       // between its value and the next); alpha walks the slider's 0.05 grid.
       const v = param === 'k' ? String(back ? k0 + ((i + 1) % 2) : k0 + i + 1) : (-2 + 0.05 * ((i + 1) % 80)).toFixed(2);
-      await frame();
-      const start = performance.now();
-      set.call(input, v);
-      input.dispatchEvent(new Event('input', { bubbles: true }));
-      const channel = new MessageChannel();
-      const idle = new Promise((done) => { channel.port1.onmessage = () => done(performance.now() - start); });
-      channel.port2.postMessage(0);
-      let frames = 0;
-      do {
-        await frame();
-        frames += 1;
-      } while (answered() !== Number(v));
-      out.ms.push(performance.now() - start);
+      const { ms, frames, busy } = await window.__frameStep(input, v, () => answered() === Number(v));
+      out.ms.push(ms);
       out.frames.push(frames);
-      out.busy.push(await idle);
+      out.busy.push(busy);
       out.forward.push(Number(/last forward ([\d.]+) ms/.exec(document.querySelector('.status').textContent)?.[1]));
     }
     return out;

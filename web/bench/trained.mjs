@@ -6,7 +6,7 @@
 import { chromium } from 'playwright-core';
 import { pathToFileURL } from 'node:url';
 import { chromiumArgs, serveDist } from '../serve-dist.mjs';
-import { summary } from './page.mjs';
+import { frameStepProbe, summary } from './page.mjs';
 
 function firstCaptionProbe() {
   const poll = () => {
@@ -27,6 +27,7 @@ export async function trainedBench(origin, events = 60, settleMs = Number(proces
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs(false) });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.addInitScript(firstCaptionProbe);
+  await page.addInitScript(frameStepProbe);
   await page.goto(`${origin}/?scene=1&scale=1&backend=cpu`);
   await page.waitForFunction(() => window.__firstCaption !== undefined, null, { timeout: 300_000 });
   const first = await page.evaluate(() => window.__firstCaption);
@@ -51,8 +52,6 @@ export async function trainedBench(origin, events = 60, settleMs = Number(proces
     const input = [...document.querySelectorAll('input[type=range]')].find((i) => i.labels[0]?.textContent.trim() === 'Gate scale');
     const out = document.querySelector('#caption-text');
     const overview = document.querySelector('#overview');
-    const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
-    const frame = () => new Promise((done) => requestAnimationFrame(done));
     // The caption and the overview drawn from it, both at the new scale (a build from
     // before the overview has none, for comparisons side by side).
     const shows = (v) => (out.dataset.answers ?? '').endsWith(`|${Number(v)}`) && (!overview || Number(overview.dataset.scale) === Number(v));
@@ -65,22 +64,9 @@ export async function trainedBench(origin, events = 60, settleMs = Number(proces
     for (const v of values) {
       if (String(Number(v)) === String(Number(last))) continue;
       last = v;
-      // A drag's input events come aligned with frames, just before the frame's
-      // animation callbacks: so the value is set inside one, as a drag would.
-      await frame();
-      const start = performance.now();
-      set.call(input, v);
-      input.dispatchEvent(new Event('input', { bubbles: true }));
-      // A message is a task after this frame's style, layout and paint: the main
-      // thread's whole time for the event, rendering included.
-      const channel = new MessageChannel();
-      const idle = new Promise((done) => { channel.port1.onmessage = () => done(performance.now() - start); });
-      channel.port2.postMessage(0);
-      // Shown in the frame that follows the input when the next frame's callbacks find
-      // it done: 16.7 ms at 60 Hz; each frame it misses adds one.
-      do await frame(); while (!shows(v));
-      times.push(performance.now() - start);
-      busy.push(await idle);
+      const { ms, busy: main } = await window.__frameStep(input, v, () => shows(v));
+      times.push(ms);
+      busy.push(main);
       compute.push(Number(out.dataset.ms));
     }
     return { times, busy, compute, longTasks, values: values.filter((v, i) => i === 0 || String(Number(v)) !== String(Number(values[i - 1]))) };
