@@ -116,7 +116,8 @@ pub fn gflops_linear(m: u32, k: u32, n: u32) -> f64 {
     let normal = Distribution::Normal(0.0, 1.0);
     let x = Tensor::<3>::random([1, m, k], normal, &device);
     let w = Tensor::<2>::random([k, n], normal, &device);
-    gflops(2.0 * (m * k * n) as f64, || {
+    // In f64: m · k · n passes 2³² at these widths, which wasm32's usize would wrap.
+    gflops(2.0 * m as f64 * k as f64 * n as f64, || {
         let _ = resolved(read(flamingo::burn::tensor::module::linear(
             x.clone(),
             w.clone(),
