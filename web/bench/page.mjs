@@ -42,6 +42,28 @@ export function frameStepProbe() {
   };
 }
 
+/** The same frame-aligned step on a page that does nothing but show the value: what
+ * `__frameStep` measures on this machine when the page's own work is nil (about 16.7 ms, its
+ * timer's 0.1 ms steps and the compositor's jitter included), beside a page's figures. */
+export async function frameFloor(browser, steps = 60) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.setContent('<label for="r">Value</label><input id="r" type="range" min="0" max="2" step="0.05" value="0"><output id="o"></output>');
+  await page.evaluate(frameStepProbe);
+  const times = await page.evaluate(async (steps) => {
+    const r = document.getElementById('r');
+    const o = document.getElementById('o');
+    r.addEventListener('input', () => { o.textContent = r.value; });
+    const out = [];
+    for (let i = 0; i < steps; i++) {
+      const v = String(Number((0.05 * (1 + (i % 39))).toFixed(2)));
+      out.push((await window.__frameStep(r, v, () => o.textContent === r.value)).ms);
+    }
+    return out;
+  }, steps);
+  await page.close();
+  return summary(times);
+}
+
 // Records when the first heatmap row reaches the screen, measured from navigation start
 // (an init script: it runs in the page).
 function firstPaintProbe() {

@@ -4,6 +4,7 @@
 // functions whose names contain one of `--inclusive a,b,…`. A page built with
 // FLAMINGO_KEEP_NAMES=1 names its wasm functions (FLAMINGO_DIST points here at it).
 // Usage: node bench/profile.mjs [--events N] [--query 'k=8&...'] [--top N] [--trained] [--inclusive names]
+// (KEPT=1 with --trained: after the slider's 41 captions are kept, as a student who has read a while.)
 import { chromium } from 'playwright-core';
 import { chromiumArgs, serveDist } from '../serve-dist.mjs';
 
@@ -23,6 +24,7 @@ const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 await page.goto(`${server.origin}/?${QUERY}`);
 await page.waitForFunction(() => document.querySelector('#identity-diff')?.dataset.query === location.search.slice(1), null, { timeout: 300_000 });
 if (TRAINED) await page.waitForFunction(() => document.querySelector('#caption-text')?.dataset.answers, null, { timeout: 300_000 });
+if (TRAINED && process.env.KEPT) await page.waitForFunction(() => Number(document.querySelector("#caption-text")?.dataset.kept) >= 41, null, { timeout: 300_000 });
 const cdp = await page.context().newCDPSession(page);
 await cdp.send('Profiler.enable');
 await cdp.send('Profiler.setSamplingInterval', { interval: 100 });

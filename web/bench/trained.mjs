@@ -3,10 +3,12 @@
 // and the overview (16.7 ms when it is the frame after the input), the main thread's time
 // per input, rendering included, and "Measure" with 100 episodes per cell, with the longest frame gap during it.
 // `node bench/trained.mjs` prints one JSON object; `cargo xtask bench` runs it too.
+// JSFLAGS passes V8 flags to Chromium (`--no-wasm-dynamic-tiering`: the wasm compiled
+// optimised at load, for telling the page's work from the browser's compiling).
 import { chromium } from 'playwright-core';
 import { pathToFileURL } from 'node:url';
 import { chromiumArgs, serveDist } from '../serve-dist.mjs';
-import { frameStepProbe, summary } from './page.mjs';
+import { frameFloor, frameStepProbe, summary } from './page.mjs';
 
 function firstCaptionProbe() {
   const poll = () => {
@@ -24,7 +26,7 @@ function firstCaptionProbe() {
 }
 
 export async function trainedBench(origin, events = 60, settleMs = Number(process.env.SETTLE_MS ?? 0), training = Boolean(process.env.TRAINING)) {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs(false) });
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...chromiumArgs(false), ...(process.env.JSFLAGS ? [`--js-flags=${process.env.JSFLAGS}`] : [])] });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.addInitScript(firstCaptionProbe);
   await page.addInitScript(frameStepProbe);
@@ -60,16 +62,18 @@ export async function trainedBench(origin, events = 60, settleMs = Number(proces
     const times = [];
     const busy = [];
     const compute = [];
+    const waited = [];
     let last = input.value;
     for (const v of values) {
       if (String(Number(v)) === String(Number(last))) continue;
       last = v;
-      const { ms, busy: main } = await window.__frameStep(input, v, () => shows(v));
+      const { ms, frames, busy: main } = await window.__frameStep(input, v, () => shows(v));
       times.push(ms);
+      waited.push(frames);
       busy.push(main);
       compute.push(Number(out.dataset.ms));
     }
-    return { times, busy, compute, longTasks, values: values.filter((v, i) => i === 0 || String(Number(v)) !== String(Number(values[i - 1]))) };
+    return { times, busy, compute, longTasks, waited, values: values.filter((v, i) => i === 0 || String(Number(v)) !== String(Number(values[i - 1]))) };
   }, scales);
 
   if (training) {
@@ -97,6 +101,7 @@ export async function trainedBench(origin, events = 60, settleMs = Number(proces
     const rows = [...document.querySelectorAll('#shots-accuracy tbody tr')].map((tr) => [Number(tr.dataset.shots), Number(tr.dataset.accuracy)]);
     return { seconds: (performance.now() - start) / 1000, longest_frame_gap_ms: Math.max(...gaps), frames: gaps.length, accuracy: Object.fromEntries(rows) };
   });
+  const floor = await frameFloor(browser);
   await browser.close();
   return {
     first_caption_ms: first,
@@ -104,6 +109,8 @@ export async function trainedBench(origin, events = 60, settleMs = Number(proces
     settle_ms: settleMs,
     ...(training ? { training_steps: trainingSteps } : {}),
     scale_to_paint_ms: summary(steps.times),
+    scale_in_the_next_frame: `${steps.waited.filter((f) => f === 1).length} of ${steps.waited.length}`,
+    frame_floor_ms: floor,
     scale_main_thread_ms: summary(steps.busy),
     scale_long_tasks_ms: steps.longTasks,
     ...(process.env.RAW ? { raw: steps } : {}),

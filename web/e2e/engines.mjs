@@ -40,6 +40,18 @@ const FIND = `function find(spec) {
   return el;
 }`;
 
+// Runs in the page: the element `spec` means, scrolled to the middle of the view, once the
+// browser has drawn it there. A panel far off the screen is skipped by the browser
+// (content-visibility) until it comes near, and a driver's click at once would hit the
+// panel's empty box, where a person's click comes frames later.
+const inView = (spec) => `(async () => {
+  const find = ${FIND};
+  const el = find(${JSON.stringify(spec)});
+  el.scrollIntoView({ block: 'center' });
+  await new Promise((drawn) => requestAnimationFrame(() => requestAnimationFrame(drawn)));
+  return el;
+})()`;
+
 // Runs in the page: what a user's drag does to a range input (`input` at each value the
 // thumb passes, from where it is to `value`, and `change` on release), and what picking
 // an option does to a <select> (`input`, `change`).
@@ -150,7 +162,7 @@ function pageSession(page, extra) {
       return [...errors];
     },
     async click(spec) {
-      const el = await page.evaluateHandle(`(() => { const find = ${FIND}; return find(${JSON.stringify(spec)}); })()`);
+      const el = await page.evaluateHandle(inView(spec));
       await el.asElement().click();
       await el.dispose();
     },
@@ -360,7 +372,7 @@ export async function launchWebKit() {
         return (await evaluateSource('window.__engineErrors ?? []')) ?? [];
       },
       async click(spec) {
-        const el = await evaluateSource(`(() => { const find = ${FIND}; return find(${JSON.stringify(spec)}); })()`);
+        const el = await evaluateSource(inView(spec));
         await el.click();
       },
       /** Draws one stroke with the mouse through `points` (0..1 of the element's box). */

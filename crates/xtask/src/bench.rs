@@ -346,7 +346,9 @@ fn tables(all: &Value) -> String {
         "\n| trained mini-Flamingo (CPU), dragged at once / after 2 s of reading | p50 | p95 |\n|---|---:|---:|\n\
          | gate scale → the frame that shows the caption and the overview, ms (16.7: the input's own frame) | {} / {} | {} / {} |\n\
          | main thread per gate step, rendering included, ms | {} / {} | {} / {} |\n\
-         | of which the caption's computation, ms | {} / {} | {} / {} |\n\n\
+         | of which the caption's computation, ms | {} / {} | {} / {} |\n\
+         | the same step on a page that only shows the value (this machine's floor), ms | {} / {} | {} / {} |\n\n\
+         Steps shown in the frame right after their input: {} at once, {} after 2 s of reading.\n\n\
          While \"Train\" runs stage 3 in its worker (after 2 s): gate scale → painted p50 / p95 {} / {} ms, \
          main thread per step {} / {} ms, main-thread tasks over 50 ms: {}.\n\n\
          Navigation → first caption: {} ms. \"Measure\", 100 episodes per task and number of shots (1,800): {} s, \
@@ -363,6 +365,12 @@ fn tables(all: &Value) -> String {
         ms(&settled["caption_compute_ms"]["p50"]),
         ms(&t["caption_compute_ms"]["p95"]),
         ms(&settled["caption_compute_ms"]["p95"]),
+        ms(&t["frame_floor_ms"]["p50"]),
+        ms(&settled["frame_floor_ms"]["p50"]),
+        ms(&t["frame_floor_ms"]["p95"]),
+        ms(&settled["frame_floor_ms"]["p95"]),
+        t["scale_in_the_next_frame"],
+        settled["scale_in_the_next_frame"],
         ms(&training["scale_to_paint_ms"]["p50"]),
         ms(&training["scale_to_paint_ms"]["p95"]),
         ms(&training["scale_main_thread_ms"]["p50"]),

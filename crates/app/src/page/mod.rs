@@ -293,6 +293,9 @@ pub fn App() -> impl IntoView {
             trained::load(model.clone(), trained_loaded, pool.clone());
         });
     }
+    // Set with the WebGPU module's start: the panels have been laid out with their
+    // contents, so the browser keeps their sizes when it skips those off the screen.
+    let laid_out = RwSignal::new(false);
     // Once the first frame is painted (or has failed), and once only: the WebGPU
     // module, whose download and compilation would otherwise hold up that frame.
     {
@@ -305,7 +308,15 @@ pub fn App() -> impl IntoView {
             started.set_value(true);
             let start_gpu = start_gpu.clone();
             // After the next paint: the rAF callback runs before it, the timeout after.
-            request_animation_frame(move || set_timeout(start_gpu, std::time::Duration::ZERO));
+            request_animation_frame(move || {
+                set_timeout(
+                    move || {
+                        laid_out.set(true);
+                        start_gpu();
+                    },
+                    std::time::Duration::ZERO,
+                )
+            });
         });
     }
     Effect::new(move |first: Option<()>| {
@@ -414,7 +425,7 @@ pub fn App() -> impl IntoView {
                 <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
             </Show>
         </header>
-        <main>
+        <main class:laid-out=laid_out>
             <overview::Overview state=state caption=trained_caption />
             <trained::TrainedPanel state=state model=trained_model.clone() loaded=trained_loaded own=own_picture caption=trained_caption record=training_record pool=pool.clone() in_use=weights_in_use given=shown_picture />
             <tour::Tour state=state />

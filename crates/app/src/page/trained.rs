@@ -160,10 +160,9 @@ async fn read_picture(file: web_sys::File) -> Result<Picture, String> {
 
 /// The picture the trained panel captions: the student's own, else the scene in the URL.
 pub(super) fn shown(state: RwSignal<UrlState>, own: RwSignal<Option<Given>>) -> Memo<Given> {
-    Memo::new(move |_| {
-        own.get()
-            .unwrap_or_else(|| scene_picture(state.with(|s| s.scene)))
-    })
+    // The seed alone: every slider changes the state, and must not redraw the scene.
+    let seed = Memo::new(move |_| state.with(|s| s.scene));
+    Memo::new(move |_| own.get().unwrap_or_else(|| scene_picture(seed.get())))
 }
 
 fn scene_picture(seed: u64) -> Given {
