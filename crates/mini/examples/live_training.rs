@@ -5,13 +5,18 @@
 //!
 //!     RAYON_NUM_THREADS=1 cargo run --release -p mini --example live_training -- LR BATCH STEPS [GATE_LR]
 //!
+//! `DEVICE=wgpu` runs the same steps on wgpu (natively Vulkan; on a machine without a GPU,
+//! Mesa's lavapipe): whether a GPU device would train the bridge faster than the CPU. A
+//! step's loss is read back every step, so its time is the GPU's whole time; the parts'
+//! times are not, as the GPU runs behind the code that queues its work.
+//!
 //! Prints, per probe, the seconds spent in steps, and the share of 60 fresh one-object
 //! scenes (seed 77) whose caption names the colour and the shape; each probed step's
 //! losses (all, picture words, text words) and gates; and at the end the milliseconds a
 //! step spent in each of its parts.
 
 use burn::module::Module;
-use burn::tensor::Device;
+use burn::tensor::{Device, DeviceKind};
 use mini::evaluate::caption_accuracy;
 use mini::inference::resolved;
 use mini::scene::{Rng, Scene};
@@ -36,7 +41,13 @@ fn main() {
         1.0
     };
     let bytes = std::fs::read("assets/mini-flamingo.safetensors").expect("run from the repository");
-    let device = Device::flex().autodiff();
+    let device = match std::env::var("DEVICE").as_deref() {
+        Ok("wgpu") => Device::wgpu(DeviceKind::DefaultDevice),
+        Ok("flex") | Err(_) => Device::flex(),
+        Ok(other) => panic!("DEVICE is wgpu or flex, not {other}"),
+    }
+    .autodiff();
+    eprintln!("device: {:?}", device.identity());
     let (shipped, model) = weights::load(&bytes, &device).expect("the shipped weights");
     let config = TrainingConfig::new()
         .with_model(model)
