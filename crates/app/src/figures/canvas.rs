@@ -143,6 +143,36 @@ pub fn watch_size(element: &web_sys::Element, size: leptos::prelude::RwSignal<(i
     }
 }
 
+/// Tells `seen` whether `element` is within `margin` (CSS, as `IntersectionObserver`'s
+/// `rootMargin`) of the view, each time that changes, after the browser's layout.
+fn watch_intersection(element: &web_sys::Element, margin: &str, seen: impl Fn(bool) + 'static) {
+    let told = wasm_bindgen::closure::Closure::<dyn Fn(js_sys::Array)>::new(
+        move |entries: js_sys::Array| {
+            for entry in entries.iter() {
+                if let Ok(entry) = entry.dyn_into::<web_sys::IntersectionObserverEntry>() {
+                    seen(entry.is_intersecting());
+                }
+            }
+        },
+    );
+    let options = web_sys::IntersectionObserverInit::new();
+    options.set_root_margin(margin);
+    if let Ok(observer) =
+        web_sys::IntersectionObserver::new_with_options(told.as_ref().unchecked_ref(), &options)
+    {
+        observer.observe(element);
+        // As with `watch_size`: the page's panels are never removed.
+        told.forget();
+    }
+}
+
+/// Tells `near` whether `element` is on screen or within half a screen of it: work that
+/// only shows there (a panel's answer to the gate scale, say) can wait until it is.
+pub fn watch_near(element: &web_sys::Element, near: leptos::prelude::RwSignal<bool>) {
+    use leptos::prelude::Set;
+    watch_intersection(element, "50% 0px", move |seen| near.set(seen));
+}
+
 /// Draws a figure now when it is on screen, and otherwise in a task after this frame,
 /// the newest drawing only: a step (a gate-scale drag's, say) paints what the student
 /// sees within its frame, and what is scrolled away follows. (The trained panel's
@@ -159,23 +189,8 @@ impl WhenSeen {
     /// Watches `element`; until the browser first says, it counts as on screen.
     pub fn watch(element: &web_sys::Element) -> WhenSeen {
         let on_screen = std::rc::Rc::new(std::cell::Cell::new(true));
-        let told = {
-            let on_screen = on_screen.clone();
-            wasm_bindgen::closure::Closure::<dyn Fn(js_sys::Array)>::new(
-                move |entries: js_sys::Array| {
-                    for entry in entries.iter() {
-                        if let Ok(entry) = entry.dyn_into::<web_sys::IntersectionObserverEntry>() {
-                            on_screen.set(entry.is_intersecting());
-                        }
-                    }
-                },
-            )
-        };
-        if let Ok(observer) = web_sys::IntersectionObserver::new(told.as_ref().unchecked_ref()) {
-            observer.observe(element);
-            // As with `watch_size`: the page's panels are never removed.
-            told.forget();
-        }
+        let told = on_screen.clone();
+        watch_intersection(element, "0px", move |seen| told.set(seen));
         WhenSeen {
             on_screen,
             newest: Default::default(),

@@ -87,11 +87,20 @@ pub(super) fn FewShotLive(
     });
     let scale = Memo::new(move |_| state.with(|s| s.scale));
     let answer = RwSignal::new(None::<Step>);
+    // The answer follows the gate scale only while the panel is near the screen: a drag
+    // at the top of the page does not compute it, and scrolling here does.
+    let panel = NodeRef::<leptos::html::Section>::new();
+    let near = RwSignal::new(true);
+    Effect::new(move |_| {
+        if let Some(panel) = panel.get() {
+            canvas::watch_near(&panel, near);
+        }
+    });
     {
         let model = model.clone();
-        // While the gate is dragged at the top of the page this answer is further down:
-        // it is computed in a task of its own after the frame that shows the caption,
-        // and a drag's later step replaces one not yet begun.
+        // When it is on screen with the gate scale, it is computed in a task of its own
+        // after the frame that shows the caption, and a drag's later step replaces one
+        // not yet begun.
         let asked = StoredValue::new_local(Newest::default());
         Effect::new(move |_| {
             let Ok(teaching) = shown.get() else {
@@ -99,7 +108,7 @@ pub(super) fn FewShotLive(
                 return;
             };
             let scale = scale.get();
-            if loaded.with(|l| !matches!(l, Some(Ok(())))) {
+            if !near.get() || loaded.with(|l| !matches!(l, Some(Ok(())))) {
                 return;
             }
             let model = model.clone();
@@ -218,7 +227,7 @@ pub(super) fn FewShotLive(
     });
 
     view! {
-        <section id="few-shot-live" aria-labelledby="few-shot-live-title">
+        <section id="few-shot-live" aria-labelledby="few-shot-live-title" node_ref=panel>
             <h2 id="few-shot-live-title">"Few-shot learning, measured live"</h2>
             <p>
                 "An episode shows the trained model some pictures, each followed by \": answer\" and the end-of-chunk marker, then a query picture and \":\". "
