@@ -174,6 +174,51 @@ test('while the page rests it keeps every slider caption, and a kept one reads a
   }
 });
 
+test('panels far from the view are skipped, and a jump to one lands on it; the few-shot answer waits for its panel, then equals a fresh page\'s', async () => {
+  const { browser, page, problems } = await open('?scene=1&scale=1');
+  await captionAt(page, 1, 'scene:1');
+  // The video panel, far below, stops being rendered once the page is laid out (its
+  // contents are skipped: checkVisibility answers for what is inside it).
+  const drawn = () => page.evaluate(() => document.querySelector('#video-title').checkVisibility({ contentVisibilityAuto: true }));
+  await page.waitForFunction(() => document.querySelector('main')?.classList.contains('laid-out'), null, { timeout: 60_000 });
+  await page.waitForFunction(() => !document.querySelector('#video-title').checkVisibility({ contentVisibilityAuto: true }), null, { timeout: 10_000 });
+  // Dragged at the top, the gate does not compute the answer of a panel 3,000 px below.
+  assert.equal(await page.locator('#few-shot-answer').getAttribute('data-scale'), null);
+  const slider = page.getByRole('slider', { name: 'Gate scale' });
+  await slider.focus();
+  await slider.press('Home');
+  await captionAt(page, 0, 'scene:1');
+  assert.equal(await page.locator('#few-shot-answer').getAttribute('data-scale'), null);
+  const answerAtZero = async (p) => {
+    await p.locator('#few-shot-live').scrollIntoViewIfNeeded();
+    await p.waitForFunction(() => document.querySelector('#few-shot-answer').dataset.scale === '0', null, { timeout: 60_000 });
+    return (await p.locator('#few-shot-answer').textContent()).trim();
+  };
+  const answer = await answerAtZero(page);
+  // A jump to a skipped panel (a contents link, the overview's "open") lands on it and it
+  // stays there as it and its neighbours are drawn: their sizes were kept.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const frames = (n) => page.evaluate((n) => new Promise((done) => { const f = (k) => (k ? requestAnimationFrame(() => f(k - 1)) : done()); f(n); }), n);
+  await frames(3);
+  assert.equal(await drawn(), false);
+  await page.evaluate(() => document.querySelector('#video').scrollIntoView({ block: 'start' }));
+  const top = () => page.evaluate(() => document.querySelector('#video').getBoundingClientRect().top);
+  await frames(3);
+  assert.equal(await drawn(), true);
+  const landed = await top();
+  await frames(10);
+  // Where a jump puts a panel: below the room kept for the lesson's box (scroll-margin-top).
+  const margin = await page.evaluate(() => parseFloat(getComputedStyle(document.querySelector('#video')).scrollMarginTop));
+  assert.ok(Math.abs(landed - margin) < 2, `landed ${landed} px from the top of the view, ${margin} meant`);
+  assert.equal(await top(), landed, 'and stayed');
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+  const fresh = await open('?scene=1&scale=0');
+  await captionAt(fresh.page, 0, 'scene:1');
+  assert.equal(await answerAtZero(fresh.page), answer);
+  await fresh.browser.close();
+});
+
 test('bad pictures get a message and the previous picture and caption stay', async () => {
   const { browser, page, problems } = await open('?scene=3&scale=1');
   const before = await captionAt(page, 1, 'scene:3');

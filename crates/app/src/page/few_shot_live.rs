@@ -87,6 +87,8 @@ pub(super) fn FewShotLive(
     });
     let scale = Memo::new(move |_| state.with(|s| s.scale));
     let answer = RwSignal::new(None::<Step>);
+    // The gate scale of the answer shown (`data-scale`).
+    let answered_at = RwSignal::new(None::<f32>);
     // The answer follows the gate scale only while the panel is near the screen: a drag
     // at the top of the page does not compute it, and scrolling here does.
     let panel = NodeRef::<leptos::html::Section>::new();
@@ -105,6 +107,7 @@ pub(super) fn FewShotLive(
         Effect::new(move |_| {
             let Ok(teaching) = shown.get() else {
                 answer.set(None);
+                answered_at.set(None);
                 return;
             };
             let scale = scale.get();
@@ -121,6 +124,7 @@ pub(super) fn FewShotLive(
                             // Latest wins: an answer to an episode no longer shown is dropped.
                             if shown.with_untracked(|s| s.as_ref() == Ok(&teaching)) {
                                 answer.set(Some(step));
+                                answered_at.set(Some(scale));
                             }
                         }
                     });
@@ -300,7 +304,7 @@ pub(super) fn FewShotLive(
                 })}
             </ol>
             <p>"The model's answer: "
-                <output id="few-shot-answer">{move || answer.with(|a| a.as_ref().map(|a| {
+                <output id="few-shot-answer" data-scale=move || answered_at.get().map(|s| s.to_string())>{move || answer.with(|a| a.as_ref().map(|a| {
                     let top: Vec<String> = a.top(4).into_iter().map(|(w, p)| format!("{w} {p:.3}")).collect();
                     format!("{} (p = {:.3}); likeliest: {}", a.word(), a.probability(), top.join(", "))
                 }).unwrap_or_else(|| "…".into()))}</output>
