@@ -1,5 +1,6 @@
 // Runs before the page's module: says so in words when this browser cannot run it,
-// instead of leaving a blank page, and registers the service worker (web/sw.js).
+// instead of leaving a blank page, and registers the service worker (web/sw.js) once
+// the page has drawn.
 // A file, not an inline script: the Content-Security-Policy allows no inline code
 // but Trunk's loader, by its hash.
 (function () {
@@ -46,5 +47,18 @@
       if (colon > 0) this.style.setProperty(declaration.slice(0, colon).trim(), declaration.slice(colon + 1).trim());
     }, this);
   };
-  if (!shown && 'serviceWorker' in navigator) navigator.serviceWorker.register('sw.js').catch(function () {});
+  // The service worker fetches every file of the page again, to keep them for a visit
+  // with no network; on a first visit that competed with the page's own start (the first
+  // caption about 70 ms later on two cores). So it is registered once the page has drawn
+  // its first frame (the page's `flamingo-drawn` event), or after 10 s whatever happens.
+  if (!shown && 'serviceWorker' in navigator) {
+    var registered = false;
+    var register = function () {
+      if (registered) return;
+      registered = true;
+      navigator.serviceWorker.register('sw.js').catch(function () {});
+    };
+    document.addEventListener('flamingo-drawn', register, { once: true });
+    setTimeout(register, 10000);
+  }
 })();

@@ -243,8 +243,20 @@ for (const [panel, figures] of [
 test('offline: after one visit the page reloads, computes and captions with no network', async () => {
   // Its own server, stopped before the reload: nothing can answer but the cache.
   const own = await serveDist();
-  const { browser, page } = await openPage(own.origin, false);
+  // When the service worker is registered: after the page has drawn its first frame, so
+  // its download of every file does not compete with the page's start.
+  const watch = () => {
+    document.addEventListener('flamingo-drawn', () => { window.__drawnAt = performance.now(); });
+    const register = ServiceWorkerContainer.prototype.register;
+    ServiceWorkerContainer.prototype.register = function (...args) {
+      window.__registeredAt = performance.now();
+      return register.apply(this, args);
+    };
+  };
+  const { browser, page } = await openPage(own.origin, false, '', undefined, watch);
   await page.evaluate(() => navigator.serviceWorker.ready);
+  const { drawnAt, registeredAt } = await page.evaluate(() => ({ drawnAt: window.__drawnAt, registeredAt: window.__registeredAt }));
+  assert.ok(drawnAt > 0 && registeredAt >= drawnAt, `drawn at ${drawnAt} ms, service worker registered at ${registeredAt} ms`);
   await until(() => page.evaluate(async () => {
     const keys = await caches.keys();
     if (!keys.length) return false;

@@ -295,6 +295,8 @@ pub fn App() -> impl IntoView {
     }
     // Set with the WebGPU module's start: the panels have been laid out with their
     // contents, so the browser keeps their sizes when it skips those off the screen.
+    // The service worker waits for it too (web/boot.js), as its download of every file
+    // would compete with the page's start.
     let laid_out = RwSignal::new(false);
     // Once the first frame is painted (or has failed), and once only: the WebGPU
     // module, whose download and compilation would otherwise hold up that frame.
@@ -312,6 +314,9 @@ pub fn App() -> impl IntoView {
                 set_timeout(
                     move || {
                         laid_out.set(true);
+                        if let Ok(drawn) = web_sys::Event::new("flamingo-drawn") {
+                            let _ = document().dispatch_event(&drawn);
+                        }
                         start_gpu();
                     },
                     std::time::Duration::ZERO,
