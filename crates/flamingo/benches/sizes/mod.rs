@@ -72,10 +72,10 @@ impl Size {
     /// Floating-point operations of one resampler forward over [`IMAGES`] images, counting
     /// a multiply-add as two and only the matrix products (norms and softmax are a few
     /// per cent at these sizes and are left out, as is usual for GFLOP/s).
-    #[allow(dead_code)] // the CPU bench reports times only
     ///
     /// Counted in `f64`: at OpenFlamingo's width a block's count passes 2³², which a
     /// 32-bit `usize` (wasm32) would wrap.
+    #[allow(dead_code)] // the CPU bench reports times only
     pub fn resampler_flops(&self) -> f64 {
         let [k, n, d, inner] = [self.k, self.patches, self.dim, self.inner()].map(|x| x as f64);
         let keys = n + k;
