@@ -42,14 +42,28 @@ const FIND = `function find(spec) {
 
 // Runs in the page: the element `spec` means, scrolled to the middle of the view, once the
 // browser has drawn it there. A panel far off the screen is skipped by the browser
-// (content-visibility) until it comes near, and a driver's click at once would hit the
-// panel's empty box, where a person's click comes frames later.
+// (content-visibility) until it comes near, and WebKit lays the panel out only a frame or
+// two after the scroll: a driver's click before then finds an empty box, or one still
+// moving, where a person's click comes frames later. So it waits until the element is
+// drawn (checkVisibility), in the view, at the same place two frames running, and is what
+// a click at its centre would hit.
 const inView = (spec) => `(async () => {
   const find = ${FIND};
   const el = find(${JSON.stringify(spec)});
+  const frame = () => new Promise((drawn) => requestAnimationFrame(drawn));
+  const inside = (r) => r.width > 0 && r.height > 0 && r.top >= 0 && r.bottom <= innerHeight;
+  const hit = (r) => el.contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2));
   el.scrollIntoView({ block: 'center' });
-  await new Promise((drawn) => requestAnimationFrame(() => requestAnimationFrame(drawn)));
-  return el;
+  let last = '';
+  for (let i = 0; i < 300; i++) {
+    await frame();
+    const r = el.getBoundingClientRect();
+    if (!inside(r)) el.scrollIntoView({ block: 'center' });
+    const now = JSON.stringify(r);
+    if (now === last && inside(r) && hit(r) && (el.checkVisibility?.({ contentVisibilityAuto: true }) ?? true)) return el;
+    last = now;
+  }
+  throw new Error('not drawn in the view after 300 frames: ' + el.outerHTML.slice(0, 80) + ' at ' + last + ', view height ' + innerHeight);
 })()`;
 
 // Runs in the page: what a user's drag does to a range input (`input` at each value the
@@ -168,9 +182,8 @@ function pageSession(page, extra) {
     },
     /** Draws one stroke with the mouse through `points` (0..1 of the element's box). */
     async drag(selector, points) {
-      await page.evaluate(`document.querySelector(${JSON.stringify(selector)}).scrollIntoView({ block: 'center' })`);
-      const el = await page.$(selector);
-      const box = await el.boundingBox();
+      const el = await page.evaluateHandle(inView(selector));
+      const box = await el.asElement().boundingBox();
       await el.dispose();
       const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
       await page.mouse.move(...at(points[0]));
@@ -330,7 +343,7 @@ async function driverReady(port, child, log) {
  * `collectErrors()` on, which the test calls once the page has loaded.
  */
 export async function launchWebKit() {
-  const { Builder, By } = await import('selenium-webdriver');
+  const { Builder } = await import('selenium-webdriver');
   const xvfb = await startXvfb();
   let driverProcess, driver;
   const cleanup = async () => {
@@ -377,8 +390,7 @@ export async function launchWebKit() {
       },
       /** Draws one stroke with the mouse through `points` (0..1 of the element's box). */
       async drag(selector, points) {
-        await evaluateSource(`document.querySelector(${JSON.stringify(selector)}).scrollIntoView({ block: 'center' })`);
-        const el = await driver.findElement(By.css(selector));
+        const el = await evaluateSource(inView(selector));
         const rect = await el.getRect();
         // An element origin counts from the element's centre.
         const to = ([x, y]) => ({ origin: el, x: Math.round((x - 0.5) * rect.width), y: Math.round((y - 0.5) * rect.height) });
