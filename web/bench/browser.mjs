@@ -1,7 +1,7 @@
 // Browser benchmark of the built page (dist/): slider input → heatmap painted,
 // navigation → first heatmap, the heatmap paint alone, the main thread's longest task
 // while every slider is dragged and the mid K step with 1 and 2 workers
-// (web/bench/drags.mjs), the trained model (web/bench/trained.mjs), and the bundle's size.
+// (web/bench/drags.mjs), the classroom sliders frame by frame (web/bench/sliders.mjs), the trained model (web/bench/trained.mjs), and the bundle's size.
 // Prints one JSON object. Run by `cargo xtask bench`; not a test.
 //
 //   node bench/browser.mjs [--events N] [--only cpu|webgpu]
@@ -13,6 +13,7 @@ import { dist, serveDist } from '../serve-dist.mjs';
 import { CONFIGS, open as openAt, sliderToPaint, summary } from './page.mjs';
 import { trainedBench } from './trained.mjs';
 import { drags, kSteps } from './drags.mjs';
+import { sliderSteps } from './sliders.mjs';
 
 // The drags also run at OpenFlamingo's width (on the CPU: SwiftShader's WebGPU takes
 // minutes there); the K step with 1 and 2 workers at mid size with three images, which
@@ -86,6 +87,8 @@ for (const [webgpu, backend] of [[false, 'cpu'], [true, 'webgpu']]) {
     (results.main_thread[backend] ??= {})[size] = await drags(server.origin, `${query}&backend=${backend}`, { webgpu });
   }
 }
+// The classroom sliders one input per frame, after 2 s of reading, beside the floor.
+if (!ONLY || ONLY === 'cpu') results.classroom_frames = { alpha: await sliderSteps(server.origin, 'classroom', 'alpha', 2000), k: await sliderSteps(server.origin, 'classroom', 'k', 2000) };
 if (!ONLY || ONLY === 'cpu') results.k_step_workers = { 1: await kSteps(server.origin, MID_THREE, 1), 2: await kSteps(server.origin, MID_THREE, 2) };
 
 // The trained mini-Flamingo runs on the CPU whatever the backend choice.

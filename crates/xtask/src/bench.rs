@@ -87,11 +87,16 @@ pub fn run(sh: &Shell) -> Result<()> {
         "wasm_code": wasm_code,
         "limit": limit,
     });
+    // The run this one replaces, for the targets' side-by-side table.
+    let previous: Option<Value> = sh
+        .read_file("benchmarks.json")
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok());
     sh.write_file(
         "benchmarks.json",
         serde_json::to_string_pretty(&all)? + "\n",
     )?;
-    let tables = tables(&all);
+    let tables = tables(&all, previous.as_ref());
     let doc = sh.read_file("BENCHMARKS.md").unwrap_or_default();
     let doc = match (doc.find(BEGIN), doc.find(END)) {
         (Some(b), Some(e)) if b < e => format!("{}{BEGIN}\n{tables}{}", &doc[..b], &doc[e..]),
@@ -138,16 +143,29 @@ fn gflops(v: &Value) -> String {
     v.as_f64().map_or("–".into(), |x| format!("{x:.1}"))
 }
 
+const LIMIT_SIZES: [&str; 3] = ["128", "256", "512"];
+
+/// The project's own wasm kernel at n, the better of its two block shapes, GFLOP/s.
+fn best_kernel(l: &Value, n: &str) -> f64 {
+    let k = &l["browser"]["kernel"][n];
+    k["mr4"]
+        .as_f64()
+        .unwrap_or(0.0)
+        .max(k["mr6"].as_f64().unwrap_or(0.0))
+}
+
+/// The fastest product measured in wasm, whichever kernel gave it, GFLOP/s.
+fn wasm_limit(l: &Value) -> f64 {
+    LIMIT_SIZES
+        .map(|n| best_kernel(l, n).max(l["browser"]["burn"][n].as_f64().unwrap_or(0.0)))
+        .into_iter()
+        .fold(0.0, f64::max)
+}
+
 /// How close the arithmetic comes to the best matrix product on one core.
 fn limit_table(l: &Value) -> String {
-    let sizes = ["128", "256", "512"];
-    let best = |n: &str| {
-        let k = &l["browser"]["kernel"][n];
-        k["mr4"]
-            .as_f64()
-            .unwrap_or(0.0)
-            .max(k["mr6"].as_f64().unwrap_or(0.0))
-    };
+    let sizes = LIMIT_SIZES;
+    let best = |n: &str| best_kernel(l, n);
     let mut out = format!(
         "\n### How close to the limit: GFLOP/s on one core ({})\n\n\
          An n × n × n float32 matrix product, and the benchmark's modules counted in matrix-product FLOPs. \
@@ -170,11 +188,7 @@ fn limit_table(l: &Value) -> String {
     });
     out += &row("native: PyTorch", &|n| gflops(&l["torch_matmul"][n]));
     out += "\n| size | module | wasm GFLOP/s | share of the fastest wasm product | native GFLOP/s |\n|---|---|---:|---:|---:|\n";
-    // The fastest product measured in wasm, whichever kernel gave it.
-    let limit = sizes
-        .map(|n| best(n).max(l["browser"]["burn"][n].as_f64().unwrap_or(0.0)))
-        .into_iter()
-        .fold(0.0, f64::max);
+    let limit = wasm_limit(l);
     for size in SIZES {
         for module in MODULES {
             let wasm = l["browser"]["modules"][size][module]
@@ -280,7 +294,141 @@ fn main_thread(b: &Value) -> String {
     out
 }
 
-fn tables(all: &Value) -> String {
+/// Issue 24's targets as one run measured them: what, the target, the value.
+fn targets(all: &Value) -> Vec<(&'static str, &'static str, String)> {
+    let b = &all["browser"];
+    let (at_once, rested) = (&b["trained"], &b["trained_settled"]);
+    let p95 = |v: &Value| ms(&v["p95"]);
+    let slider = |name: &str| {
+        let e = &b["classroom_frames"][name];
+        format!(
+            "{} (floor {})",
+            p95(&e["to_paint_ms"]),
+            p95(&e["frame_floor_ms"])
+        )
+    };
+    // Every drag's longest main-thread task: the mechanics sliders' and the gate scale's.
+    let mut long: Vec<f64> = b["main_thread"]
+        .as_object()
+        .into_iter()
+        .flat_map(|backends| backends.values())
+        .filter_map(|size| size.as_object())
+        .flat_map(|sizes| sizes.values())
+        .filter_map(|run| run["sliders"].as_object())
+        .flat_map(|sliders| sliders.values())
+        .filter_map(|e| e["longest_task_ms"].as_f64())
+        .collect();
+    for run in ["trained", "trained_settled", "trained_training"] {
+        long.extend(
+            b[run]["scale_long_tasks_ms"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_f64),
+        );
+    }
+    let long_tasks = if b["main_thread"].is_null() {
+        "–".to_owned()
+    } else if long.is_empty() {
+        "none".to_owned()
+    } else {
+        format!(
+            "{} (longest {:.0} ms)",
+            long.len(),
+            long.iter().copied().fold(0.0, f64::max)
+        )
+    };
+    let limit = wasm_limit(&all["limit"]);
+    let share = |module: &str| {
+        all["limit"]["browser"]["modules"]["mid"][module]
+            .as_f64()
+            .filter(|_| limit > 0.0)
+            .map_or("–".into(), |g| {
+                format!("{g:.1} GFLOP/s, {:.0} % of {limit:.1}", g / limit * 100.0)
+            })
+    };
+    vec![
+        (
+            "gate scale → caption and overview painted, p95 ms, dragged at once / after 2 s of reading (the machine's floor)",
+            "≤ 16.7",
+            format!(
+                "{} / {} ({} / {})",
+                p95(&at_once["scale_to_paint_ms"]),
+                p95(&rested["scale_to_paint_ms"]),
+                p95(&at_once["frame_floor_ms"]),
+                p95(&rested["frame_floor_ms"])
+            ),
+        ),
+        (
+            "classroom \"Gate alpha\" → painted, p95 ms, after 2 s (floor)",
+            "≤ 16.7",
+            slider("alpha"),
+        ),
+        (
+            "classroom \"Latents K\" → painted, p95 ms, after 2 s (floor)",
+            "≤ 16.7",
+            slider("k"),
+        ),
+        (
+            "navigation → first caption, ms",
+            "≤ 1,000",
+            ms(&at_once["first_caption_ms"]),
+        ),
+        (
+            "\"Measure\", 1,800 episodes, s (after 2 s)",
+            "≤ 3",
+            ms(&rested["measure_100"]["seconds"]),
+        ),
+        (
+            "main-thread tasks over 50 ms, every drag",
+            "none",
+            long_tasks,
+        ),
+        (
+            "mid K step, three images, 2 workers, input → painted p95 ms",
+            "the hardware's best",
+            ms(&b["k_step_workers"]["2"]["input_to_paint_ms"]["p95"]),
+        ),
+        (
+            "mid resampler in wasm, against the fastest wasm product",
+            "the hardware's best",
+            share("resampler"),
+        ),
+        (
+            "mid block in wasm, against the fastest wasm product",
+            "the hardware's best",
+            share("block"),
+        ),
+    ]
+}
+
+/// The targets, this run beside the run it replaced (where there was one).
+fn targets_table(all: &Value, previous: Option<&Value>) -> String {
+    let date = |v: &Value| v["date"].as_str().unwrap_or("?").to_owned();
+    let mut out = "### Issue 24's targets
+
+| | target | this run |"
+        .to_owned();
+    let before = previous.map(targets);
+    if let Some(p) = previous {
+        out += &format!(" the run before ({}) |", date(p));
+    }
+    out += "\n|---|---|---:|";
+    if before.is_some() {
+        out += "---:|";
+    }
+    out += "\n";
+    for (i, (what, target, value)) in targets(all).into_iter().enumerate() {
+        out += &format!("| {what} | {target} | {value} |");
+        if let Some(before) = &before {
+            out += &format!(" {} |", before[i].2);
+        }
+        out += "\n";
+    }
+    out + "\n"
+}
+
+fn tables(all: &Value, previous: Option<&Value>) -> String {
     let mut out = format!(
         "Run {} on {}.\nCommands: `{}`.\n\n",
         all["date"].as_str().unwrap_or(""),
@@ -294,6 +442,7 @@ fn tables(all: &Value) -> String {
                 .join("`, `"))
             .unwrap_or_default()
     );
+    out += &targets_table(all, previous);
     out += &format!(
         "### Native CPU forward: Rust (burn CPU backend, criterion median) vs PyTorch {} ({} threads, median of 20)\n\n",
         all["torch"]["version"].as_str().unwrap_or("?"),
@@ -338,6 +487,18 @@ fn tables(all: &Value) -> String {
         out += &format!("| {backend} | {} / {} |\n", ms(&e["p50"]), ms(&e["p95"]));
     }
     out += &main_thread(b);
+    out += "\n| classroom slider, one input a frame after 2 s of reading | input → painted p50 / p95 ms | in the next frame | main thread per input p50 / p95 ms | the floor p50 / p95 ms |\n|---|---:|---:|---:|---:|\n";
+    for (name, label) in [("alpha", "Gate alpha"), ("k", "Latents K")] {
+        let e = &b["classroom_frames"][name];
+        let pair = |v: &Value| format!("{} / {}", ms(&v["p50"]), ms(&v["p95"]));
+        out += &format!(
+            "| {label} | {} | {} | {} | {} |\n",
+            pair(&e["to_paint_ms"]),
+            e["in_the_next_frame"].as_str().unwrap_or("–"),
+            pair(&e["main_thread_ms"]),
+            pair(&e["frame_floor_ms"])
+        );
+    }
     let t = &b["trained"];
     let settled = &b["trained_settled"];
     let training = &b["trained_training"];
@@ -429,4 +590,56 @@ fn tables(all: &Value) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(date: &str, scale_p95: f64, long: Option<f64>) -> Value {
+        json!({
+            "date": date,
+            "browser": {
+                "trained": { "scale_to_paint_ms": { "p95": scale_p95 }, "frame_floor_ms": { "p95": 16.8 }, "first_caption_ms": 812.0, "scale_long_tasks_ms": [] },
+                "trained_settled": { "scale_to_paint_ms": { "p95": 17.0 }, "frame_floor_ms": { "p95": 16.9 }, "measure_100": { "seconds": 2.2 } },
+                "main_thread": { "cpu": { "classroom": { "sliders": { "Gate scale": { "longest_task_ms": long } } } } },
+            },
+        })
+    }
+
+    #[test]
+    fn the_targets_stand_beside_the_run_before() {
+        let table = targets_table(
+            &run("now", 18.26, None),
+            Some(&run("then", 61.1, Some(65.0))),
+        );
+        assert!(
+            table.contains("| this run | the run before (then) |"),
+            "{table}"
+        );
+        let row = |start: &str| {
+            table
+                .lines()
+                .find(|l| l.starts_with(start))
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(
+            row("| gate scale"),
+            "| gate scale → caption and overview painted, p95 ms, dragged at once / after 2 s of reading (the machine's floor) | ≤ 16.7 | 18.3 / 17.0 (16.8 / 16.9) | 61.1 / 17.0 (16.8 / 16.9) |"
+        );
+        assert!(row("| main-thread tasks").ends_with("| none | none | 1 (longest 65 ms) |"));
+        assert!(row("| navigation").ends_with("| 812.0 | 812.0 |"));
+        // What a run did not measure reads as a dash, not as a number.
+        assert!(row("| classroom \"Gate alpha\"").contains("| – (floor –) |"));
+    }
+
+    #[test]
+    fn a_first_run_has_no_column_before() {
+        let table = targets_table(&run("now", 17.0, None), None);
+        assert!(
+            table.contains("| | target | this run |\n|---|---|---:|\n"),
+            "{table}"
+        );
+    }
 }
