@@ -139,6 +139,19 @@ fn limit(sh: &Shell, target: &str, python: &std::path::Path) -> Result<Value> {
     Ok(json!({ "browser": browser, "native": native, "torch_matmul": torch["matmul_gflops"] }))
 }
 
+/// The Long Tasks API's durations in words: "none" when every task was under 50 ms.
+fn long_tasks(v: &Value) -> String {
+    match v.as_array() {
+        None => "–".into(),
+        Some(tasks) if tasks.is_empty() => "none".into(),
+        Some(tasks) => tasks
+            .iter()
+            .map(|t| format!("{} ms", ms(t)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
 fn gflops(v: &Value) -> String {
     v.as_f64().map_or("–".into(), |x| format!("{x:.1}"))
 }
@@ -509,7 +522,8 @@ fn tables(all: &Value, previous: Option<&Value>) -> String {
          | main thread per gate step, rendering included, ms | {} / {} | {} / {} |\n\
          | of which the caption's computation, ms | {} / {} | {} / {} |\n\
          | the same step on a page that only shows the value (this machine's floor), ms | {} / {} | {} / {} |\n\n\
-         Steps shown in the frame right after their input: {} at once, {} after 2 s of reading.\n\n\
+         Steps shown in the frame right after their input: {} at once, {} after 2 s of reading. \
+         Main-thread tasks over 50 ms in those drags: {} at once, {} after 2 s.\n\n\
          While \"Train\" runs stage 3 in its worker (after 2 s): gate scale → painted p50 / p95 {} / {} ms, \
          main thread per step {} / {} ms, main-thread tasks over 50 ms: {}.\n\n\
          Navigation → first caption: {} ms. \"Measure\", 100 episodes per task and number of shots (1,800): {} s, \
@@ -530,13 +544,15 @@ fn tables(all: &Value, previous: Option<&Value>) -> String {
         ms(&settled["frame_floor_ms"]["p50"]),
         ms(&t["frame_floor_ms"]["p95"]),
         ms(&settled["frame_floor_ms"]["p95"]),
-        t["scale_in_the_next_frame"],
-        settled["scale_in_the_next_frame"],
+        t["scale_in_the_next_frame"].as_str().unwrap_or("–"),
+        settled["scale_in_the_next_frame"].as_str().unwrap_or("–"),
+        long_tasks(&t["scale_long_tasks_ms"]),
+        long_tasks(&settled["scale_long_tasks_ms"]),
         ms(&training["scale_to_paint_ms"]["p50"]),
         ms(&training["scale_to_paint_ms"]["p95"]),
         ms(&training["scale_main_thread_ms"]["p50"]),
         ms(&training["scale_main_thread_ms"]["p95"]),
-        training["scale_long_tasks_ms"],
+        long_tasks(&training["scale_long_tasks_ms"]),
         ms(&t["first_caption_ms"]),
         ms(&m["seconds"]),
         ms(&m["longest_frame_gap_ms"]),
