@@ -1,7 +1,8 @@
 // Browser benchmark of the built page (dist/): slider input → heatmap painted,
 // navigation → first heatmap, the heatmap paint alone, the main thread's longest task
 // while every slider is dragged and the mid K step with 1 and 2 workers
-// (web/bench/drags.mjs), the classroom sliders frame by frame (web/bench/sliders.mjs), the trained model (web/bench/trained.mjs), and the bundle's size.
+// (web/bench/drags.mjs), the classroom sliders frame by frame (web/bench/sliders.mjs),
+// the trained model (web/bench/trained.mjs), and the bundle's size.
 // Prints one JSON object. Run by `cargo xtask bench`; not a test.
 //
 //   node bench/browser.mjs [--events N] [--only cpu|webgpu]

@@ -42,6 +42,9 @@ export function frameStepProbe() {
   };
 }
 
+/** How many of a drag's steps were shown in the frame right after their input, in words. */
+export const inTheNextFrame = (frames) => `${frames.filter((f) => f === 1).length} of ${frames.length}`;
+
 /** The same frame-aligned step on a page that does nothing but show the value: what
  * `__frameStep` measures on this machine when the page's own work is nil (about 16.7 ms, its
  * timer's 0.1 ms steps and the compositor's jitter included), beside a page's figures. */

@@ -5,7 +5,7 @@
 // Usage: node bench/sliders.mjs [classroom|mid] [alpha|k]
 import { pathToFileURL } from 'node:url';
 import { serveDist } from '../serve-dist.mjs';
-import { CONFIGS, frameFloor, frameStepProbe, open, summary } from './page.mjs';
+import { CONFIGS, frameFloor, frameStepProbe, inTheNextFrame, open, summary } from './page.mjs';
 
 export async function sliderSteps(origin, size = 'classroom', slider = 'alpha', settleMs = 0) {
   const { browser, page } = await open(origin, `${CONFIGS[size]}&backend=cpu`, { init: [frameStepProbe] });
@@ -29,12 +29,11 @@ export async function sliderSteps(origin, size = 'classroom', slider = 'alpha', 
   }, slider === 'k' ? ['Latents K', 'k', 40, Boolean(process.env.K_BACK)] : ['Gate alpha', 'alpha', 60, false]);
   const floor = await frameFloor(browser);
   await browser.close();
-  const inFirst = steps.frames.filter((f) => f === 1).length;
   if (process.env.RAW) console.error(JSON.stringify(steps));
   return {
     size, slider, settle_ms: settleMs,
     to_paint_ms: summary(steps.ms),
-    in_the_next_frame: `${inFirst} of ${steps.frames.length}`,
+    in_the_next_frame: inTheNextFrame(steps.frames),
     frame_floor_ms: floor,
     main_thread_ms: summary(steps.busy),
     forward_ms: summary(steps.forward),

@@ -9,7 +9,7 @@
 import { chromium } from 'playwright-core';
 import { pathToFileURL } from 'node:url';
 import { chromiumArgs, serveDist } from '../serve-dist.mjs';
-import { frameFloor, frameStepProbe, summary } from './page.mjs';
+import { frameFloor, frameStepProbe, inTheNextFrame, summary } from './page.mjs';
 
 function firstCaptionProbe() {
   const poll = () => {
@@ -117,7 +117,7 @@ export async function trainedBench(origin, events = 60, settleMs = Number(proces
     settle_ms: settleMs,
     ...(training ? { training_steps: trainingSteps } : {}),
     scale_to_paint_ms: summary(steps.times),
-    scale_in_the_next_frame: `${steps.waited.filter((f) => f === 1).length} of ${steps.waited.length}`,
+    scale_in_the_next_frame: inTheNextFrame(steps.waited),
     frame_floor_ms: floor,
     scale_main_thread_ms: summary(steps.busy),
     scale_long_tasks_ms: steps.longTasks,

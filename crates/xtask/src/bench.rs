@@ -177,8 +177,6 @@ fn wasm_limit(l: &Value) -> f64 {
 
 /// How close the arithmetic comes to the best matrix product on one core.
 fn limit_table(l: &Value) -> String {
-    let sizes = LIMIT_SIZES;
-    let best = |n: &str| best_kernel(l, n);
     let mut out = format!(
         "\n### How close to the limit: GFLOP/s on one core ({})\n\n\
          An n × n × n float32 matrix product, and the benchmark's modules counted in matrix-product FLOPs. \
@@ -187,11 +185,11 @@ fn limit_table(l: &Value) -> String {
         l["browser"]["browser"].as_str().unwrap_or("Chromium")
     );
     let row = |name: &str, v: &dyn Fn(&str) -> String| {
-        format!("| {name} | {} |\n", sizes.map(v).join(" | "))
+        format!("| {name} | {} |\n", LIMIT_SIZES.map(v).join(" | "))
     };
     out += &row(
         "wasm: this project's blocked kernel (`crates/matmul-limit`, best of 4 × 8 and 6 × 8 blocks)",
-        &|n| format!("{:.1}", best(n)),
+        &|n| format!("{:.1}", best_kernel(l, n)),
     );
     out += &row("wasm: burn's CPU backend (the page's)", &|n| {
         gflops(&l["browser"]["burn"][n])
@@ -340,7 +338,7 @@ fn targets(all: &Value) -> Vec<(&'static str, &'static str, String)> {
                 .filter_map(Value::as_f64),
         );
     }
-    let long_tasks = if b["main_thread"].is_null() {
+    let over_50 = if b["main_thread"].is_null() {
         "–".to_owned()
     } else if long.is_empty() {
         "none".to_owned()
@@ -392,11 +390,7 @@ fn targets(all: &Value) -> Vec<(&'static str, &'static str, String)> {
             "≤ 3",
             ms(&rested["measure_100"]["seconds"]),
         ),
-        (
-            "main-thread tasks over 50 ms, every drag",
-            "none",
-            long_tasks,
-        ),
+        ("main-thread tasks over 50 ms, every drag", "none", over_50),
         (
             "mid K step, three images, 2 workers, input → painted p95 ms",
             "the hardware's best",

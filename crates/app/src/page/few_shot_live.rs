@@ -86,9 +86,8 @@ pub(super) fn FewShotLive(
         }
     });
     let scale = Memo::new(move |_| state.with(|s| s.scale));
-    let answer = RwSignal::new(None::<Step>);
-    // The gate scale of the answer shown (`data-scale`).
-    let answered_at = RwSignal::new(None::<f32>);
+    // The answer shown, with the gate scale it answers (`data-scale`).
+    let answer = RwSignal::new(None::<(Step, f32)>);
     // The answer follows the gate scale only while the panel is near the screen: a drag
     // at the top of the page does not compute it, and scrolling here does.
     let panel = NodeRef::<leptos::html::Section>::new();
@@ -107,7 +106,6 @@ pub(super) fn FewShotLive(
         Effect::new(move |_| {
             let Ok(teaching) = shown.get() else {
                 answer.set(None);
-                answered_at.set(None);
                 return;
             };
             let scale = scale.get();
@@ -123,8 +121,7 @@ pub(super) fn FewShotLive(
                         {
                             // Latest wins: an answer to an episode no longer shown is dropped.
                             if shown.with_untracked(|s| s.as_ref() == Ok(&teaching)) {
-                                answer.set(Some(step));
-                                answered_at.set(Some(scale));
+                                answer.set(Some((step, scale)));
                             }
                         }
                     });
@@ -304,7 +301,7 @@ pub(super) fn FewShotLive(
                 })}
             </ol>
             <p>"The model's answer: "
-                <output id="few-shot-answer" data-scale=move || answered_at.get().map(|s| s.to_string())>{move || answer.with(|a| a.as_ref().map(|a| {
+                <output id="few-shot-answer" data-scale=move || answer.with(|a| a.as_ref().map(|(_, s)| s.to_string()))>{move || answer.with(|a| a.as_ref().map(|(a, _)| {
                     let top: Vec<String> = a.top(4).into_iter().map(|(w, p)| format!("{w} {p:.3}")).collect();
                     format!("{} (p = {:.3}); likeliest: {}", a.word(), a.probability(), top.join(", "))
                 }).unwrap_or_else(|| "…".into()))}</output>
