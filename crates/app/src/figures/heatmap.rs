@@ -117,6 +117,7 @@ impl Axis {
     }
 
     /// Cells in consecutive blocks of `size`, one tick at the start of each, named `name 1`, `name 2`, …
+    /// (`1`, `2`, … where `name` is empty: a vertical axis has room for a number only).
     pub fn blocks(title: &str, blocks: usize, size: usize, name: &str) -> Self {
         if blocks > 8 {
             return Self::counting(title, blocks * size, 0);
@@ -124,7 +125,12 @@ impl Axis {
         Self {
             title: title.to_owned(),
             ticks: (0..blocks)
-                .map(|b| (b * size, format!("{name} {}", b + 1)))
+                .map(|b| {
+                    (
+                        b * size,
+                        format!("{name} {}", b + 1).trim_start().to_owned(),
+                    )
+                })
                 .collect(),
         }
     }
@@ -232,6 +238,11 @@ mod tests {
                 (8, "image 2".to_owned()),
                 (16, "image 3".to_owned())
             ]
+        );
+        let numbered = Axis::blocks("frame", 2, 4, "");
+        assert_eq!(
+            numbered.ticks,
+            vec![(0, "1".to_owned()), (4, "2".to_owned())]
         );
     }
 }

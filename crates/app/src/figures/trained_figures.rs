@@ -264,6 +264,9 @@ fn legend<'a, DB: DrawingBackend + 'a>(
     Ok(())
 }
 
+/// The training figure's shortest step axis.
+const FEWEST_STEPS: f64 = 10.0;
+
 /// A run's colour in the training figure and its legend, picked by the run's number.
 pub fn run_colour(number: usize) -> (u8, u8, u8) {
     LINES[number % LINES.len()].rgb()
@@ -281,7 +284,8 @@ pub fn training_losses<DB: DrawingBackend>(
     let runs: Vec<_> = runs.iter().map(|c| (c.number, c.thinned(most))).collect();
     root.fill(&WHITE).map_err(err)?;
     let points = || runs.iter().flat_map(|r| r.1.iter());
-    let last = points().map(|p| p.0).fold(1.0f64, f64::max);
+    // Before a run has ten steps the axis still counts ten, so its ticks are whole steps.
+    let last = points().map(|p| p.0).fold(FEWEST_STEPS, f64::max);
     let top = points()
         .flat_map(|p| [p.1, p.2])
         .filter(|l| l.is_finite())
@@ -429,6 +433,37 @@ mod tests {
             let colour = format!("#{r:02X}{g:02X}{b:02X}");
             assert_eq!(out.matches(&colour).count(), 2, "{colour} in {out}");
         }
+    }
+
+    /// Tick labels of an SVG figure, in order.
+    fn labels(svg: &str) -> Vec<&str> {
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|t| {
+                t.split_once('>')
+                    .map(|(_, rest)| rest.split('<').next().unwrap_or("").trim())
+            })
+            .collect()
+    }
+
+    /// Before anything is measured or trained the axes already count what will come,
+    /// in whole shots and steps, no tick label twice.
+    #[test]
+    fn empty_figures_count_whole_shots_and_steps() {
+        let out = svg((640, 300), |r| accuracy(r, &[None; 9], ["colour", "shape"])).unwrap();
+        let shots = labels(&out);
+        for k in 0..=8 {
+            assert!(shots.contains(&k.to_string().as_str()), "{k} in {shots:?}");
+        }
+        let out = svg((640, 300), |r| training_losses(r, &[], 300)).unwrap();
+        let steps: Vec<_> = labels(&out)
+            .into_iter()
+            .filter(|l| l.parse::<i64>().is_ok())
+            .collect();
+        let mut unique = steps.clone();
+        unique.dedup();
+        assert_eq!(unique, steps, "{out}");
+        assert!(steps.contains(&"10"), "{steps:?}");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use lab::episode::{OwnEpisode, Teaching, answer_words};
 use lab::measure::{Measurement, PIECE, PieceOrder};
 use mini::inference::Step;
 use mini::scene::{Picture, Rng};
-use mini::vocab::{Episode, IMAGE, Task, word};
+use mini::vocab::{Episode, IMAGE, MAX_SHOTS, Task, word};
 
 /// Measure's episodes per task and number of shots unless the student asks otherwise.
 const DEFAULT_N: usize = 100;
@@ -217,7 +217,11 @@ pub(super) fn FewShotLive(
         });
     }
     let accuracy = Memo::new(move |_| {
-        measurement.with(|m| m.as_ref().map(Measurement::accuracy).unwrap_or_default())
+        // Before "Measure", the axes already count the shots it will measure.
+        measurement.with(|m| {
+            m.as_ref()
+                .map_or_else(|| vec![None; MAX_SHOTS + 1], Measurement::accuracy)
+        })
     });
     let tasks = Task::ALL.map(Task::word);
     Effect::new(move |_| {

@@ -56,7 +56,7 @@ pub fn Video(
             match r {
                 Some(c) if c.rows > k => (
                     Axis::counting("patch", c.cols, 1),
-                    Axis::blocks("latents, K per frame", c.rows / k, k, "frame"),
+                    Axis::blocks("frame, K latents each", c.rows / k, k, ""),
                 ),
                 Some(c) => (
                     Axis::blocks(
