@@ -125,3 +125,24 @@ for (const [width, height, what] of [
     await browser.close();
   });
 }
+
+test('on a phone the figures are drawn for its width: their 12 px text is not shrunk below 10 px', async () => {
+  const { browser, page, problems } = await open(origin, false, '?scene=1&scale=1', { width: 390, height: 844 });
+  await overview(page, 'scene:1', 1);
+  await page.waitForFunction(() => document.querySelector('#gate-outcome')?.textContent.length > 5, null, { timeout: 30_000 });
+  const shrink = await page.evaluate(async () => {
+    const frame = () => new Promise((r) => requestAnimationFrame(r));
+    const out = {};
+    for (const id of ['caption-bars', 'logit-lens', 'gate-schedule-gates', 'gate-schedule-losses', 'shots-figure', 'train-losses']) {
+      const c = document.getElementById(id);
+      c.scrollIntoView({ block: 'center' });
+      for (let i = 0; i < 3; i++) await frame();
+      // Canvas units per CSS pixel shown: a figure's text is drawn 12 units high.
+      out[id] = c.width / devicePixelRatio / c.getBoundingClientRect().width;
+    }
+    return out;
+  });
+  for (const [id, ratio] of Object.entries(shrink)) assert.ok(ratio > 0.5 && ratio <= 1.2, `${id}: ${ratio.toFixed(2)} canvas units per CSS pixel`);
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});

@@ -254,17 +254,87 @@ pub fn draw_rgb(canvas: &HtmlCanvasElement, picture: &mini::scene::Picture) -> R
     context(canvas)?.put_image_data(&image, 0.0, 0.0)
 }
 
-/// A plotters figure on a canvas of fixed pixel size (CSS may scale it down).
+thread_local! {
+    /// Whether the page is laid out for a phone: the style sheet's own breakpoint.
+    static PHONE: Option<web_sys::MediaQueryList> = web_sys::window()
+        .and_then(|w| w.match_media("(max-width: 600px)").ok().flatten());
+    /// The screen's width in CSS pixels, read once and again after a resize: reading it
+    /// can make the browser lay out the page, which a drag's frames must not wait for.
+    static SCREEN: std::cell::Cell<Option<f64>> = const { std::cell::Cell::new(None) };
+}
+
+fn screen_width() -> f64 {
+    SCREEN.with(|known| {
+        known.get().unwrap_or_else(|| {
+            let width = web_sys::window()
+                .and_then(|w| w.inner_width().ok())
+                .and_then(|w| w.as_f64())
+                .unwrap_or(600.0);
+            known.set(Some(width));
+            let forget = wasm_bindgen::closure::Closure::once_into_js(|| {
+                SCREEN.with(|s| s.set(None));
+            });
+            if let Some(w) = web_sys::window() {
+                let options = web_sys::AddEventListenerOptions::new();
+                options.set_once(true);
+                let _ = w.add_event_listener_with_callback_and_add_event_listener_options(
+                    "resize",
+                    forget.unchecked_ref(),
+                    &options,
+                );
+            }
+            width
+        })
+    })
+}
+
+/// The size a figure is drawn at, in CSS pixels, and canvas pixels per CSS pixel. On a
+/// wide screen, the canvas's size as the page writes it. On a phone the page fits a
+/// figure to the screen, and one drawn 640 px wide would have text of 6 px: there it is
+/// drawn narrower (`figure::narrowed`) at the screen's density. (`data-size` keeps the
+/// written size once the canvas has been changed.)
+fn figure_size(canvas: &HtmlCanvasElement) -> ((u32, u32), f64) {
+    let written = canvas
+        .get_attribute("data-size")
+        .and_then(|s| {
+            let (w, h) = s.split_once('x')?;
+            Some((w.parse().ok()?, h.parse().ok()?))
+        })
+        .unwrap_or((canvas.width(), canvas.height()));
+    let phone = PHONE.with(|q| q.as_ref().is_some_and(web_sys::MediaQueryList::matches));
+    if !phone {
+        return (written, 1.0);
+    }
+    let density = web_sys::window()
+        .map_or(1.0, |w| w.device_pixel_ratio())
+        .clamp(1.0, 2.0);
+    (figure::narrowed(written, screen_width()), density)
+}
+
+/// A plotters figure on a canvas, drawn at `figure_size` (CSS then fits it to its box).
 pub fn draw_figure(
     canvas: HtmlCanvasElement,
     draw: impl FnOnce(&DrawingArea<PageCanvas, plotters::coord::Shift>) -> Result<(), String>,
 ) -> Result<(), String> {
+    let ((w, h), scale) = figure_size(&canvas);
+    let pixels = |v: u32| (f64::from(v) * scale).round() as u32;
+    if (canvas.width(), canvas.height()) != (pixels(w), pixels(h)) {
+        if !canvas.has_attribute("data-size") {
+            let _ = canvas.set_attribute(
+                "data-size",
+                &format!("{}x{}", canvas.width(), canvas.height()),
+            );
+        }
+        canvas.set_width(pixels(w));
+        canvas.set_height(pixels(h));
+    }
     // A figure drawn over another (the lens's lines over its frame) starts from clear.
     // (Drawing on a canvas outside the page and copying it over was tried: slower.)
     if let Ok(c) = context(&canvas) {
+        let _ = c.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
         c.clear_rect(0.0, 0.0, canvas.width() as f64, canvas.height() as f64);
     }
-    let backend = PageCanvas::new(canvas).ok_or("canvas unavailable")?;
+    let backend = PageCanvas::scaled(canvas, scale).ok_or("canvas unavailable")?;
     let root = backend.into_drawing_area();
     draw(&root)?;
     root.present().map_err(|e| e.to_string())

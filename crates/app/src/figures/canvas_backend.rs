@@ -21,15 +21,25 @@ pub struct PageCanvas {
     context: CanvasRenderingContext2d,
     /// The context's font as last set: setting a font parses it, even an equal one.
     font: RefCell<String>,
+    /// Canvas pixels per unit of the drawing.
+    scale: f64,
 }
 
 impl PageCanvas {
     pub fn new(canvas: HtmlCanvasElement) -> Option<PageCanvas> {
+        Self::scaled(canvas, 1.0)
+    }
+
+    /// A drawing in units of `scale` canvas pixels: the figure is laid out at the
+    /// canvas's size divided by `scale`, and the context multiplies it back.
+    pub fn scaled(canvas: HtmlCanvasElement, scale: f64) -> Option<PageCanvas> {
         let context = context(&canvas).ok()?;
+        let _ = context.set_transform(scale, 0.0, 0.0, scale, 0.0, 0.0);
         Some(PageCanvas {
             inner: CanvasBackend::with_canvas_object(canvas)?,
             font: RefCell::new(context.font()),
             context,
+            scale,
         })
     }
 
@@ -89,7 +99,9 @@ impl DrawingBackend for PageCanvas {
     type ErrorType = CanvasError;
 
     fn get_size(&self) -> (u32, u32) {
-        self.inner.get_size()
+        let (w, h) = self.inner.get_size();
+        let unscaled = |v: u32| (f64::from(v) / self.scale).round() as u32;
+        (unscaled(w), unscaled(h))
     }
 
     fn ensure_prepared(&mut self) -> Result {

@@ -66,7 +66,7 @@ fn split<DB: DrawingBackend>(
 ) -> Result<(Area<DB>, Area<DB>), String> {
     root.fill(&WHITE).map_err(err)?;
     let (w, _) = root.dim_in_pixel();
-    Ok(root.split_horizontally(w - KEY_WIDTH.min(w / 3)))
+    Ok(root.split_horizontally(w - KEY_WIDTH.min(w * 2 / 5)))
 }
 
 /// Axes over steps `0..end` and losses or gates `lo..hi`, in both figures' one style.
