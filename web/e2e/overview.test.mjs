@@ -126,23 +126,36 @@ for (const [width, height, what] of [
   });
 }
 
-test('on a phone the figures are drawn for its width: their 12 px text is not shrunk below 10 px', async () => {
+test('on a phone or a tablet the figures are drawn for the room they have, and again when it turns: their 12 px text is not shrunk below 10 px', async () => {
   const { browser, page, problems } = await open(origin, false, '?scene=1&scale=1', { width: 390, height: 844 });
   await overview(page, 'scene:1', 1);
   await page.waitForFunction(() => document.querySelector('#gate-outcome')?.textContent.length > 5, null, { timeout: 30_000 });
-  const shrink = await page.evaluate(async () => {
+  // Canvas units per CSS pixel shown, per figure: a figure's text is drawn 12 units high.
+  const shrink = () => page.evaluate(async () => {
     const frame = () => new Promise((r) => requestAnimationFrame(r));
     const out = {};
     for (const id of ['caption-bars', 'logit-lens', 'gate-schedule-gates', 'gate-schedule-losses', 'shots-figure', 'train-losses']) {
       const c = document.getElementById(id);
       c.scrollIntoView({ block: 'center' });
       for (let i = 0; i < 3; i++) await frame();
-      // Canvas units per CSS pixel shown: a figure's text is drawn 12 units high.
-      out[id] = c.width / devicePixelRatio / c.getBoundingClientRect().width;
+      out[id] = [c.width / devicePixelRatio / c.getBoundingClientRect().width, c.width];
     }
     return out;
   });
-  for (const [id, ratio] of Object.entries(shrink)) assert.ok(ratio > 0.5 && ratio <= 1.2, `${id}: ${ratio.toFixed(2)} canvas units per CSS pixel`);
+  const readable = (figures, at) => {
+    for (const [id, [ratio]] of Object.entries(figures)) assert.ok(ratio > 0.5 && ratio <= 1.2, `${at}: ${id} has ${ratio.toFixed(2)} canvas units per CSS pixel`);
+  };
+  const phone = await shrink();
+  readable(phone, 'phone');
+  // Turned: the trained panel's two columns narrow its figures; the gate schedule has room.
+  await page.setViewportSize({ width: 844, height: 390 });
+  const turned = await shrink();
+  readable(turned, 'turned');
+  assert.equal(turned['gate-schedule-gates'][1], 640);
+  await page.setViewportSize({ width: 1024, height: 768 });
+  readable(await shrink(), 'tablet');
+  await page.setViewportSize({ width: 390, height: 844 });
+  assert.deepEqual(await shrink(), phone);
   assert.deepEqual(problems, { console: [], foreign: [] });
   await browser.close();
 });

@@ -2,6 +2,7 @@
 //! decoding the sample pictures into RGBA.
 
 use crate::figures::canvas_backend::PageCanvas;
+use leptos::prelude::{ArcRwSignal, Track, Update};
 use plotters::prelude::*;
 use wasm_bindgen::{Clamped, JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement, ImageData};
@@ -125,12 +126,18 @@ pub fn draw_axes(
 /// has just changed would make the browser lay out the whole page there and then.
 pub fn watch_size(element: &web_sys::Element, size: leptos::prelude::RwSignal<(i32, i32)>) {
     use leptos::prelude::Set;
+    on_resize(element, move |e| {
+        size.set((e.client_width(), e.client_height()))
+    });
+}
+
+/// Calls `told` with `element` each time the browser lays it out at a new size.
+fn on_resize(element: &web_sys::Element, told: impl Fn(&web_sys::Element) + 'static) {
     let told = wasm_bindgen::closure::Closure::<dyn Fn(js_sys::Array)>::new(
         move |entries: js_sys::Array| {
             for entry in entries.iter() {
                 if let Ok(entry) = entry.dyn_into::<web_sys::ResizeObserverEntry>() {
-                    let e = entry.target();
-                    size.set((e.client_width(), e.client_height()));
+                    told(&entry.target());
                 }
             }
         },
@@ -255,60 +262,68 @@ pub fn draw_rgb(canvas: &HtmlCanvasElement, picture: &mini::scene::Picture) -> R
 }
 
 thread_local! {
-    /// Whether the page is laid out for a phone: the style sheet's own breakpoint.
-    static PHONE: Option<web_sys::MediaQueryList> = web_sys::window()
-        .and_then(|w| w.match_media("(max-width: 600px)").ok().flatten());
-    /// The screen's width in CSS pixels, read once and again after a resize: reading it
-    /// can make the browser lay out the page, which a drag's frames must not wait for.
-    static SCREEN: std::cell::Cell<Option<f64>> = const { std::cell::Cell::new(None) };
+    /// Changes when the room a figure has changes how it is drawn: every figure's
+    /// effect reads it (`track_room`).
+    static REDRAW: ArcRwSignal<u64> = ArcRwSignal::new(0);
 }
 
-fn screen_width() -> f64 {
-    SCREEN.with(|known| {
-        known.get().unwrap_or_else(|| {
-            let width = web_sys::window()
-                .and_then(|w| w.inner_width().ok())
-                .and_then(|w| w.as_f64())
-                .unwrap_or(600.0);
-            known.set(Some(width));
-            let forget = wasm_bindgen::closure::Closure::once_into_js(|| {
-                SCREEN.with(|s| s.set(None));
-            });
-            if let Some(w) = web_sys::window() {
-                let options = web_sys::AddEventListenerOptions::new();
-                options.set_once(true);
-                let _ = w.add_event_listener_with_callback_and_add_event_listener_options(
-                    "resize",
-                    forget.unchecked_ref(),
-                    &options,
-                );
-            }
-            width
-        })
-    })
+/// For an effect that draws a figure: it runs again when a figure's room changes.
+pub fn track_room() {
+    REDRAW.with(|r| r.track());
 }
 
-/// The size a figure is drawn at, in CSS pixels, and canvas pixels per CSS pixel. On a
-/// wide screen, the canvas's size as the page writes it. On a phone the page fits a
-/// figure to the screen, and one drawn 640 px wide would have text of 6 px: there it is
-/// drawn narrower (`figure::narrowed`) at the screen's density. (`data-size` keeps the
-/// written size once the canvas has been changed.)
-fn figure_size(canvas: &HtmlCanvasElement) -> ((u32, u32), f64) {
-    let written = canvas
+/// The canvas's size as the page writes it (`data-size` keeps it once changed).
+fn written(canvas: &HtmlCanvasElement) -> (u32, u32) {
+    canvas
         .get_attribute("data-size")
         .and_then(|s| {
             let (w, h) = s.split_once('x')?;
             Some((w.parse().ok()?, h.parse().ok()?))
         })
-        .unwrap_or((canvas.width(), canvas.height()));
-    let phone = PHONE.with(|q| q.as_ref().is_some_and(web_sys::MediaQueryList::matches));
-    if !phone {
-        return (written, 1.0);
+        .unwrap_or((canvas.width(), canvas.height()))
+}
+
+/// The size a figure is drawn at, in CSS pixels, and canvas pixels per CSS pixel. Where
+/// its figure has room, the canvas's written size. Where it has less (a phone; the
+/// trained panel's column on a tablet) the page would shrink the figure and its 12 px
+/// text with it: there it is drawn narrower (`figure::narrowed`) at the screen's density.
+fn figure_size(canvas: &HtmlCanvasElement) -> ((u32, u32), f64) {
+    let written = written(canvas);
+    let room = canvas
+        .get_attribute("data-room")
+        .and_then(|r| r.parse::<f64>().ok());
+    match room.map(|room| figure::narrowed(written, room)) {
+        Some(narrow) if narrow != written => {
+            let density = web_sys::window()
+                .map_or(1.0, |w| w.device_pixel_ratio())
+                .clamp(1.0, 2.0);
+            (narrow, density)
+        }
+        _ => (written, 1.0),
     }
-    let density = web_sys::window()
-        .map_or(1.0, |w| w.device_pixel_ratio())
-        .clamp(1.0, 2.0);
-    (figure::narrowed(written, screen_width()), density)
+}
+
+/// From the first drawing on, keeps in `data-room` the width that `canvas`'s figure
+/// gives it, as the browser lays it out, and has the figures drawn again when that
+/// changes their size. (The figure's width does not depend on the canvas's, so drawing
+/// anew cannot make it change again.)
+fn watch_room(canvas: &HtmlCanvasElement) {
+    if canvas.has_attribute("data-size") {
+        return;
+    }
+    let (w, h) = (canvas.width(), canvas.height());
+    let _ = canvas.set_attribute("data-size", &format!("{w}x{h}"));
+    let Some(figure) = canvas.closest("figure").ok().flatten() else {
+        return;
+    };
+    let canvas = canvas.clone();
+    on_resize(&figure, move |figure| {
+        let before = figure_size(&canvas);
+        let _ = canvas.set_attribute("data-room", &figure.client_width().to_string());
+        if figure_size(&canvas) != before {
+            REDRAW.with(|r| r.update(|n| *n += 1));
+        }
+    });
 }
 
 /// A plotters figure on a canvas, drawn at `figure_size` (CSS then fits it to its box).
@@ -316,15 +331,10 @@ pub fn draw_figure(
     canvas: HtmlCanvasElement,
     draw: impl FnOnce(&DrawingArea<PageCanvas, plotters::coord::Shift>) -> Result<(), String>,
 ) -> Result<(), String> {
+    watch_room(&canvas);
     let ((w, h), scale) = figure_size(&canvas);
     let pixels = |v: u32| (f64::from(v) * scale).round() as u32;
     if (canvas.width(), canvas.height()) != (pixels(w), pixels(h)) {
-        if !canvas.has_attribute("data-size") {
-            let _ = canvas.set_attribute(
-                "data-size",
-                &format!("{}x{}", canvas.width(), canvas.height()),
-            );
-        }
         canvas.set_width(pixels(w));
         canvas.set_height(pixels(h));
     }

@@ -10,14 +10,15 @@ use crate::figures::heatmap::{Axis, Range, colour};
 /// Where the cells sit inside a heatmap's axes, in CSS pixels: left, top, right, bottom.
 pub const PLOT_INSETS: [u32; 4] = [56, 8, 12, 42];
 
-/// A figure of `size` as a phone `screen` CSS pixels wide draws it: the page fits a
-/// figure to about 0.9 of the screen, so one drawn at most 1.05 screens wide keeps its
-/// 12 px text at 10 px or more; the same shape.
-pub fn narrowed((w, h): (u32, u32), screen: f64) -> (u32, u32) {
-    let widest = (screen * 1.05).round().max(1.0) as u32;
-    if w <= widest {
+/// A figure of `size` in a figure `room` CSS pixels wide, as it is drawn: as written
+/// where the page would shrink it by less than a tenth, else 1.05 rooms wide in the same
+/// shape, so its 12 px text shows at 11 px or more (written 640 px wide, in a phone's
+/// 350 px it would show at 6).
+pub fn narrowed((w, h): (u32, u32), room: f64) -> (u32, u32) {
+    if f64::from(w) <= room * 1.1 || room < 1.0 {
         return (w, h);
     }
+    let widest = (room * 1.05).round() as u32;
     let height = (f64::from(h) * f64::from(widest) / f64::from(w)).round() as u32;
     (widest, height)
 }
@@ -220,10 +221,14 @@ mod tests {
     }
 
     #[test]
-    fn a_phone_draws_wide_figures_narrower_in_the_same_shape() {
-        assert_eq!(narrowed((640, 300), 390.0), (410, 192));
-        assert_eq!(narrowed((640, 160), 360.0), (378, 95));
-        assert_eq!(narrowed((360, 220), 390.0), (360, 220));
+    fn a_figure_with_less_room_is_drawn_narrower_in_the_same_shape() {
+        // A phone's column, and the trained panel's on a tablet.
+        assert_eq!(narrowed((640, 300), 352.0), (370, 173));
+        assert_eq!(narrowed((640, 160), 380.0), (399, 100));
+        // Room enough, or nearly: as written; and before any layout.
+        assert_eq!(narrowed((640, 300), 598.0), (640, 300));
+        assert_eq!(narrowed((360, 220), 352.0), (360, 220));
+        assert_eq!(narrowed((640, 300), 0.0), (640, 300));
     }
 
     #[test]

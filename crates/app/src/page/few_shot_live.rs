@@ -225,6 +225,7 @@ pub(super) fn FewShotLive(
     });
     let tasks = Task::ALL.map(Task::word);
     Effect::new(move |_| {
+        canvas::track_room();
         let a = accuracy.get();
         if let Some(c) = plot.get() {
             report(canvas::draw_figure(c, |r| figures::accuracy(r, &a, tasks)));

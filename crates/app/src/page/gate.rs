@@ -18,6 +18,7 @@ pub(super) fn GatePanel(
     // A memo: the figure is redrawn when α moves, not at every change of the page's state.
     let alpha = Memo::new(move |_| state.with(|s| s.alpha));
     Effect::new(move |_| {
+        canvas::track_room();
         let alpha = alpha.get();
         if let Some(c) = plot.get() {
             let _ = canvas::draw_tanh(c, alpha);

@@ -39,6 +39,7 @@ pub(super) fn GateSchedule(
     let gates = NodeRef::<leptos::html::Canvas>::new();
     let losses = NodeRef::<leptos::html::Canvas>::new();
     Effect::new(move |_| {
+        canvas::track_room();
         record.with(|r| {
             let Some(Ok(r)) = r else { return };
             if let Some(c) = gates.get() {

@@ -231,6 +231,7 @@ pub(super) fn TrainLive(
 
     let losses = NodeRef::<leptos::html::Canvas>::new();
     Effect::new(move |_| {
+        canvas::track_room();
         drawn.with(|runs| {
             if let Some(c) = losses.get() {
                 report(canvas::draw_figure(c, |r| {

@@ -326,6 +326,7 @@ pub(super) fn TrainedPanel(
         })
     });
     Effect::new(move |_| {
+        canvas::track_room();
         blocks.with(|blocks| {
             if let Some(c) = lens_frame.get()
                 && !blocks.is_empty()
@@ -345,6 +346,7 @@ pub(super) fn TrainedPanel(
         }
     });
     Effect::new(move |_| {
+        canvas::track_room();
         let Some(steps) = figures_data.get() else {
             return;
         };
