@@ -299,3 +299,34 @@ test('the gate schedule draws from the training record and states the outcome', 
   assert.deepEqual(problems, { console: [], foreign: [] });
   await browser.close();
 });
+
+test('a caption word pointed at lights the patches it reaches, and only while it is', async () => {
+  const { browser, page, problems } = await open('?scene=1&scale=1&backend=cpu');
+  await page.waitForFunction(() => document.querySelector('#caption-text')?.dataset.answers === 'scene:1|1', null, { timeout: 60_000 });
+  // The overlay's pixels, as one number: with no word, only the patch grid's lines.
+  const overlay = () => page.evaluate(() => {
+    const c = document.getElementById('reach-overlay');
+    let h = 0x811c9dc5;
+    for (const b of c.getContext('2d').getImageData(0, 0, c.width, c.height).data) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+    return h;
+  });
+  const grid = await overlay();
+  const word = page.locator('#caption-words .word', { hasText: 'orange' });
+  await word.focus();
+  assert.equal(await word.getAttribute('aria-pressed'), 'true');
+  await page.waitForFunction(async (grid) => {
+    const c = document.getElementById('reach-overlay');
+    let h = 0x811c9dc5;
+    for (const b of c.getContext('2d').getImageData(0, 0, c.width, c.height).data) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+    return h !== grid;
+  }, grid, { timeout: 5_000 });
+  await word.blur();
+  await page.waitForFunction(() => document.querySelector('#caption-words .word[aria-pressed=true]') === null);
+  assert.equal(await overlay(), grid);
+  // A gate step with no word pointed at leaves the grid alone.
+  await page.getByRole('slider', { name: 'Gate scale' }).fill('0.5');
+  await page.waitForFunction(() => document.querySelector('#caption-text')?.dataset.answers === 'scene:1|0.5', null, { timeout: 60_000 });
+  assert.equal(await overlay(), grid);
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});

@@ -381,13 +381,20 @@ pub(super) fn TrainedPanel(
             .with_untracked(|b| canvas::draw_figure(c.clone(), |r| figures::lens(r, &steps, b)))?;
         download::png("logit-lens.png", &c).map_err(|e| format!("{e:?}"))
     };
-    // The patches a hovered word reaches.
-    Effect::new(move |_| {
+    // The patches a hovered word reaches, drawn when they change: a gate step with no
+    // word pointed at leaves the overlay and the picture under it as they were.
+    let reach = Memo::new(move |_| {
         let word = hovered.get();
-        let reach = caption.with(|c| c.as_ref().zip(word).map(|(c, w)| c.reach(w)));
-        if let Some(o) = reach_overlay.get() {
-            let _ = canvas::draw_patch_overlay(&o, GRID, reach.as_deref());
-        }
+        caption.with(|c| c.as_ref().zip(word).map(|(c, w)| c.reach(w)))
+    });
+    Effect::new(move |_| {
+        reach.with(|reach| {
+            if let Some(o) = reach_overlay.get() {
+                let _ = canvas::draw_patch_overlay(&o, GRID, reach.as_deref());
+            }
+        })
+    });
+    Effect::new(move |_| {
         if let Some(p) = reach_picture.get()
             && let Some(f) = fitted.get()
         {
