@@ -327,6 +327,17 @@ test('a caption word pointed at lights the patches it reaches, and only while it
   await page.getByRole('slider', { name: 'Gate scale' }).fill('0.5');
   await page.waitForFunction(() => document.querySelector('#caption-text')?.dataset.answers === 'scene:1|0.5', null, { timeout: 60_000 });
   assert.equal(await overlay(), grid);
+  // The heatmaps' legends, drawn once, are the colour map's ramp, dark to bright.
+  const ends = await page.evaluate(() => [...document.querySelectorAll('#trained canvas.legend')].map((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, 1).data;
+    const at = (i) => [...d.slice(4 * i, 4 * i + 3)];
+    return [c.width, at(0), at(c.width - 1)];
+  }));
+  assert.equal(ends.length, 2);
+  for (const [width, dark, bright] of ends) {
+    assert.equal(width, 128);
+    assert.ok(dark.reduce((a, b) => a + b) < 200 && bright.reduce((a, b) => a + b) > 450, `${dark} … ${bright}`);
+  }
   assert.deepEqual(problems, { console: [], foreign: [] });
   await browser.close();
 });

@@ -215,13 +215,12 @@ impl WhenSeen {
     }
 }
 
-/// The colour legend: a horizontal ramp from `range.min` to `range.max`.
-pub fn draw_legend(canvas: &HtmlCanvasElement, range: Range) -> Result<(), JsValue> {
+/// The colour legend: the colour map's ramp, darkest to brightest. Every range maps its
+/// own ends to the map's ends, so one ramp serves them all; the numbers are the page's text.
+pub fn draw_legend(canvas: &HtmlCanvasElement) -> Result<(), JsValue> {
     let steps = 128;
-    let values: Vec<f32> = (0..steps)
-        .map(|i| range.min + (range.max - range.min) * i as f32 / (steps - 1) as f32)
-        .collect();
-    draw_heatmap(canvas, &values, 1, steps, range)
+    let values: Vec<f32> = (0..steps).map(|i| i as f32 / (steps - 1) as f32).collect();
+    draw_heatmap(canvas, &values, 1, steps, Range { min: 0.0, max: 1.0 })
 }
 
 /// `y = tanh(x)` over the gate's range, with the current gate marked.

@@ -49,14 +49,19 @@ pub(super) fn Heatmap(
     Effect::new(move |_| {
         let (values, rows, cols) = data.get();
         let r = range.get();
-        if let (Some(c), Some(l)) = (canvas.get(), legend.get()) {
+        if let Some(c) = canvas.get() {
             let start = now_ms();
             let _ = canvas::draw_heatmap(&c, &values, rows, cols, r);
             // For the benchmark: how long the paint took, and a counter to see that it happened.
             paints.update_value(|n| *n += 1);
             let _ = c.set_attribute("data-paint-ms", &format!("{:.3}", now_ms() - start));
             let _ = c.set_attribute("data-paints", &paints.get_value().to_string());
-            let _ = canvas::draw_legend(&l, r);
+        }
+    });
+    // Drawn once: a drag changes the legend's numbers, not its colours.
+    Effect::new(move |_| {
+        if let Some(l) = legend.get() {
+            let _ = canvas::draw_legend(&l);
         }
     });
     // The axes depend on the shape only, so a gate drag repaints cells, not axes.
