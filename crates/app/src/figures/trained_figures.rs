@@ -165,6 +165,7 @@ pub fn lens_lines<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let mut chart = lens_chart(root, blocks_before.len())?;
     let mut entries = Vec::new();
+    let mut drawn = Vec::new();
     for (i, step) in steps.iter().enumerate() {
         let colour = LINES[i % LINES.len()];
         let points: Vec<(f64, f64)> = step
@@ -173,10 +174,41 @@ pub fn lens_lines<DB: DrawingBackend>(
             .enumerate()
             .map(|(l, &p)| (l as f64 + 1.0, p as f64))
             .collect();
+        drawn.extend(along(&points));
         dotted_line(&mut chart, points, (colour, 2))?;
         entries.push((format!("{}. {}", i + 1, step.word), (colour, 2)));
     }
-    legend(&chart, &entries, Corner::UpperLeft)
+    // The words' lines can pass anywhere: the key goes where it hides the least of them.
+    legend(&chart, &entries, &Corner::ALL, &drawn)
+}
+
+/// Points along a line, ten per segment, for telling what a legend would hide.
+fn along(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    points
+        .windows(2)
+        .flat_map(|w| {
+            let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+            (0..10).map(move |k| {
+                let t = f64::from(k) / 10.0;
+                (x0 + t * (x1 - x0), y0 + t * (y1 - y0))
+            })
+        })
+        .chain(points.last().copied())
+        .collect()
+}
+
+/// How many of `points` fall in the legend's `[x0, y0, x1, y1]` (the plotting area's pixels).
+fn covered<'a, DB: DrawingBackend + 'a>(
+    chart: &Chart<'a, DB>,
+    [x0, y0, x1, y1]: [i32; 4],
+    points: &[(f64, f64)],
+) -> usize {
+    let (bx, by) = chart.plotting_area().get_base_pixel();
+    points
+        .iter()
+        .map(|p| chart.backend_coord(p))
+        .filter(|&(x, y)| (x0..=x1).contains(&(x - bx)) && (y0..=y1).contains(&(y - by)))
+        .count()
 }
 
 type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
@@ -201,24 +233,31 @@ fn dotted_line<'a, DB: DrawingBackend + 'a>(
 }
 
 /// Where a legend sits in the plotting area.
+#[derive(Clone, Copy)]
 enum Corner {
     UpperLeft,
+    UpperRight,
+    LowerLeft,
     LowerRight,
 }
 
-/// The legend of a line figure: a white card, lightly framed, a short line and a label
-/// per series. Laid out here from the backend's own measure of its text (plotters'
-/// series labels measure text by laying out the whole web page, every time).
-fn legend<'a, DB: DrawingBackend + 'a>(
+impl Corner {
+    /// In the order a tie is settled.
+    const ALL: [Corner; 4] = [
+        Corner::UpperLeft,
+        Corner::LowerRight,
+        Corner::LowerLeft,
+        Corner::UpperRight,
+    ];
+}
+
+/// The legend's card's width and height, from the backend's own measure of its labels.
+fn legend_size<'a, DB: DrawingBackend + 'a>(
     chart: &Chart<'a, DB>,
     entries: &[(String, (RGBColor, u32))],
-    corner: Corner,
-) -> Result<(), String> {
-    if entries.is_empty() {
-        return Ok(());
-    }
+) -> Result<(i32, i32), String> {
     let area = chart.plotting_area().strip_coord_spec();
-    let font = ("sans-serif", 12).into_font().color(&BLACK.mix(0.8));
+    let font = ("sans-serif", 12).into_font().color(&BLACK);
     let mut widest = 0;
     let mut tallest = 0;
     for (label, _) in entries {
@@ -226,17 +265,54 @@ fn legend<'a, DB: DrawingBackend + 'a>(
         widest = widest.max(w as i32);
         tallest = tallest.max(h as i32);
     }
-    let (pad, swatch, gap, inset) = (6, 16, 6, 10);
-    let row = tallest + 4;
-    let (w, h) = (
-        pad + swatch + gap + widest + pad,
-        2 * pad + row * entries.len() as i32,
-    );
-    let (aw, ah) = area.dim_in_pixel();
+    Ok((
+        LEGEND_PAD + LEGEND_SWATCH + LEGEND_GAP + widest + LEGEND_PAD,
+        2 * LEGEND_PAD + (tallest + 4) * entries.len() as i32,
+    ))
+}
+
+/// A `(w, h)` card at `corner` of a plotting area `(aw, ah)` pixels: `[x0, y0, x1, y1]`.
+fn legend_box((w, h): (i32, i32), (aw, ah): (u32, u32), corner: Corner) -> [i32; 4] {
+    let (right, bottom) = (aw as i32 - w - LEGEND_INSET, ah as i32 - h - LEGEND_INSET);
     let (x0, y0) = match corner {
-        Corner::UpperLeft => (inset, inset),
-        Corner::LowerRight => (aw as i32 - w - inset, ah as i32 - h - inset),
+        Corner::UpperLeft => (LEGEND_INSET, LEGEND_INSET),
+        Corner::UpperRight => (right, LEGEND_INSET),
+        Corner::LowerLeft => (LEGEND_INSET, bottom),
+        Corner::LowerRight => (right, bottom),
     };
+    [x0, y0, x0 + w, y0 + h]
+}
+
+/// A legend card's padding, sample line, gap before the label, and inset from the axes.
+const LEGEND_PAD: i32 = 6;
+const LEGEND_SWATCH: i32 = 16;
+const LEGEND_GAP: i32 = 6;
+const LEGEND_INSET: i32 = 10;
+
+/// The legend of a line figure: a white card, lightly framed, a short line and a label
+/// per series. Laid out here from the backend's own measure of its text (plotters'
+/// series labels measure text by laying out the whole web page, every time).
+fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &Chart<'a, DB>,
+    entries: &[(String, (RGBColor, u32))],
+    corners: &[Corner],
+    avoid: &[(f64, f64)],
+) -> Result<(), String> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let area = chart.plotting_area().strip_coord_spec();
+    let font = ("sans-serif", 12).into_font().color(&BLACK.mix(0.8));
+    let size = legend_size(chart, entries)?;
+    // Of `corners`, the first that hides the fewest of `avoid`.
+    let [x0, y0, x1, y1] = corners
+        .iter()
+        .map(|&c| legend_box(size, area.dim_in_pixel(), c))
+        .min_by_key(|&card| covered(chart, card, avoid))
+        .unwrap_or_else(|| legend_box(size, area.dim_in_pixel(), Corner::UpperLeft));
+    let (w, h) = (x1 - x0, y1 - y0);
+    let row = (h - 2 * LEGEND_PAD) / entries.len() as i32;
+    let (pad, swatch, gap) = (LEGEND_PAD, LEGEND_SWATCH, LEGEND_GAP);
     area.draw(&Rectangle::new(
         [(x0, y0), (x0 + w, y0 + h)],
         WHITE.mix(0.85).filled(),
@@ -365,7 +441,7 @@ pub fn accuracy<DB: DrawingBackend>(
         dotted_line(&mut chart, series(line), style)?;
     }
     let entries: Vec<_> = names.into_iter().zip(styles).collect();
-    legend(&chart, &entries, Corner::LowerRight)
+    legend(&chart, &entries, &[Corner::LowerRight], &[])
 }
 
 #[cfg(test)]
@@ -406,6 +482,40 @@ mod tests {
         assert_eq!(out.matches("gated block").count(), 2);
         assert!(out.contains("1. blue") && out.contains("2. triangle"));
         assert!(out.matches("<polyline").count() >= 2);
+    }
+
+    /// The lens's key goes to the corner its lines leave free: below lines that stay
+    /// near 1, above lines that stay near 0.
+    #[test]
+    fn the_lens_key_hides_the_fewest_points_of_its_lines() {
+        let flat = |p: f32| {
+            vec![StepFigure {
+                word: "red".into(),
+                top: vec![("red".into(), p)],
+                lens: vec![p; 4],
+            }]
+        };
+        // The key's card: the one rectangle drawn in white at 0.85.
+        let card_top = |out: &str| -> f64 {
+            let line = out
+                .lines()
+                .find(|l| l.starts_with("<rect") && l.contains("opacity=\"0.85\""))
+                .unwrap_or_else(|| panic!("no key in {out}"));
+            let y = line
+                .split("y=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap();
+            y.parse().unwrap()
+        };
+        let draw = |p| {
+            svg((640, 300), |r| {
+                lens(r, &flat(p), &[false, true, false, true])
+            })
+            .unwrap()
+        };
+        assert!(card_top(&draw(0.98)) > 150.0, "below lines near 1");
+        assert!(card_top(&draw(0.02)) < 100.0, "above lines near 0");
     }
 
     #[test]
