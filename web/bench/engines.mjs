@@ -7,44 +7,26 @@
 // Usage: node bench/engines.mjs (FLAMINGO_DIST picks the build; ENGINES=firefox,webkit a subset).
 import { serveDist } from '../serve-dist.mjs';
 import { launchChromium, launchFirefox, launchWebKit } from '../e2e/engines.mjs';
-import { frameStepProbe, inTheNextFrame, summary } from './page.mjs';
+import { floorSteps, frameStepProbe, gateScales, inTheNextFrame, summary } from './page.mjs';
 
 const LAUNCH = { chromium: launchChromium, firefox: launchFirefox, webkit: launchWebKit };
 
-// In the page: the gate scale from 0 to 2 and back on the slider's 0.05 grid, one input
-// per frame, then the floor; every time the probe's.
-async function drag(events) {
-  const scales = Array.from({ length: events }, (_, i) => (0.05 * (i % 40 < 20 ? i % 40 : 40 - (i % 40))).toFixed(2));
+// In the page: the gate scale along `scales`, one input per frame; every step the probe's.
+async function drag(scales) {
   const input = [...document.querySelectorAll('input[type=range]')].find((i) => i.labels[0]?.textContent.trim() === 'Gate scale');
   const out = document.querySelector('#caption-text');
   const overview = document.querySelector('#overview');
   const shows = (v) => (out.dataset.answers ?? '').endsWith(`|${Number(v)}`) && Number(overview.dataset.scale) === Number(v);
   input.scrollIntoView({ block: 'center' });
   await new Promise((r) => setTimeout(r, 500));
-  const page = { ms: [], frames: [], busy: [] };
+  const steps = [];
   let last = input.value;
   for (const v of scales) {
     if (Number(v) === Number(last)) continue;
     last = v;
-    const step = await window.__frameStep(input, v, () => shows(v));
-    for (const k of Object.keys(page)) page[k].push(step[k]);
+    steps.push(await window.__frameStep(input, v, () => shows(v)));
   }
-  const floor = { ms: [], frames: [], busy: [] };
-  const bare = document.createElement('input');
-  Object.assign(bare, { type: 'range', min: '0', max: '2', step: '0.05', value: '0' });
-  const shown = document.createElement('output');
-  const box = document.createElement('div');
-  box.style.cssText = 'position:fixed;top:0;left:0;background:white;z-index:10';
-  box.append(bare, shown);
-  document.body.append(box);
-  bare.addEventListener('input', () => { shown.textContent = bare.value; });
-  for (let i = 0; i < events; i++) {
-    const v = String(Number((0.05 * (1 + (i % 39))).toFixed(2)));
-    const step = await window.__frameStep(bare, v, () => shown.textContent === bare.value);
-    for (const k of Object.keys(floor)) floor[k].push(step[k]);
-  }
-  box.remove();
-  return { page, floor };
+  return steps;
 }
 
 export async function engineDrags(origin, engines = Object.keys(LAUNCH), events = 60, settleMs = 2000) {
@@ -58,15 +40,17 @@ export async function engineDrags(origin, engines = Object.keys(LAUNCH), events 
       const keptAfter = Date.now() - opened;
       await new Promise((r) => setTimeout(r, settleMs));
       await session.evaluate(frameStepProbe);
-      const { page, floor } = await session.evaluate(drag, events);
+      const page = await session.evaluate(drag, gateScales(events));
+      const floor = await session.evaluate(floorSteps, events);
+      const all = (steps, key) => steps.map((s) => s[key]);
       results[engine] = {
         version: session.version,
         captions_kept_within_ms: keptAfter,
-        scale_to_paint_ms: summary(page.ms),
-        scale_in_the_next_frame: inTheNextFrame(page.frames),
-        scale_main_thread_ms: summary(page.busy),
-        frame_floor_ms: summary(floor.ms),
-        floor_in_the_next_frame: inTheNextFrame(floor.frames),
+        scale_to_paint_ms: summary(all(page, 'ms')),
+        scale_in_the_next_frame: inTheNextFrame(all(page, 'frames')),
+        scale_main_thread_ms: summary(all(page, 'busy')),
+        frame_floor_ms: summary(all(floor, 'ms')),
+        floor_in_the_next_frame: inTheNextFrame(all(floor, 'frames')),
         errors: await session.errors(),
       };
     } finally {

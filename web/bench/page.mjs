@@ -45,24 +45,38 @@ export function frameStepProbe() {
 /** How many of a drag's steps were shown in the frame right after their input, in words. */
 export const inTheNextFrame = (frames) => `${frames.filter((f) => f === 1).length} of ${frames.length}`;
 
+/** The gate scale's path in a drag: 0 to 2 and back on the slider's 0.05 grid, `events` inputs. */
+export const gateScales = (events) =>
+  Array.from({ length: events }, (_, i) => (0.05 * (i % 40 < 20 ? i % 40 : 40 - (i % 40))).toFixed(2));
+
+/** In the page (after `frameStepProbe`): `steps` frame-aligned steps on a range input added
+ * to it that does nothing but show its value, then removed; each step's `{ ms, frames, busy }`. */
+export async function floorSteps(steps) {
+  const bare = document.createElement('input');
+  Object.assign(bare, { type: 'range', min: '0', max: '2', step: '0.05', value: '0' });
+  const shown = document.createElement('output');
+  const box = document.createElement('div');
+  box.style.cssText = 'position:fixed;top:0;left:0;background:white;z-index:10';
+  box.append(bare, shown);
+  document.body.append(box);
+  bare.addEventListener('input', () => { shown.textContent = bare.value; });
+  const out = [];
+  for (let i = 0; i < steps; i++) {
+    const v = String(Number((0.05 * (1 + (i % 39))).toFixed(2)));
+    out.push(await window.__frameStep(bare, v, () => shown.textContent === bare.value));
+  }
+  box.remove();
+  return out;
+}
+
 /** The same frame-aligned step on a page that does nothing but show the value: what
  * `__frameStep` measures on this machine when the page's own work is nil (about 16.7 ms, its
  * timer's 0.1 ms steps and the compositor's jitter included), beside a page's figures. */
 export async function frameFloor(browser, steps = 60) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.setContent('<label for="r">Value</label><input id="r" type="range" min="0" max="2" step="0.05" value="0"><output id="o"></output>');
+  await page.setContent('<title>floor</title>');
   await page.evaluate(frameStepProbe);
-  const times = await page.evaluate(async (steps) => {
-    const r = document.getElementById('r');
-    const o = document.getElementById('o');
-    r.addEventListener('input', () => { o.textContent = r.value; });
-    const out = [];
-    for (let i = 0; i < steps; i++) {
-      const v = String(Number((0.05 * (1 + (i % 39))).toFixed(2)));
-      out.push((await window.__frameStep(r, v, () => o.textContent === r.value)).ms);
-    }
-    return out;
-  }, steps);
+  const times = (await page.evaluate(floorSteps, steps)).map((s) => s.ms);
   await page.close();
   return summary(times);
 }

@@ -9,7 +9,7 @@
 import { chromium } from 'playwright-core';
 import { pathToFileURL } from 'node:url';
 import { chromiumArgs, serveDist } from '../serve-dist.mjs';
-import { frameFloor, frameStepProbe, inTheNextFrame, summary } from './page.mjs';
+import { frameFloor, frameStepProbe, gateScales, inTheNextFrame, summary } from './page.mjs';
 
 function firstCaptionProbe() {
   const poll = () => {
@@ -57,7 +57,7 @@ export async function trainedBench(origin, events = 60, settleMs = Number(proces
     trainingSteps = await page.evaluate(() => Number(document.querySelector('#train-progress').dataset.step));
   }
   // On the slider's 0.05 grid, from 0 to 2 and back.
-  const scales = Array.from({ length: events }, (_, i) => (0.05 * (i % 40 < 20 ? i % 40 : 40 - (i % 40))).toFixed(2));
+  const scales = gateScales(events);
   const steps = await page.evaluate(async (values) => {
     const input = [...document.querySelectorAll('input[type=range]')].find((i) => i.labels[0]?.textContent.trim() === 'Gate scale');
     const out = document.querySelector('#caption-text');
