@@ -4,12 +4,19 @@
 // (`frameStepProbe`), after the page has kept the slider's 41 captions and a student's
 // 2 s of reading; beside it each engine's floor: the same step on a range input added to
 // the page that does nothing but show its value.
-// Usage: node bench/engines.mjs (FLAMINGO_DIST picks the build; ENGINES=firefox,webkit a subset).
+// Usage: node bench/engines.mjs (FLAMINGO_DIST picks the build; ENGINES=firefox,webkit a subset;
+// webkit-no-compositing is WebKit without its GL compositor, which this machine emulates on the CPU).
 import { serveDist } from '../serve-dist.mjs';
 import { launchChromium, launchFirefox, launchWebKit } from '../e2e/engines.mjs';
 import { floorSteps, frameStepProbe, gateScales, inTheNextFrame, summary } from './page.mjs';
 
-const LAUNCH = { chromium: launchChromium, firefox: launchFirefox, webkit: launchWebKit };
+const LAUNCH = {
+  chromium: launchChromium,
+  firefox: launchFirefox,
+  webkit: launchWebKit,
+  // The same WebKit drawing without its GL compositor, which here runs on the CPU.
+  'webkit-no-compositing': () => launchWebKit({ compositing: false }),
+};
 
 // In the page: the gate scale along `scales`, one input per frame; every step the probe's.
 async function drag(scales) {

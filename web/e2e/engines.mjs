@@ -341,8 +341,11 @@ async function driverReady(port, child, log) {
  * WebKitGTK's MiniBrowser by WebKitWebDriver, on its own Xvfb display. WebDriver
  * classic gives no console: uncaught errors and console.error calls are recorded from
  * `collectErrors()` on, which the test calls once the page has loaded.
+ * `compositing: false` paints the page without WebKit's accelerated compositing: on this
+ * machine that compositing runs on OpenGL emulated by the CPU (Mesa's llvmpipe), a cost
+ * a computer with any GPU does not pay (BENCHMARKS.md, the three engines).
  */
-export async function launchWebKit() {
+export async function launchWebKit({ compositing = true } = {}) {
   const { Builder } = await import('selenium-webdriver');
   const xvfb = await startXvfb();
   let driverProcess, driver;
@@ -354,7 +357,7 @@ export async function launchWebKit() {
   try {
     const port = await freePort();
     driverProcess = spawn(WEBKIT_DRIVER, [`--port=${port}`], {
-      env: { ...process.env, DISPLAY: xvfb.display },
+      env: { ...process.env, DISPLAY: xvfb.display, ...(compositing ? {} : { WEBKIT_DISABLE_COMPOSITING_MODE: '1' }) },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -377,7 +380,7 @@ export async function launchWebKit() {
     const evaluateSource = (source) => driver.executeScript(`return (${source});`);
     return common(evaluateSource, {
       engine: 'WebKit',
-      version: `WebKitGTK ${caps.get('browserVersion')} (Debian libwebkit2gtk-4.1-0 ${debianVersion('libwebkit2gtk-4.1-0')}, webkit2gtk-driver ${debianVersion('webkit2gtk-driver')})`,
+      version: `WebKitGTK ${caps.get('browserVersion')}${compositing ? '' : ', compositing off'} (Debian libwebkit2gtk-4.1-0 ${debianVersion('libwebkit2gtk-4.1-0')}, webkit2gtk-driver ${debianVersion('webkit2gtk-driver')})`,
       async open(url) {
         await driver.get(url);
       },
