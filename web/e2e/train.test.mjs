@@ -1,7 +1,8 @@
 // Training the bridge live (issue 23), in Chromium: stage 3 in the trainer module's
 // worker, the gates leaving 0, the loss on the picture's words falling, a slider still
-// answering, Pause, the experiments' first step kept side by side, and a run's weights
-// saved as a file, used in place of the shipped ones, opened again, and put back.
+// answering (training waits while it is dragged), Pause, the experiments' first step kept
+// side by side, and a run's weights saved as a file, used in place of the shipped ones,
+// opened again, and put back.
 // (The main thread's long tasks while it trains are a benchmark, BENCHMARKS.md, not a test.)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,13 +23,29 @@ const progress = (page) =>
     return { step: Number(p.step), picture: Number(p.lossPicture), gates: (p.gates ?? '').split(',').filter(Boolean).map(Number) };
   });
 
+// Waits until the run has taken `n` steps; past `ms`, the error says what the panel showed
+// (its step, its message, its buttons), so a run that never started can be told from a slow one.
+async function stepsReach(page, n, ms) {
+  try {
+    await page.waitForFunction((n) => Number(document.querySelector('#train-progress').dataset.step) >= n, n, { timeout: ms });
+  } catch (e) {
+    const panel = await page.evaluate(() => ({
+      step: document.querySelector('#train-progress').dataset.step,
+      message: document.querySelector('#train-message').textContent,
+      buttons: [...document.querySelectorAll('#train-live button')].map((b) => b.textContent + (b.disabled ? ' (disabled)' : '')),
+    }));
+    throw new Error(`${e.message} The panel: ${JSON.stringify(panel)}`);
+  }
+}
+
 test('Train runs stage 3 in a worker: the gates leave 0, the picture loss falls, a slider still answers; Pause stops it', async () => {
   const { browser, page, problems } = await openPage(origin, false, '?backend=cpu');
   await page.waitForFunction(() => document.querySelector('#caption-text')?.dataset.answers, null, { timeout: 120_000 });
   await page.locator('#train-live').scrollIntoViewIfNeeded();
   assert.equal((await progress(page)).step, 0);
   await page.click('#train-live button:has-text("Train")');
-  await page.waitForFunction(() => Number(document.querySelector('#train-progress').dataset.step) >= 2, null, { timeout: 60_000 });
+  // The first press loads and compiles the trainer's module as well.
+  await stepsReach(page, 2, 120_000);
   const first = await progress(page);
   await page.waitForTimeout(20_000);
   // A slider elsewhere still answers while the worker trains.
@@ -39,6 +56,21 @@ test('Train runs stage 3 in a worker: the gates leave 0, the picture loss falls,
   const later = await progress(page);
   assert.ok(later.step > first.step + 10, `steps ${first.step} → ${later.step}`);
   assert.ok(later.gates.length === 4 && later.gates.every((g) => g !== 0), `gates ${later.gates}`);
+  // While the student drags a slider, training waits: at most the call already sent (two
+  // steps) finishes during the drag, and the steps go on once the slider is let go.
+  const box = await slider.boundingBox();
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width * 0.3, y);
+  await page.mouse.down();
+  const pressed = (await progress(page)).step;
+  for (let i = 0; i < 30; i++) {
+    await page.mouse.move(box.x + box.width * (i % 2 ? 0.3 : 0.6), y, { steps: 3 });
+    await page.waitForTimeout(50);
+  }
+  const dragged = (await progress(page)).step;
+  await page.mouse.up();
+  assert.ok(dragged <= pressed + 2, `steps during the drag: ${pressed} → ${dragged}`);
+  await stepsReach(page, dragged + 4, 10_000);
   // The first steps' picture loss against the last: read from the drawn record.
   const record = await page.evaluate(() => document.querySelector('#train-losses').dataset);
   assert.ok(Number(record.pictureLast) < Number(record.pictureFirst), `picture loss ${record.pictureFirst} → ${record.pictureLast}`);
@@ -104,7 +136,7 @@ test('the experiments start from the same bridge: fast gates from the default st
   await page.waitForFunction(() => document.querySelector('#caption-text')?.dataset.answers, null, { timeout: 120_000 });
   const firstLoss = async () => {
     await page.click('#train-live button:has-text("Train")');
-    await page.waitForFunction(() => Number(document.querySelector('#train-progress').dataset.step) >= 1, null, { timeout: 60_000 });
+    await stepsReach(page, 1, 60_000);
     await page.click('#train-live button:has-text("Pause")');
     const loss = await page.evaluate(() => Number(document.querySelector('#train-losses').dataset.first));
     await page.click('#train-live button:has-text("Reset")');
@@ -116,7 +148,7 @@ test('the experiments start from the same bridge: fast gates from the default st
   // model guesses, not as the shipped model sees; "Back" restores the shipped caption.
   const shipped = await page.evaluate(() => document.querySelector('#caption-text').textContent);
   await page.click('#train-live button:has-text("Train")');
-  await page.waitForFunction(() => Number(document.querySelector('#train-progress').dataset.step) >= 1, null, { timeout: 60_000 });
+  await stepsReach(page, 1, 120_000);
   await page.click('#train-live button:has-text("Pause")');
   await page.click('#train-live button:has-text("Use these weights")');
   await page.waitForFunction(() => document.querySelector('#caption-text').dataset.weights.startsWith('your run'), null, { timeout: 10_000 });

@@ -16,6 +16,7 @@ mod lineage;
 mod overview;
 mod resampler;
 mod sequence;
+mod touch;
 mod tour;
 mod train_live;
 mod trained;

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::touch::LastTouch;
 use super::trained::{Given, InUse, Model, back_to_shipped, switch_to};
 use super::{now_ms, report};
 use crate::compute::fetch;
@@ -17,6 +18,11 @@ use lab::live_training::{Curve, LogEntry, Settings, keep};
 
 /// Steps per message to the worker: few enough that "Pause" answers within a second.
 const STEPS_PER_CALL: u32 = 2;
+
+/// Untouched for this long, training goes on: while a student drags a slider or draws,
+/// the next steps wait, so the worker's core is free for the page (a step already sent
+/// finishes).
+const TRAIN_AFTER_MS: f64 = 150.0;
 
 /// How often the probe captions its scenes while training.
 const PROBE_EVERY_MS: f64 = 4000.0;
@@ -62,7 +68,12 @@ pub(super) fn TrainLive(
             let this = generation.get_value();
             let Some(t) = trainer.get_value() else { return };
             let mut probed = now_ms();
+            let touch = LastTouch::page();
             while running.get_untracked() && generation.get_value() == this {
+                touch.quiet(TRAIN_AFTER_MS).await;
+                if !running.get_untracked() || generation.get_value() != this {
+                    return;
+                }
                 let steps = t.steps(STEPS_PER_CALL).await;
                 if generation.get_value() != this {
                     return;
@@ -346,6 +357,7 @@ pub(super) fn TrainLive(
                     <button on:click=move |_| kept.set(Vec::new()) disabled=move || kept.with(Vec::is_empty)>"Forget earlier runs"</button>
                 </figcaption>
             </figure>
+            <p class="note">"While you drag a slider or draw, training waits (the step counter stops), so the page answers your hand first; it goes on when you let go."</p>
             <p class="note">"Watch for the plateau: at first the loss on the picture's words stays where the language model alone puts it (it can only guess a colour), because with every gate at 0 nothing from the picture reaches the text. It falls once the gates have opened a little. With no tanh gate the blocks act from the first step: the text-only loss starts a little higher, the language model disturbed before anything has been learned."</p>
             <p class="honest">"What this toy shows, and what it cannot: the mechanism (a frozen model, a bridge that starts closed and opens as it learns) at about 124 thousand trained weights. Flamingo's argument for the tanh gate is about stability at 80 billion parameters and weeks of training, which no browser reproduces."</p>
         </section>

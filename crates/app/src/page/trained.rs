@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::draw_pad::DrawPad;
+use super::touch::LastTouch;
 use super::{Heatmap, Slider, now_ms, report};
 use crate::compute::fetch;
 use crate::compute::scheduler::{Flight, LatestWins, Newest};
@@ -38,29 +39,6 @@ fn slider_scales() -> impl Iterator<Item = f32> {
 
 /// Untouched for this long, the page computes the slider's other captions.
 const FILL_AFTER_MS: f64 = 150.0;
-
-/// When the student last gave the page an input, a key or a press, so that work put off
-/// to idle time waits while they drag any slider (the mechanics panels' too).
-#[derive(Clone)]
-struct LastTouch(Rc<std::cell::Cell<f64>>);
-
-impl LastTouch {
-    fn watch() -> Self {
-        let last = Rc::new(std::cell::Cell::new(now_ms()));
-        let l = last.clone();
-        let _ = window_event_listener(leptos::ev::input, move |_| l.set(now_ms()));
-        let l = last.clone();
-        let _ = window_event_listener(leptos::ev::keydown, move |_| l.set(now_ms()));
-        let l = last.clone();
-        let _ = window_event_listener(leptos::ev::pointerdown, move |_| l.set(now_ms()));
-        Self(last)
-    }
-
-    /// How long, in ms, before the page has been untouched for `quiet_ms`.
-    fn wait_for_quiet(&self, quiet_ms: f64) -> f64 {
-        (self.0.get() + quiet_ms - now_ms()).max(0.0)
-    }
-}
 
 /// While the page is idle, the captions at the slider's other values are computed and
 /// kept, nearest `around` first, one per task: a later drag then shows kept captions,
@@ -270,7 +248,7 @@ pub(super) fn TrainedPanel(
     let fill = StoredValue::new_local(Newest::default());
     // How many captions of this picture the page keeps, for tests and scripts.
     let kept = RwSignal::new(0usize);
-    let touch = StoredValue::new_local(LastTouch::watch());
+    let touch = StoredValue::new_local(LastTouch::page());
     {
         let model = model.clone();
         Effect::new(move |_| {
