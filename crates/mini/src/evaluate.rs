@@ -164,12 +164,8 @@ pub async fn few_shot_correct(
     for shots in 0..=MAX_SHOTS {
         let fewer: Vec<Episode> = episodes.iter().map(|e| e.last_shots(shots)).collect();
         let seen = images - 1 - shots..images;
-        let sequences: Vec<(&[u32], &[Picture])> = fewer
-            .iter()
-            .zip(&pictures)
-            .map(|(e, p)| (e.prompt.tokens.as_slice(), &p[seen.clone()]))
-            .collect();
-        let batch = Batch::new(&sequences, &model.device());
+        let tokens: Vec<&[u32]> = fewer.iter().map(|e| e.prompt.tokens.as_slice()).collect();
+        let batch = Batch::text(&tokens, &model.device());
         let steps =
             next_words_seeing(model, &batch, media.clone().slice([0..b, seen]), gating).await;
         correct.push(

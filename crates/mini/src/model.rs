@@ -162,6 +162,22 @@ impl Batch {
         }
     }
 
+    /// The tokens alone, for [`MiniFlamingo::decode`] with visual tokens made already
+    /// (by [`MiniFlamingo::media`] of a batch that had the pictures): no pixels are made,
+    /// so this batch's own `media` has none to encode.
+    pub fn text(sequences: &[&[u32]], device: &Device) -> Batch {
+        let ids: Vec<Vec<u32>> = sequences.iter().map(|t| t.to_vec()).collect();
+        Batch {
+            tokens: token_tensor(&ids, device),
+            counts: ids
+                .iter()
+                .map(|t| t.iter().filter(|&&x| x == IMAGE).count())
+                .collect(),
+            ids,
+            pixels: pixels(&[], device),
+        }
+    }
+
     /// `media_locations` rows, padded like the tokens.
     pub fn media_locations(&self) -> Vec<Vec<bool>> {
         let len = self.tokens.dims()[1];

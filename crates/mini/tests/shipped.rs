@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use burn::tensor::Device;
 use mini::evaluate::{CaptionSet, caption_accuracy, caption_scenes, episodes, few_shot_accuracy};
-use mini::inference::{caption, caption_text, resolved};
+use mini::inference::{caption, caption_text, next_words_seeing, resolved};
 use mini::model::Batch;
 use mini::scene::{Colour, Picture, Rng, Scene, Shape};
 use mini::vocab::{MAX_SHOTS, Prompt, Task};
@@ -145,4 +145,37 @@ fn at_scale_zero_every_logit_is_the_language_models_bit_for_bit() {
     // As trained, the pictures change the logits.
     let open = bits(model.forward(&batch, Gating::default()).logits);
     assert!(open != lm_alone);
+}
+
+/// "Measure" decodes each number of shots from visual tokens made once for all nine
+/// pictures: a batch of the tokens alone gives the same next words, bit for bit, as the
+/// batch that carried the pictures.
+#[test]
+fn decoding_made_media_needs_the_tokens_alone() {
+    let model = model();
+    let shots = 3;
+    let fewer: Vec<_> = episodes(SEED, Task::ALL[0], 10)
+        .iter()
+        .map(|e| e.last_shots(shots))
+        .collect();
+    let pictures: Vec<Vec<Picture>> = fewer.iter().map(|e| e.prompt.pictures()).collect();
+    let with: Vec<(&[u32], &[Picture])> = fewer
+        .iter()
+        .zip(&pictures)
+        .map(|(e, p)| (e.prompt.tokens.as_slice(), p.as_slice()))
+        .collect();
+    let whole = Batch::new(&with, &model.device());
+    let (media, _) = model.media(&whole);
+    let tokens: Vec<&[u32]> = fewer.iter().map(|e| e.prompt.tokens.as_slice()).collect();
+    let text = Batch::text(&tokens, &model.device());
+    assert_eq!(text.counts, whole.counts);
+    let seeing = |batch: &Batch| {
+        resolved(next_words_seeing(
+            model,
+            batch,
+            media.clone(),
+            Gating::Tanh { scale: 1.0 },
+        ))
+    };
+    assert_eq!(seeing(&text), seeing(&whole));
 }
