@@ -6,6 +6,7 @@
 //! few-shot episodes, seeded or the student's own ([`episode`]).
 
 pub mod bounds;
+mod caption;
 pub mod drawing;
 pub mod episode;
 pub mod host;

@@ -3,6 +3,7 @@
 
 pub mod figure;
 pub mod heatmap;
+mod legend;
 pub mod schedule;
 pub mod trained_figures;
 

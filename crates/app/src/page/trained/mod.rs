@@ -11,149 +11,25 @@ use leptos::task::spawn_local;
 
 use super::draw_pad::DrawPad;
 use super::touch::LastTouch;
-use super::{Heatmap, Slider, now_ms, report};
-use crate::compute::fetch;
+use super::{Slider, now_ms, report};
 use crate::compute::scheduler::{Flight, LatestWins, Newest};
-use crate::figures::heatmap::Axis;
 use crate::figures::trained_figures::{self as figures, StepFigure, TOP};
 use crate::figures::{canvas, download};
 use crate::state::url_state::UrlState;
-use lab::picture_file;
-use lab::trained::{Caption, GRID, Trained};
+use lab::trained::Caption;
 use mini::log::TrainingRecord;
-use mini::scene::{Picture, Rng, Scene};
-use mini::vocab::{self, word};
+use mini::scene::Picture;
 
-/// Where the weights are: their own file, so the page's first frame does not wait for them.
-pub(super) const WEIGHTS: &str = "assets/mini-flamingo.safetensors";
+mod kept;
+mod looks;
+mod picture;
+mod weights;
 
-/// The gate-scale slider's values: 0 to `SCALE_MAX` in steps of 1 / `SCALE_STEPS`.
-const SCALE_STEPS: u32 = 20;
-const SCALE_MAX: u32 = 2;
-
-/// The slider's values as the slider gives them: `i / 20` rounds to the same float as
-/// the text "0.35" it sends, so a kept caption is found by its bits.
-fn slider_scales() -> impl Iterator<Item = f32> {
-    (0..=SCALE_MAX * SCALE_STEPS).map(|i| (f64::from(i) / f64::from(SCALE_STEPS)) as f32)
-}
-
-/// Untouched for this long, the page computes the slider's other captions.
-const FILL_AFTER_MS: f64 = 150.0;
-
-/// While the page is idle, the captions at the slider's other values are computed and
-/// kept, nearest `around` first, one per task: a later drag then shows kept captions,
-/// with no forward in its frames. A new request (`fill.ticket()`) stops it, and any
-/// touch of the page puts it off.
-fn fill_captions(model: Model, fill: Newest, touch: LastTouch, kept: RwSignal<usize>, around: f32) {
-    let wait = touch.wait_for_quiet(FILL_AFTER_MS);
-    let next = fill.clone();
-    fill.after(
-        std::time::Duration::from_millis(wait.ceil() as u64),
-        move || {
-            if touch.wait_for_quiet(FILL_AFTER_MS) > 0.0 {
-                return fill_captions(model, next, touch, kept, around);
-            }
-            let missing = model.borrow().as_ref().and_then(|t| {
-                slider_scales()
-                    .filter(|&s| !t.has_caption(s))
-                    .min_by(|a, b| (a - around).abs().total_cmp(&(b - around).abs()))
-            });
-            let Some(scale) = missing else { return };
-            spawn_local(async move {
-                let computed = with_model(&model, async |t| {
-                    t.caption(scale).await.is_ok().then(|| t.kept_captions())
-                })
-                .await
-                .flatten();
-                if let Some(count) = computed {
-                    kept.set(count);
-                    fill_captions(model, next, touch, kept, around);
-                }
-            });
-        },
-    );
-}
-
-/// Pictures with more pixels are scaled down by the browser before the model's own
-/// fitting: the page keeps a few megabytes per picture, not hundreds.
-const DRAWN_PIXELS: f64 = 4_194_304.0;
-
-/// The model, once its weights have arrived, shared by this panel and the few-shot one.
-pub(super) type Model = Rc<RefCell<Option<Trained>>>;
-
-/// Runs `work` on the model taken out of its cell and puts it back, so no borrow
-/// lives across an await; `None` before the weights have arrived.
-pub(super) async fn with_model<T>(
-    model: &Model,
-    work: impl AsyncFnOnce(&mut Trained) -> T,
-) -> Option<T> {
-    let mut trained = model.borrow_mut().take()?;
-    let out = work(&mut trained).await;
-    *model.borrow_mut() = Some(trained);
-    Some(out)
-}
-
-/// What the panel is looking at.
-#[derive(Clone, PartialEq)]
-pub(super) struct Given {
-    pub(super) picture: Picture,
-    /// "scene 7", "your drawing" or the file's name.
-    pub(super) name: String,
-    /// Identifies the picture in the page's test hooks.
-    key: String,
-}
-
-/// Reads, vets and decodes a picture file; every refusal is a sentence for the student.
-async fn read_picture(file: web_sys::File) -> Result<Picture, String> {
-    // A 50 MB file is refused from its size, before the page reads a byte of it.
-    if let Some(refusal) = picture_file::too_large(file.size() as u64) {
-        return Err(refusal);
-    }
-    let bytes = fetch::file(&file).await?;
-    let header = picture_file::inspect(&bytes)?;
-    picture_file::check_end(&header, &bytes)?;
-    let url = web_sys::Url::create_object_url_with_blob(&file)
-        .map_err(|_| "The page could not open this file.".to_owned())?;
-    let image = canvas::load_image(&url).await;
-    let _ = web_sys::Url::revoke_object_url(&url);
-    let image = image.map_err(|_| {
-        format!(
-            "This {} file is damaged: the browser could not decode it.",
-            header.format.name()
-        )
-    })?;
-    let (w, h) = (image.natural_width() as f64, image.natural_height() as f64);
-    if w < 1.0 || h < 1.0 {
-        return Err("This picture has no pixels.".into());
-    }
-    let shrink = (DRAWN_PIXELS / (w * h)).sqrt().min(1.0);
-    let (dw, dh) = (
-        (w * shrink).round().max(1.0) as usize,
-        (h * shrink).round().max(1.0) as usize,
-    );
-    let rgba = canvas::pixels(&image, dw, dh)
-        .map_err(|_| "The browser would not hand over this picture's pixels.".to_owned())?;
-    Ok(Picture::from_rgba(dw, dh, &rgba))
-}
-
-/// The picture the trained panel captions: the student's own, else the scene in the URL.
-pub(super) fn shown(state: RwSignal<UrlState>, own: RwSignal<Option<Given>>) -> Memo<Given> {
-    // The seed alone: every slider changes the state, and must not redraw the scene.
-    let seed = Memo::new(move |_| state.with(|s| s.scene));
-    Memo::new(move |_| own.get().unwrap_or_else(|| scene_picture(seed.get())))
-}
-
-fn scene_picture(seed: u64) -> Given {
-    let scene = Scene::sample(&mut Rng::new(seed));
-    Given {
-        picture: scene.render(),
-        name: format!(
-            "scene {seed}: {}",
-            vocab::sentence(&vocab::description(&scene))
-        ),
-        key: format!("scene:{seed}"),
-    }
-}
+use kept::{SCALE_MAX, SCALE_STEPS, fill_captions};
+use looks::WhereItLooks;
+use picture::read_picture;
+pub(super) use picture::{Given, shown};
+pub(super) use weights::{InUse, Model, WEIGHTS, back_to_shipped, load, switch_to, with_model};
 
 fn steps_of(caption: &Caption) -> Vec<StepFigure> {
     caption
@@ -200,14 +76,11 @@ pub(super) fn TrainedPanel(
     // And which weights gave it: "shipped", or what `in_use` says.
     let answered_weights = RwSignal::new(String::new());
     let compute_ms = RwSignal::new(0.0f64);
-    let hovered = RwSignal::new(None::<usize>);
     // The 32 × 32 the model saw, for the pictures under the overlays.
     let fitted = RwSignal::new(None::<Picture>);
 
     let given_canvas = NodeRef::<leptos::html::Canvas>::new();
     let seen_canvas = NodeRef::<leptos::html::Canvas>::new();
-    let reach_picture = NodeRef::<leptos::html::Canvas>::new();
-    let reach_overlay = NodeRef::<leptos::html::Canvas>::new();
     let bars = NodeRef::<leptos::html::Canvas>::new();
     let lens = NodeRef::<leptos::html::Canvas>::new();
     let lens_frame = NodeRef::<leptos::html::Canvas>::new();
@@ -359,26 +232,6 @@ pub(super) fn TrainedPanel(
             .with_untracked(|b| canvas::draw_figure(c.clone(), |r| figures::lens(r, &steps, b)))?;
         download::png("logit-lens.png", &c).map_err(|e| format!("{e:?}"))
     };
-    // The patches a hovered word reaches, drawn when they change: a gate step with no
-    // word pointed at leaves the overlay and the picture under it as they were.
-    let reach = Memo::new(move |_| {
-        let word = hovered.get();
-        caption.with(|c| c.as_ref().zip(word).map(|(c, w)| c.reach(w)))
-    });
-    Effect::new(move |_| {
-        reach.with(|reach| {
-            if let Some(o) = reach_overlay.get() {
-                let _ = canvas::draw_patch_overlay(&o, GRID, reach.as_deref());
-            }
-        })
-    });
-    Effect::new(move |_| {
-        if let Some(p) = reach_picture.get()
-            && let Some(f) = fitted.get()
-        {
-            let _ = canvas::draw_rgb(&p, &f);
-        }
-    });
 
     // Drop and paste bring a picture too.
     let take = move |file: web_sys::File| {
@@ -412,55 +265,6 @@ pub(super) fn TrainedPanel(
             take(file);
         }
     });
-
-    // The words as buttons, rebuilt only when the words change, not at every gate step.
-    let words = Memo::new(move |_| {
-        caption.with(|c| {
-            c.as_ref()
-                .map(|c| c.words.iter().map(|w| w.step.word()).collect::<Vec<_>>())
-                .unwrap_or_default()
-        })
-    });
-    let latents = Memo::new(move |_| {
-        caption.with(|c| {
-            c.as_ref()
-                .map(|c| c.latent_attention.clone())
-                .unwrap_or_default()
-        })
-    });
-    let cross = move |block: usize| {
-        Signal::derive(move || {
-            caption.with(|c| {
-                c.as_ref()
-                    .and_then(|c| {
-                        c.cross_attention
-                            .get(block)
-                            .map(|v| (v.clone(), c.tokens.len(), c.k()))
-                    })
-                    .unwrap_or_default()
-            })
-        })
-    };
-    let cross_axes = Signal::derive(move || {
-        caption.with(|c| {
-            let (tokens, k) = c
-                .as_ref()
-                .map_or((Vec::new(), 8), |c| (c.tokens.clone(), c.k()));
-            (
-                Axis::counting("visual token (latent)", k, 1),
-                Axis {
-                    title: "input token".into(),
-                    ticks: tokens
-                        .iter()
-                        .enumerate()
-                        .map(|(i, &t)| (i, word(t).to_owned()))
-                        .collect(),
-                },
-            )
-        })
-    });
-    const TRAINED: &str =
-        "Trained weights (the shipped mini-Flamingo): these patterns were learned.";
 
     view! {
         <section id="trained" aria-labelledby="trained-title">
@@ -571,64 +375,7 @@ pub(super) fn TrainedPanel(
                 " "
                 "It is a toy of Flamingo's mechanism, with a 21-word vocabulary, not a model of Flamingo's quality."
             </p>
-            <h3>"Where the trained model looks"</h3>
-            <p>"Each of the K = 8 latents' attention over the 8 × 8 patches (the resampler's last layer, mean over heads), laid over the picture:"</p>
-            <div class="latents" id="latent-overlays">
-                {move || {
-                    let rows = latents.get();
-                    (0..rows.len() / (GRID * GRID)).map(|k| {
-                        let row = rows[k * GRID * GRID..(k + 1) * GRID * GRID].to_vec();
-                        let picture = NodeRef::<leptos::html::Canvas>::new();
-                        let layer = NodeRef::<leptos::html::Canvas>::new();
-                        Effect::new(move |_| {
-                            if let (Some(p), Some(l)) = (picture.get(), layer.get()) {
-                                if let Some(f) = fitted.get() {
-                                    let _ = canvas::draw_rgb(&p, &f);
-                                }
-                                let _ = canvas::draw_patch_overlay(&l, GRID, Some(&row));
-                            }
-                        });
-                        view! {
-                            <figure class="latent">
-                                <div class="stack">
-                                    <canvas class="picture" node_ref=picture role="img" aria-label=format!("latent {}'s attention over the patches", k + 1)></canvas>
-                                    <canvas class="overlay" node_ref=layer aria-hidden="true"></canvas>
-                                </div>
-                                <figcaption>{format!("latent {}", k + 1)}</figcaption>
-                            </figure>
-                        }
-                    }).collect_view()
-                }}
-            </div>
-            <div class="reach">
-                <div class="stack reach-stack">
-                    <canvas class="picture" node_ref=reach_picture role="img" aria-label="the patches the chosen caption word reaches"></canvas>
-                    <canvas id="reach-overlay" class="overlay" node_ref=reach_overlay aria-hidden="true"></canvas>
-                </div>
-                <div>
-                    <p>"Point at or tab to a generated word to light up the patches it reaches:"</p>
-                    <p class="words" id="caption-words">
-                        {move || words.get().into_iter().enumerate().map(|(i, text)| {
-                            view! {
-                                <button class="word" aria-pressed=move || (hovered.get() == Some(i)).to_string()
-                                    on:mouseenter=move |_| hovered.set(Some(i)) on:focus=move |_| hovered.set(Some(i))
-                                    on:mouseleave=move |_| hovered.set(None) on:blur=move |_| hovered.set(None)>{text}</button>
-                            }
-                        }).collect_view()}
-                    </p>
-                    <p class="note">"An approximation: the word's attention over the 8 visual tokens (mean over heads and both blocks) times each latent's attention over the patches. It leaves out the residual paths, the resampler's first layer and feed-forwards, and what the latents read from one another."</p>
-                </div>
-            </div>
-            <div class="heatmaps-pair">
-                <div>
-                    <h4>"Block 1: input tokens × visual tokens"</h4>
-                    <Heatmap data=cross(0) axes=cross_axes label="block 1's cross-attention of each input token to each visual token" id="trained-xattn-1" caveat=TRAINED />
-                </div>
-                <div>
-                    <h4>"Block 2: input tokens × visual tokens"</h4>
-                    <Heatmap data=cross(1) axes=cross_axes label="block 2's cross-attention of each input token to each visual token" id="trained-xattn-2" caveat=TRAINED />
-                </div>
-            </div>
+            <WhereItLooks caption=caption fitted=fitted />
 
             <h3>"Logit lens: where the picture's information enters"</h3>
             <p>"Each generated word's probability read out after every language-model layer (through the final norm and output head). The frozen layers alone cannot know the colour; watch the probability jump after a gated block."</p>
@@ -648,74 +395,4 @@ pub(super) fn TrainedPanel(
             </figure>
         </section>
     }
-}
-
-/// Fetches the weights after the first frame and builds the model on the CPU.
-/// Fetches the weights and loads the model here (captions) and in every worker of the
-/// pool ("Measure").
-pub(super) fn load(
-    model: Model,
-    loaded: RwSignal<Option<Result<(), String>>>,
-    pool: crate::compute::pool::Shared,
-) {
-    spawn_local(async move {
-        let result = fetch::bytes(WEIGHTS)
-            .await
-            .and_then(|bytes| install(&bytes, &model, &pool));
-        loaded.set(Some(result));
-    });
-}
-
-/// Which weights the page's model has: `None` for the shipped ones, else what they are
-/// (a student's run, or a file they opened).
-pub(super) type InUse = RwSignal<Option<String>>;
-
-/// `bytes` become the page's model as `what` (see [`InUse`]); every panel that reads
-/// the model follows. A file that is not weights changes nothing and says why.
-pub(super) fn switch_to(
-    bytes: &[u8],
-    what: Option<String>,
-    model: &Model,
-    pool: &crate::compute::pool::Shared,
-    loaded: RwSignal<Option<Result<(), String>>>,
-    in_use: InUse,
-) -> Result<(), String> {
-    install(bytes, model, pool)?;
-    in_use.set(what);
-    loaded.set(Some(Ok(())));
-    Ok(())
-}
-
-/// The shipped weights again; a failure is said in `message`.
-pub(super) fn back_to_shipped(
-    model: Model,
-    pool: crate::compute::pool::Shared,
-    loaded: RwSignal<Option<Result<(), String>>>,
-    in_use: InUse,
-    message: RwSignal<Option<String>>,
-) {
-    spawn_local(async move {
-        let result = fetch::bytes(WEIGHTS)
-            .await
-            .and_then(|bytes| switch_to(&bytes, None, &model, &pool, loaded, in_use));
-        if let Err(e) = result {
-            message.set(Some(e));
-        }
-    });
-}
-
-/// `bytes` (weights in the shipped file's format) become the page's model, and the pool's
-/// for Measure, once they have been read whole; until then nothing changes.
-pub(super) fn install(
-    bytes: &[u8],
-    model: &Model,
-    pool: &crate::compute::pool::Shared,
-) -> Result<(), String> {
-    let trained = Trained::load(bytes, &crate::compute::worker::cpu())
-        .map_err(|e| format!("the trained weights could not be read: {e}"))?;
-    if let Some(pool) = pool.borrow().as_ref() {
-        pool.load_trained(bytes);
-    }
-    *model.borrow_mut() = Some(trained);
-    Ok(())
 }

@@ -1,0 +1,62 @@
+//! The captions at the gate-scale slider's other values, computed while the page is idle
+//! and kept, so that a later drag shows them with no forward in its frames.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::super::touch::LastTouch;
+use super::weights::{Model, with_model};
+use crate::compute::scheduler::Newest;
+
+/// The gate-scale slider's values: 0 to `SCALE_MAX` in steps of 1 / `SCALE_STEPS`.
+pub(super) const SCALE_STEPS: u32 = 20;
+pub(super) const SCALE_MAX: u32 = 2;
+
+/// The slider's values as the slider gives them: `i / 20` rounds to the same float as
+/// the text "0.35" it sends, so a kept caption is found by its bits.
+fn slider_scales() -> impl Iterator<Item = f32> {
+    (0..=SCALE_MAX * SCALE_STEPS).map(|i| (f64::from(i) / f64::from(SCALE_STEPS)) as f32)
+}
+
+/// Untouched for this long, the page computes the slider's other captions.
+const FILL_AFTER_MS: f64 = 150.0;
+
+/// While the page is idle, the captions at the slider's other values are computed and
+/// kept, nearest `around` first, one per task: a later drag then shows kept captions,
+/// with no forward in its frames. A new request (`fill.ticket()`) stops it, and any
+/// touch of the page puts it off.
+pub(super) fn fill_captions(
+    model: Model,
+    fill: Newest,
+    touch: LastTouch,
+    kept: RwSignal<usize>,
+    around: f32,
+) {
+    let wait = touch.wait_for_quiet(FILL_AFTER_MS);
+    let next = fill.clone();
+    fill.after(
+        std::time::Duration::from_millis(wait.ceil() as u64),
+        move || {
+            if touch.wait_for_quiet(FILL_AFTER_MS) > 0.0 {
+                return fill_captions(model, next, touch, kept, around);
+            }
+            let missing = model.borrow().as_ref().and_then(|t| {
+                slider_scales()
+                    .filter(|&s| !t.has_caption(s))
+                    .min_by(|a, b| (a - around).abs().total_cmp(&(b - around).abs()))
+            });
+            let Some(scale) = missing else { return };
+            spawn_local(async move {
+                let computed = with_model(&model, async |t| {
+                    t.caption(scale).await.is_ok().then(|| t.kept_captions())
+                })
+                .await
+                .flatten();
+                if let Some(count) = computed {
+                    kept.set(count);
+                    fill_captions(model, next, touch, kept, around);
+                }
+            });
+        },
+    );
+}
