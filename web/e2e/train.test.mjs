@@ -57,18 +57,25 @@ test('Train runs stage 3 in a worker: the gates leave 0, the picture loss falls,
   assert.ok(later.step > first.step + 10, `steps ${first.step} → ${later.step}`);
   assert.ok(later.gates.length === 4 && later.gates.every((g) => g !== 0), `gates ${later.gates}`);
   // While the student drags a slider, training waits: at most the call already sent (two
-  // steps) finishes during the drag, and the steps go on once the slider is let go.
-  const box = await slider.boundingBox();
-  const y = box.y + box.height / 2;
-  await page.mouse.move(box.x + box.width * 0.3, y);
-  await page.mouse.down();
-  const pressed = (await progress(page)).step;
-  for (let i = 0; i < 30; i++) {
-    await page.mouse.move(box.x + box.width * (i % 2 ? 0.3 : 0.6), y, { steps: 3 });
-    await page.waitForTimeout(50);
-  }
-  const dragged = (await progress(page)).step;
-  await page.mouse.up();
+  // steps) finishes during the drag, and the steps go on once the slider is let go. The
+  // drag is played in the page (a move with the button held and the slider's input every
+  // 30 ms for 1.5 s), so no driver round trip leaves a pause in it.
+  const { pressed, dragged } = await page.evaluate(async () => {
+    const slider = [...document.querySelectorAll('input[type=range]')].find((i) => i.labels[0]?.textContent.trim() === 'Gate scale');
+    const step = () => Number(document.querySelector('#train-progress').dataset.step);
+    const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+    slider.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true, buttons: 1 }));
+    const pressed = step();
+    for (let i = 0; i < 50; i++) {
+      slider.dispatchEvent(new PointerEvent('pointermove', { bubbles: true, buttons: 1 }));
+      set.call(slider, i % 2 ? '0.5' : '1');
+      slider.dispatchEvent(new Event('input', { bubbles: true }));
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    const dragged = step();
+    slider.dispatchEvent(new PointerEvent('pointerup', { bubbles: true }));
+    return { pressed, dragged };
+  });
   assert.ok(dragged <= pressed + 2, `steps during the drag: ${pressed} → ${dragged}`);
   await stepsReach(page, dragged + 4, 10_000);
   // The first steps' picture loss against the last: read from the drawn record.
