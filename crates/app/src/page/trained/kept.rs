@@ -4,9 +4,9 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::super::touch::LastTouch;
 use super::weights::{Model, with_model};
 use crate::compute::scheduler::Newest;
+use crate::page::touch::LastTouch;
 
 /// The gate-scale slider's values: 0 to `SCALE_MAX` in steps of 1 / `SCALE_STEPS`.
 pub(super) const SCALE_STEPS: u32 = 20;

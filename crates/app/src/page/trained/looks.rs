@@ -3,9 +3,9 @@
 
 use leptos::prelude::*;
 
-use super::super::Heatmap;
 use crate::figures::canvas;
 use crate::figures::heatmap::Axis;
+use crate::page::Heatmap;
 use lab::trained::{Caption, GRID};
 use mini::scene::Picture;
 use mini::vocab::word;

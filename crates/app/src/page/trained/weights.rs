@@ -14,7 +14,7 @@ use lab::trained::Trained;
 /// Where the weights are: their own file, so the page's first frame does not wait for them.
 pub(in crate::page) const WEIGHTS: &str = "assets/mini-flamingo.safetensors";
 
-/// The model, once its weights have arrived, shared by this panel and the few-shot one.
+/// The model, once its weights have arrived, shared by the trained, few-shot and training panels.
 pub(in crate::page) type Model = Rc<RefCell<Option<Trained>>>;
 
 /// Runs `work` on the model taken out of its cell and puts it back, so no borrow
