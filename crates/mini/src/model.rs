@@ -147,18 +147,16 @@ impl Batch {
     /// If a sequence's `<image>` markers and pictures differ in number, or a sequence
     /// is empty or longer than the LM's positions.
     pub fn new(sequences: &[(&[u32], &[Picture])], device: &Device) -> Batch {
+        let tokens: Vec<&[u32]> = sequences.iter().map(|(t, _)| *t).collect();
+        let text = Batch::text(&tokens, device);
         let mut pictures = Vec::new();
-        for (tokens, seq_pictures) in sequences {
-            let markers = tokens.iter().filter(|&&t| t == IMAGE).count();
+        for ((_, seq_pictures), &markers) in sequences.iter().zip(&text.counts) {
             assert_eq!(markers, seq_pictures.len(), "one picture per <image>");
             pictures.extend(seq_pictures.iter().cloned());
         }
-        let ids: Vec<Vec<u32>> = sequences.iter().map(|(t, _)| t.to_vec()).collect();
         Batch {
-            tokens: token_tensor(&ids, device),
-            ids,
             pixels: pixels(&pictures, device),
-            counts: sequences.iter().map(|(_, p)| p.len()).collect(),
+            ..text
         }
     }
 

@@ -69,9 +69,10 @@ pub(super) fn TrainLive(
             let Some(t) = trainer.get_value() else { return };
             let mut probed = now_ms();
             let touch = LastTouch::page();
-            while running.get_untracked() && generation.get_value() == this {
+            let wanted = move || running.get_untracked() && generation.get_value() == this;
+            while wanted() {
                 touch.quiet(TRAIN_AFTER_MS).await;
-                if !running.get_untracked() || generation.get_value() != this {
+                if !wanted() {
                     return;
                 }
                 let steps = t.steps(STEPS_PER_CALL).await;
