@@ -1,11 +1,13 @@
 //! A lab on its own, in a worker or in the WebGPU module: installed once, then asked
 //! tasks as bytes, one at a time, answering with bytes. A worker may also hold the
-//! trained model and count pieces of "Measure" ([`count`]).
+//! trained model, to count pieces of "Measure" ([`count`]) and caption the page's picture
+//! at the gate scales it has not kept yet ([`captions`]).
 
 use std::cell::RefCell;
 
 use crate::lab::Lab;
 use crate::measure::{Counter, PieceOrder, counts_to_bytes};
+use crate::trained::{Caption, CaptionOrder};
 use crate::wire::Task;
 
 /// Runs the wasm module's static constructors: once, first thing, from each module's
@@ -35,12 +37,30 @@ pub fn install_counter(counter: Counter) {
 /// as bytes ([`counts_to_bytes`]).
 pub async fn count(order: &[u8]) -> Result<Vec<u8>, String> {
     let order = PieceOrder::from_bytes(order)?;
+    with_counter(async |counter| counter.count(&order).await.map(|c| counts_to_bytes(&c))).await
+}
+
+/// The captions a [`CaptionOrder`] asks for, as bytes ([`Caption::list_to_bytes`]).
+pub async fn captions(order: &[u8]) -> Result<Vec<u8>, String> {
+    let order = CaptionOrder::from_bytes(order).map_err(|e| e.to_string())?;
+    with_counter(async |counter| {
+        let captions = counter.trained_mut().captions(&order).await?;
+        Ok(Caption::list_to_bytes(&captions))
+    })
+    .await
+}
+
+/// `work` on this thread's trained model, taken out for it, so a second call meanwhile
+/// is refused, not interleaved.
+async fn with_counter<T>(
+    work: impl AsyncFnOnce(&mut Counter) -> Result<T, String>,
+) -> Result<T, String> {
     let mut counter = COUNTER
         .with(|slot| slot.borrow_mut().take())
         .ok_or("the trained model is busy or not loaded here")?;
-    let counted = counter.count(&order).await;
+    let out = work(&mut counter).await;
     COUNTER.with(|slot| *slot.borrow_mut() = Some(counter));
-    Ok(counts_to_bytes(&counted?))
+    out
 }
 
 /// The lab this thread answers with, replacing any before it.

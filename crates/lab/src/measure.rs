@@ -145,8 +145,9 @@ pub fn counts_from_bytes(bytes: &[u8]) -> Result<Vec<usize>, String> {
         .collect()
 }
 
-/// The model in a worker, counting the pieces of a measurement it is sent by index;
-/// the measurement's episodes are drawn once.
+/// The trained model in a worker, counting the pieces of a measurement it is sent by
+/// index (the measurement's episodes are drawn once); it captions for the page too
+/// ([`Trained::captions`]).
 pub struct Counter {
     trained: Trained,
     pieces: Option<((usize, u64), Vec<Piece>)>,
@@ -158,6 +159,10 @@ impl Counter {
             trained,
             pieces: None,
         }
+    }
+
+    pub fn trained_mut(&mut self) -> &mut Trained {
+        &mut self.trained
     }
 
     /// How many of the ordered piece's episodes are answered right at each number of shots.

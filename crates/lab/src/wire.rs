@@ -29,36 +29,36 @@ pub const NO_ADAPTER: &str = "WebGPU unavailable in this browser: no GPU adapter
 /// Why bytes could not be read back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("malformed message between the page and a lab: {0}")]
-pub struct WireError(&'static str);
+pub struct WireError(pub(crate) &'static str);
 
 #[derive(Default)]
-struct Writer(Vec<u8>);
+pub(crate) struct Writer(pub(crate) Vec<u8>);
 
 impl Writer {
-    fn usize(&mut self, v: usize) -> &mut Self {
+    pub(crate) fn usize(&mut self, v: usize) -> &mut Self {
         self.0.extend_from_slice(&(v as u64).to_le_bytes());
         self
     }
-    fn f32(&mut self, v: f32) -> &mut Self {
+    pub(crate) fn f32(&mut self, v: f32) -> &mut Self {
         self.0.extend_from_slice(&v.to_le_bytes());
         self
     }
-    fn bytes(&mut self, v: &[u8]) -> &mut Self {
+    pub(crate) fn bytes(&mut self, v: &[u8]) -> &mut Self {
         self.usize(v.len());
         self.0.extend_from_slice(v);
         self
     }
-    fn floats(&mut self, v: &[f32]) -> &mut Self {
+    pub(crate) fn floats(&mut self, v: &[f32]) -> &mut Self {
         self.usize(v.len());
         self.0.extend(v.iter().flat_map(|x| x.to_le_bytes()));
         self
     }
 }
 
-struct Reader<'a>(&'a [u8]);
+pub(crate) struct Reader<'a>(pub(crate) &'a [u8]);
 
 impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], WireError> {
+    pub(crate) fn take(&mut self, n: usize) -> Result<&[u8], WireError> {
         if self.0.len() < n {
             return Err(WireError("message ends early"));
         }
@@ -66,20 +66,20 @@ impl Reader<'_> {
         self.0 = rest;
         Ok(head)
     }
-    fn usize(&mut self) -> Result<usize, WireError> {
+    pub(crate) fn usize(&mut self) -> Result<usize, WireError> {
         let b = self.take(8)?.try_into().expect("8 bytes");
         usize::try_from(u64::from_le_bytes(b)).map_err(|_| WireError("length out of range"))
     }
-    fn f32(&mut self) -> Result<f32, WireError> {
+    pub(crate) fn f32(&mut self) -> Result<f32, WireError> {
         Ok(f32::from_le_bytes(
             self.take(4)?.try_into().expect("4 bytes"),
         ))
     }
-    fn bytes(&mut self) -> Result<Vec<u8>, WireError> {
+    pub(crate) fn bytes(&mut self) -> Result<Vec<u8>, WireError> {
         let n = self.usize()?;
         Ok(self.take(n)?.to_vec())
     }
-    fn floats(&mut self) -> Result<Vec<f32>, WireError> {
+    pub(crate) fn floats(&mut self) -> Result<Vec<f32>, WireError> {
         let n = self.usize()?;
         let raw = self.take(n.checked_mul(4).ok_or(WireError("length out of range"))?)?;
         Ok(raw
@@ -87,7 +87,7 @@ impl Reader<'_> {
             .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
             .collect())
     }
-    fn done(&self) -> Result<(), WireError> {
+    pub(crate) fn done(&self) -> Result<(), WireError> {
         if self.0.is_empty() {
             Ok(())
         } else {
