@@ -4,6 +4,7 @@
 //! at the gate scales it has not kept yet ([`captions`]).
 
 use std::cell::RefCell;
+use std::thread::LocalKey;
 
 use crate::lab::Lab;
 use crate::measure::{Counter, PieceOrder, counts_to_bytes};
@@ -37,30 +38,26 @@ pub fn install_counter(counter: Counter) {
 /// as bytes ([`counts_to_bytes`]).
 pub async fn count(order: &[u8]) -> Result<Vec<u8>, String> {
     let order = PieceOrder::from_bytes(order)?;
-    with_counter(async |counter| counter.count(&order).await.map(|c| counts_to_bytes(&c))).await
+    with_taken(
+        &COUNTER,
+        "the trained model is busy or not loaded here",
+        async |c| c.count(&order).await.map(|counts| counts_to_bytes(&counts)),
+    )
+    .await
 }
 
 /// The captions a [`CaptionOrder`] asks for, as bytes ([`Caption::list_to_bytes`]).
 pub async fn captions(order: &[u8]) -> Result<Vec<u8>, String> {
     let order = CaptionOrder::from_bytes(order).map_err(|e| e.to_string())?;
-    with_counter(async |counter| {
-        let captions = counter.trained_mut().captions(&order).await?;
-        Ok(Caption::list_to_bytes(&captions))
-    })
+    with_taken(
+        &COUNTER,
+        "the trained model is busy or not loaded here",
+        async |c| {
+            let captions = c.trained_mut().captions(&order).await?;
+            Ok(Caption::list_to_bytes(&captions))
+        },
+    )
     .await
-}
-
-/// `work` on this thread's trained model, taken out for it, so a second call meanwhile
-/// is refused, not interleaved.
-async fn with_counter<T>(
-    work: impl AsyncFnOnce(&mut Counter) -> Result<T, String>,
-) -> Result<T, String> {
-    let mut counter = COUNTER
-        .with(|slot| slot.borrow_mut().take())
-        .ok_or("the trained model is busy or not loaded here")?;
-    let out = work(&mut counter).await;
-    COUNTER.with(|slot| *slot.borrow_mut() = Some(counter));
-    out
 }
 
 /// The lab this thread answers with, replacing any before it.
@@ -71,13 +68,23 @@ pub fn install(lab: Lab) {
 /// One task's answer: a frame's bytes, or a part's.
 pub async fn answer(task: &[u8]) -> Result<Vec<u8>, String> {
     let task = Task::from_bytes(task).map_err(|e| e.to_string())?;
-    // Taken out for the task, so a second meanwhile is refused, not interleaved.
-    let mut lab = LAB
-        .with(|slot| slot.borrow_mut().take())
-        .ok_or("the lab is busy or not started")?;
-    let answer = lab.answer(&task).await;
-    LAB.with(|slot| *slot.borrow_mut() = Some(lab));
-    answer
+    with_taken(&LAB, "the lab is busy or not started", async |lab| {
+        lab.answer(&task).await
+    })
+    .await
+}
+
+/// `work` on what this thread holds in `slot`, taken out for it, so a second call
+/// meanwhile is refused (`missing` says why), not interleaved.
+async fn with_taken<S: 'static, T>(
+    slot: &'static LocalKey<RefCell<Option<S>>>,
+    missing: &str,
+    work: impl AsyncFnOnce(&mut S) -> Result<T, String>,
+) -> Result<T, String> {
+    let mut held = slot.with(|s| s.borrow_mut().take()).ok_or(missing)?;
+    let out = work(&mut held).await;
+    slot.with(|s| *s.borrow_mut() = Some(held));
+    out
 }
 
 impl Lab {

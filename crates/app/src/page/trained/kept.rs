@@ -92,7 +92,11 @@ fn in_a_worker(fill: Fill, pool: Rc<Pool>) {
             return on_the_page(fill);
         };
         let counts = with_model(&fill.model, async |t| {
-            let new = captions.into_iter().filter(|c| t.keep(c.clone())).count();
+            let new = captions
+                .into_iter()
+                .map(|c| t.keep(c))
+                .filter(|&kept| kept)
+                .count();
             (t.kept_captions(), new)
         })
         .await;
