@@ -7,7 +7,6 @@ use mini::scene::Picture;
 use mini::vocab::{CAPTION_PROMPT, is_attribute};
 
 use crate::trained::GRID;
-use crate::wire::{Reader, WireError, Writer};
 
 /// One generated word.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,156 +130,6 @@ impl Caption {
     }
 }
 
-/// What a worker is asked to caption: the picture the page's model saw (already 32 × 32,
-/// so seeing it again changes nothing) at each of `scales`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CaptionOrder {
-    pub picture: Picture,
-    pub scales: Vec<f32>,
-}
-
-impl CaptionOrder {
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::default();
-        write_picture(&mut w, &self.picture);
-        w.floats(&self.scales);
-        w.0
-    }
-
-    /// An order from [`CaptionOrder::to_bytes`].
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
-        let mut r = Reader(bytes);
-        let order = Self {
-            picture: read_picture(&mut r)?,
-            scales: r.floats()?,
-        };
-        r.done()?;
-        Ok(order)
-    }
-}
-
-fn write_picture(w: &mut Writer, p: &Picture) {
-    w.usize(p.width).usize(p.height).bytes(&p.rgb);
-}
-
-fn read_picture(r: &mut Reader) -> Result<Picture, WireError> {
-    let (width, height, rgb) = (r.usize()?, r.usize()?, r.bytes()?);
-    if width.checked_mul(height).and_then(|n| n.checked_mul(3)) != Some(rgb.len()) {
-        return Err(WireError("a picture's size disagrees with its pixels"));
-    }
-    Ok(Picture { width, height, rgb })
-}
-
-fn write_list<T>(w: &mut Writer, items: &[T], mut each: impl FnMut(&mut Writer, &T)) {
-    w.usize(items.len());
-    for item in items {
-        each(w, item);
-    }
-}
-
-fn read_list<'a, T>(
-    r: &mut Reader<'a>,
-    mut each: impl FnMut(&mut Reader<'a>) -> Result<T, WireError>,
-) -> Result<Vec<T>, WireError> {
-    let n = r.usize()?;
-    // Each item takes at least a byte: a corrupt count fails before it allocates.
-    if n > r.0.len() {
-        return Err(WireError("length out of range"));
-    }
-    (0..n).map(|_| each(r)).collect()
-}
-
-impl Caption {
-    /// Captions as bytes, every float by its bits: a caption computed in a worker is
-    /// kept on the page exactly as computed.
-    pub fn list_to_bytes(captions: &[Caption]) -> Vec<u8> {
-        let mut w = Writer::default();
-        write_list(&mut w, captions, |w, c| c.write(w));
-        w.0
-    }
-
-    /// Captions from [`Caption::list_to_bytes`].
-    pub fn list_from_bytes(bytes: &[u8]) -> Result<Vec<Caption>, WireError> {
-        let mut r = Reader(bytes);
-        let captions = read_list(&mut r, Caption::read)?;
-        r.done()?;
-        Ok(captions)
-    }
-
-    fn write(&self, w: &mut Writer) {
-        write_list(w, &self.words, |w, word| {
-            w.usize(word.step.token as usize)
-                .floats(&word.step.probabilities)
-                .floats(&word.lens);
-        });
-        w.bytes(self.text.as_bytes());
-        w.floats(&self.gates.concat());
-        write_list(w, &self.tokens, |w, &t| {
-            w.usize(t as usize);
-        });
-        w.usize(self.identical)
-            .usize(self.logits)
-            .f32(self.max_delta);
-        write_list(w, &self.cross_attention, |w, block| {
-            w.floats(block);
-        });
-        w.floats(&self.latent_attention);
-        write_list(w, &self.blocks_before, |w, &b| {
-            w.usize(usize::from(b));
-        });
-        write_picture(w, &self.picture);
-        w.usize(self.features[0])
-            .usize(self.features[1])
-            .floats(&self.patch_norms)
-            .usize(self.media[0])
-            .usize(self.media[1])
-            .floats(&self.visual_share)
-            .f32(self.scale);
-    }
-
-    fn read(r: &mut Reader) -> Result<Caption, WireError> {
-        let token = |r: &mut Reader| {
-            u32::try_from(r.usize()?).map_err(|_| WireError("a token out of range"))
-        };
-        let words = read_list(r, |r| {
-            let (token, probabilities, lens) = (token(r)?, r.floats()?, r.floats()?);
-            if token as usize >= probabilities.len() {
-                return Err(WireError("a word outside its probabilities"));
-            }
-            Ok(Word {
-                step: Step {
-                    token,
-                    probabilities,
-                },
-                lens,
-            })
-        })?;
-        let text = String::from_utf8(r.bytes()?).map_err(|_| WireError("text is not UTF-8"))?;
-        let gates = r.floats()?;
-        if gates.len() % 2 != 0 {
-            return Err(WireError("gates come in pairs"));
-        }
-        Ok(Caption {
-            words,
-            text,
-            gates: gates.chunks(2).map(|g| [g[0], g[1]]).collect(),
-            tokens: read_list(r, token)?,
-            identical: r.usize()?,
-            logits: r.usize()?,
-            max_delta: r.f32()?,
-            cross_attention: read_list(r, Reader::floats)?,
-            latent_attention: r.floats()?,
-            blocks_before: read_list(r, |r| Ok(r.usize()? != 0))?,
-            picture: read_picture(r)?,
-            features: [r.usize()?, r.usize()?],
-            patch_norms: r.floats()?,
-            media: [r.usize()?, r.usize()?],
-            visual_share: r.floats()?,
-            scale: r.f32()?,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use mini::inference::resolved;
@@ -312,28 +161,5 @@ mod tests {
             assert!(total > 0.0 && total <= 1.0 + 1e-5, "{total}");
         }
         assert!(caption.reach(99).iter().all(|&v| v == 0.0));
-    }
-
-    #[test]
-    fn captions_and_orders_cross_as_bytes_and_garbage_is_refused() {
-        let mut trained = looking_at(blue_triangle());
-        let captions: Vec<Caption> = [0.0, 1.0]
-            .map(|s| resolved(trained.caption(s)).unwrap())
-            .into();
-        let bytes = Caption::list_to_bytes(&captions);
-        assert_eq!(Caption::list_from_bytes(&bytes).unwrap(), captions);
-        assert!(Caption::list_from_bytes(&bytes[..bytes.len() - 1]).is_err());
-        let mut padded = bytes.clone();
-        padded.push(0);
-        assert!(Caption::list_from_bytes(&padded).is_err());
-        assert!(Caption::list_from_bytes(&[0xff; 64]).is_err());
-        let order = CaptionOrder {
-            picture: trained.fitted().unwrap().clone(),
-            scales: vec![0.05, 1.95],
-        };
-        assert_eq!(CaptionOrder::from_bytes(&order.to_bytes()).unwrap(), order);
-        let mut wrong = order.clone();
-        wrong.picture.rgb.pop();
-        assert!(CaptionOrder::from_bytes(&wrong.to_bytes()).is_err());
     }
 }

@@ -1,14 +1,11 @@
 //! A lab on its own, in a worker or in the WebGPU module: installed once, then asked
 //! tasks as bytes, one at a time, answering with bytes. A worker may also hold the
-//! trained model, to count pieces of "Measure" ([`count`]) and caption the page's picture
-//! at the gate scales it has not kept yet ([`captions`]).
+//! trained model and count pieces of "Measure" ([`count`]).
 
 use std::cell::RefCell;
-use std::thread::LocalKey;
 
 use crate::lab::Lab;
 use crate::measure::{Counter, PieceOrder, counts_to_bytes};
-use crate::trained::{Caption, CaptionOrder};
 use crate::wire::Task;
 
 /// Runs the wasm module's static constructors: once, first thing, from each module's
@@ -38,26 +35,12 @@ pub fn install_counter(counter: Counter) {
 /// as bytes ([`counts_to_bytes`]).
 pub async fn count(order: &[u8]) -> Result<Vec<u8>, String> {
     let order = PieceOrder::from_bytes(order)?;
-    with_taken(
-        &COUNTER,
-        "the trained model is busy or not loaded here",
-        async |c| c.count(&order).await.map(|counts| counts_to_bytes(&counts)),
-    )
-    .await
-}
-
-/// The captions a [`CaptionOrder`] asks for, as bytes ([`Caption::list_to_bytes`]).
-pub async fn captions(order: &[u8]) -> Result<Vec<u8>, String> {
-    let order = CaptionOrder::from_bytes(order).map_err(|e| e.to_string())?;
-    with_taken(
-        &COUNTER,
-        "the trained model is busy or not loaded here",
-        async |c| {
-            let captions = c.trained_mut().captions(&order).await?;
-            Ok(Caption::list_to_bytes(&captions))
-        },
-    )
-    .await
+    let mut counter = COUNTER
+        .with(|slot| slot.borrow_mut().take())
+        .ok_or("the trained model is busy or not loaded here")?;
+    let counted = counter.count(&order).await;
+    COUNTER.with(|slot| *slot.borrow_mut() = Some(counter));
+    Ok(counts_to_bytes(&counted?))
 }
 
 /// The lab this thread answers with, replacing any before it.
@@ -68,23 +51,13 @@ pub fn install(lab: Lab) {
 /// One task's answer: a frame's bytes, or a part's.
 pub async fn answer(task: &[u8]) -> Result<Vec<u8>, String> {
     let task = Task::from_bytes(task).map_err(|e| e.to_string())?;
-    with_taken(&LAB, "the lab is busy or not started", async |lab| {
-        lab.answer(&task).await
-    })
-    .await
-}
-
-/// `work` on what this thread holds in `slot`, taken out for it, so a second call
-/// meanwhile is refused (`missing` says why), not interleaved.
-async fn with_taken<S: 'static, T>(
-    slot: &'static LocalKey<RefCell<Option<S>>>,
-    missing: &str,
-    work: impl AsyncFnOnce(&mut S) -> Result<T, String>,
-) -> Result<T, String> {
-    let mut held = slot.with(|s| s.borrow_mut().take()).ok_or(missing)?;
-    let out = work(&mut held).await;
-    slot.with(|s| *s.borrow_mut() = Some(held));
-    out
+    // Taken out for the task, so a second meanwhile is refused, not interleaved.
+    let mut lab = LAB
+        .with(|slot| slot.borrow_mut().take())
+        .ok_or("the lab is busy or not started")?;
+    let answer = lab.answer(&task).await;
+    LAB.with(|slot| *slot.borrow_mut() = Some(lab));
+    answer
 }
 
 impl Lab {

@@ -145,9 +145,8 @@ pub fn counts_from_bytes(bytes: &[u8]) -> Result<Vec<usize>, String> {
         .collect()
 }
 
-/// The trained model in a worker, counting the pieces of a measurement it is sent by
-/// index (the measurement's episodes are drawn once); it captions for the page too
-/// ([`Trained::captions`]).
+/// The model in a worker, counting the pieces of a measurement it is sent by index;
+/// the measurement's episodes are drawn once.
 pub struct Counter {
     trained: Trained,
     pieces: Option<((usize, u64), Vec<Piece>)>,
@@ -159,10 +158,6 @@ impl Counter {
             trained,
             pieces: None,
         }
-    }
-
-    pub fn trained_mut(&mut self) -> &mut Trained {
-        &mut self.trained
     }
 
     /// How many of the ordered piece's episodes are answered right at each number of shots.

@@ -12,7 +12,7 @@ use mini::evaluate::few_shot_correct;
 use mini::inference::{CAPTION_WORDS, Step, caption_text, episode, next_words_seeing, read};
 
 use crate::Readouts;
-pub use crate::caption::{Caption, CaptionOrder, Word};
+pub use crate::caption::{Caption, Word};
 use crate::episode::Teaching;
 use crate::measure::Piece;
 use mini::model::Batch;
@@ -125,42 +125,6 @@ impl Trained {
             seen.captions.insert(scale.to_bits(), caption.clone());
         }
         Ok(caption)
-    }
-
-    /// Keeps a caption computed elsewhere (a worker, [`Trained::captions`]) if it is of
-    /// the picture seen and not kept yet; whether it was.
-    pub fn keep(&mut self, caption: Caption) -> bool {
-        let Some(seen) = self.seen.as_mut() else {
-            return false;
-        };
-        let bits = caption.scale.to_bits();
-        if caption.picture != seen.fitted
-            || seen.captions.contains_key(&bits)
-            || seen.captions.len() >= CAPTIONS_KEPT
-        {
-            return false;
-        }
-        seen.captions.insert(bits, caption);
-        true
-    }
-
-    /// The order's captions, as [`Trained::caption`] gives them, looking at its picture
-    /// first unless that is the one seen: how a worker fills the page's kept captions.
-    ///
-    /// # Errors
-    /// When the order has no scale.
-    pub async fn captions(&mut self, order: &CaptionOrder) -> Result<Vec<Caption>, String> {
-        if order.scales.is_empty() {
-            return Err("a caption order with no scale".into());
-        }
-        if self.fitted() != Some(&order.picture) {
-            self.see(&order.picture).await;
-        }
-        let mut out = Vec::with_capacity(order.scales.len());
-        for &scale in &order.scales {
-            out.push(self.caption(scale).await?);
-        }
-        Ok(out)
     }
 
     /// Whether the caption at `scale` of the picture seen is already kept.
@@ -462,53 +426,5 @@ pub(crate) mod tests {
         let open = resolved(trained.caption(1.0)).unwrap();
         assert_eq!(open, fresh(&red_circle, 1.0));
         assert_ne!(open.text, fresh(blue_triangle(), 1.0).text);
-    }
-
-    /// Captions computed in a worker, from the picture the page saw, are the page's own
-    /// bit for bit once they have crossed as bytes; the page keeps them only for that
-    /// picture, and only once.
-    #[test]
-    fn a_worker_captions_as_the_page_does_and_the_page_keeps_them() {
-        let mut page = looking_at(blue_triangle());
-        let mut worker = Trained::load(WEIGHTS, &Device::flex()).unwrap();
-        let order = CaptionOrder {
-            picture: page.fitted().unwrap().clone(),
-            scales: vec![0.0, 0.35, 2.0],
-        };
-        let crossed = Caption::list_from_bytes(&Caption::list_to_bytes(
-            &resolved(worker.captions(&order)).unwrap(),
-        ))
-        .unwrap();
-        let fresh: Vec<Caption> = order
-            .scales
-            .iter()
-            .map(|&s| resolved(looking_at(blue_triangle()).caption(s)).unwrap())
-            .collect();
-        assert_eq!(
-            Caption::list_to_bytes(&crossed),
-            Caption::list_to_bytes(&fresh),
-            "the same bits"
-        );
-        for caption in crossed.clone() {
-            assert!(page.keep(caption));
-        }
-        assert_eq!(page.kept_captions(), 3);
-        assert!(!page.keep(crossed[0].clone()), "kept once");
-        assert_eq!(resolved(page.caption(0.35)).unwrap(), fresh[1]);
-        let red_circle = scene(Shape::Circle, Colour::Red, 9);
-        let other = resolved(worker.captions(&CaptionOrder {
-            picture: red_circle.fit(),
-            scales: vec![0.5],
-        }))
-        .unwrap();
-        assert!(!page.keep(other[0].clone()), "another picture's caption");
-        assert!(!page.has_caption(0.5));
-        assert!(
-            resolved(worker.captions(&CaptionOrder {
-                picture: red_circle,
-                scales: vec![]
-            }))
-            .is_err()
-        );
     }
 }

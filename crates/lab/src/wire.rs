@@ -29,36 +29,36 @@ pub const NO_ADAPTER: &str = "WebGPU unavailable in this browser: no GPU adapter
 /// Why bytes could not be read back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("malformed message between the page and a lab: {0}")]
-pub struct WireError(pub(crate) &'static str);
+pub struct WireError(&'static str);
 
 #[derive(Default)]
-pub(crate) struct Writer(pub(crate) Vec<u8>);
+struct Writer(Vec<u8>);
 
 impl Writer {
-    pub(crate) fn usize(&mut self, v: usize) -> &mut Self {
+    fn usize(&mut self, v: usize) -> &mut Self {
         self.0.extend_from_slice(&(v as u64).to_le_bytes());
         self
     }
-    pub(crate) fn f32(&mut self, v: f32) -> &mut Self {
+    fn f32(&mut self, v: f32) -> &mut Self {
         self.0.extend_from_slice(&v.to_le_bytes());
         self
     }
-    pub(crate) fn bytes(&mut self, v: &[u8]) -> &mut Self {
+    fn bytes(&mut self, v: &[u8]) -> &mut Self {
         self.usize(v.len());
         self.0.extend_from_slice(v);
         self
     }
-    pub(crate) fn floats(&mut self, v: &[f32]) -> &mut Self {
+    fn floats(&mut self, v: &[f32]) -> &mut Self {
         self.usize(v.len());
         self.0.extend(v.iter().flat_map(|x| x.to_le_bytes()));
         self
     }
 }
 
-pub(crate) struct Reader<'a>(pub(crate) &'a [u8]);
+struct Reader<'a>(&'a [u8]);
 
 impl Reader<'_> {
-    pub(crate) fn take(&mut self, n: usize) -> Result<&[u8], WireError> {
+    fn take(&mut self, n: usize) -> Result<&[u8], WireError> {
         if self.0.len() < n {
             return Err(WireError("message ends early"));
         }
@@ -66,20 +66,20 @@ impl Reader<'_> {
         self.0 = rest;
         Ok(head)
     }
-    pub(crate) fn usize(&mut self) -> Result<usize, WireError> {
+    fn usize(&mut self) -> Result<usize, WireError> {
         let b = self.take(8)?.try_into().expect("8 bytes");
         usize::try_from(u64::from_le_bytes(b)).map_err(|_| WireError("length out of range"))
     }
-    pub(crate) fn f32(&mut self) -> Result<f32, WireError> {
+    fn f32(&mut self) -> Result<f32, WireError> {
         Ok(f32::from_le_bytes(
             self.take(4)?.try_into().expect("4 bytes"),
         ))
     }
-    pub(crate) fn bytes(&mut self) -> Result<Vec<u8>, WireError> {
+    fn bytes(&mut self) -> Result<Vec<u8>, WireError> {
         let n = self.usize()?;
         Ok(self.take(n)?.to_vec())
     }
-    pub(crate) fn floats(&mut self) -> Result<Vec<f32>, WireError> {
+    fn floats(&mut self) -> Result<Vec<f32>, WireError> {
         let n = self.usize()?;
         let raw = self.take(n.checked_mul(4).ok_or(WireError("length out of range"))?)?;
         Ok(raw
@@ -87,7 +87,7 @@ impl Reader<'_> {
             .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
             .collect())
     }
-    pub(crate) fn done(&self) -> Result<(), WireError> {
+    fn done(&self) -> Result<(), WireError> {
         if self.0.is_empty() {
             Ok(())
         } else {

@@ -9,7 +9,6 @@ use std::cell::RefCell;
 
 use js_sys::{Array, Promise, Uint8Array};
 use lab::measure::{PieceOrder, counts_from_bytes};
-use lab::trained::{Caption, CaptionOrder};
 use lab::{Frame, Part, Pictures, Request, Task, split};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -44,16 +43,13 @@ pub struct Pool {
     /// needs only the join, one message instead of a round of parts first.
     parts: RefCell<Option<(PartsKey, Vec<Part>)>>,
     pictures: Vec<u8>,
-    /// The trained model's weights, given to a worker at its first count or captions
-    /// after they arrive (again if it was started anew after a trap): the mechanics'
-    /// first forwards, asked while the page loads, do not wait behind the workers
-    /// building the model, and only "Measure" builds it in every worker.
+    /// The trained model's weights, given to the workers at the first count after
+    /// they arrive (and to a worker started after a trap): a page that never measures
+    /// spends nothing on them, and the mechanics' first forwards, asked while the page
+    /// loads, do not wait behind the workers building the model.
     weights: RefCell<Option<Vec<u8>>>,
-    /// Which workers hold the model built from `weights`.
-    loaded: RefCell<Vec<bool>>,
-    /// How many times the weights have changed: captions asked of the weights before are
-    /// not the page's model's.
-    weights_changed: std::cell::Cell<u64>,
+    /// Whether the workers hold the model built from `weights`.
+    loaded: std::cell::Cell<bool>,
     /// Pictures per side length, for the memory estimate.
     per_size: usize,
 }
@@ -74,8 +70,7 @@ impl Pool {
             parts: RefCell::new(None),
             pictures,
             weights: RefCell::new(None),
-            loaded: RefCell::new(vec![false; size]),
-            weights_changed: std::cell::Cell::new(0),
+            loaded: std::cell::Cell::new(false),
             per_size,
         }
     }
@@ -90,8 +85,7 @@ impl Pool {
         let workers = request.labs_within_cap(self.per_size, self.size());
         let runs = split(request.prompt.media_frames().len().max(1), workers);
         let frame = if runs.len() == 1 {
-            self.ask(0, "lab_answer", &Task::Run(request.clone()).to_bytes())
-                .await?
+            self.ask(0, &Task::Run(request.clone())).await?
         } else {
             let key = parts_key(request, workers);
             let cached = self
@@ -108,11 +102,14 @@ impl Pool {
                     parts
                 }
             };
-            let join = Task::Join {
-                request: request.clone(),
-                parts,
-            };
-            self.ask(0, "lab_answer", &join.to_bytes()).await?
+            self.ask(
+                0,
+                &Task::Join {
+                    request: request.clone(),
+                    parts,
+                },
+            )
+            .await?
         };
         Frame::from_bytes(&frame).map_err(|e| e.to_string())
     }
@@ -138,55 +135,30 @@ impl Pool {
             .collect()
     }
 
-    /// The trained model for "Measure" and the captions: every worker builds it from
-    /// `weights` before its next count or captions.
+    /// The trained model for "Measure": every worker builds it from `weights` before
+    /// its next count.
     pub fn load_trained(&self, weights: &[u8]) {
         *self.weights.borrow_mut() = Some(weights.to_vec());
-        self.loaded.borrow_mut().fill(false);
-        self.weights_changed.set(self.weights_changed.get() + 1);
-    }
-
-    /// Workers `which` build the trained model, those that have not since the weights came.
-    fn trained_in(&self, which: std::ops::Range<usize>) {
-        let weights = self.weights.borrow();
-        let Some(weights) = weights.as_deref() else {
-            return;
-        };
-        let workers = self.workers.borrow();
-        let mut loaded = self.loaded.borrow_mut();
-        for w in which {
-            if !std::mem::replace(&mut loaded[w], true) {
-                // A worker answers in order: the call after this waits for it, and a
-                // failure shows in its answer.
-                let _ = workers[w].call("measure_load", weights);
-            }
-        }
+        self.loaded.set(false);
     }
 
     /// Counts up to [`Pool::size`] pieces at once, one per worker, in order: each
     /// piece's right answers at each number of shots.
     pub async fn count(&self, orders: &[PieceOrder]) -> Result<Vec<Vec<usize>>, String> {
-        self.trained_in(0..orders.len().min(self.size()));
+        if !self.loaded.replace(true)
+            && let Some(weights) = self.weights.borrow().as_deref()
+        {
+            for worker in self.workers.borrow().iter() {
+                // A worker answers in order: the count below waits for this, and a
+                // failure shows in its answer.
+                let _ = worker.call("measure_load", weights);
+            }
+        }
         self.ask_each("measure_count", orders.iter().map(PieceOrder::to_bytes))
             .await?
             .iter()
             .map(|bytes| counts_from_bytes(bytes))
             .collect()
-    }
-
-    /// The order's captions from the last worker, so that the first stays free for the
-    /// mechanics panels' forwards; refused if the weights changed meanwhile.
-    pub async fn captions(&self, order: &CaptionOrder) -> Result<Vec<Caption>, String> {
-        let last = self.size() - 1;
-        self.trained_in(last..last + 1);
-        let asked_of = self.weights_changed.get();
-        let bytes = self
-            .ask(last, "trained_captions", &order.to_bytes())
-            .await?;
-        if self.weights_changed.get() != asked_of {
-            return Err("the weights changed while the captions were computed".into());
-        }
-        Caption::list_from_bytes(&bytes).map_err(|e| e.to_string())
     }
 
     /// `op` on the first workers at once, one argument each, in order; their answers.
@@ -209,8 +181,8 @@ impl Pool {
             .collect())
     }
 
-    async fn ask(&self, worker: usize, op: &str, bytes: &[u8]) -> Result<Vec<u8>, String> {
-        let answer = self.workers.borrow()[worker].call(op, bytes);
+    async fn ask(&self, worker: usize, task: &Task) -> Result<Vec<u8>, String> {
+        let answer = self.workers.borrow()[worker].call("lab_answer", &task.to_bytes());
         let bytes = self.answered(Some(worker), answer).await?;
         Ok(Uint8Array::new(&bytes).to_vec())
     }
@@ -227,7 +199,11 @@ impl Pool {
                         worker.map_or_else(|| (0..workers.len()).collect(), |w| vec![w]);
                     for w in replace {
                         workers[w] = Labourer::cpu(&self.pictures);
-                        self.loaded.borrow_mut()[w] = false;
+                        if let Some(weights) = self.weights.borrow().as_deref()
+                            && self.loaded.get()
+                        {
+                            let _ = workers[w].call("measure_load", weights);
+                        }
                     }
                 }
                 Err(message(e))

@@ -1,6 +1,5 @@
 //! One lab worker (`web/lab-worker.js`) and what runs inside it: the page's own module,
-//! compiled once and sent, answers with its CPU lab or the trained model ("Measure", and
-//! the trained panel's captions the page has not kept yet);
+//! compiled once and sent, answers with its CPU lab or the trained model for "Measure";
 //! the WebGPU module answers with its lab. Messages carry bytes, transferred.
 
 use js_sys::{Promise, Uint8Array};
@@ -112,15 +111,6 @@ pub fn measure_load(weights: Vec<u8>) -> Result<(), JsError> {
 #[wasm_bindgen]
 pub async fn measure_count(order: Vec<u8>) -> Result<Vec<u8>, JsError> {
     lab::host::count(&order).await.map_err(|e| JsError::new(&e))
-}
-
-/// In a worker: the page's picture captioned at the scales a `CaptionOrder` asks for,
-/// to be kept on the page (`Caption::list_to_bytes`).
-#[wasm_bindgen]
-pub async fn trained_captions(order: Vec<u8>) -> Result<Vec<u8>, JsError> {
-    lab::host::captions(&order)
-        .await
-        .map_err(|e| JsError::new(&e))
 }
 
 /// One lab worker; ended when dropped.

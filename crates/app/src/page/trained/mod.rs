@@ -65,7 +65,7 @@ pub(super) fn TrainedPanel(
     /// The picture the panel captions ([`shown`]).
     given: Memo<Given>,
 ) -> impl IntoView {
-    let shipped = StoredValue::new_local((model.clone(), pool.clone()));
+    let shipped = StoredValue::new_local((model.clone(), pool));
     // A memo: the mechanics panels' sliders change the state too, and must not recaption.
     let scale = Memo::new(move |_| state.with(|s| s.scale));
     let message = RwSignal::new(None::<String>);
@@ -118,32 +118,26 @@ pub(super) fn TrainedPanel(
     // one caption computes and only the newest request waits behind it.
     let queue = Rc::new(RefCell::new(LatestWins::<(String, f32)>::default()));
     let flight = RwSignal::new((Flight::default(), 0u64));
+    let fill = StoredValue::new_local(Newest::default());
+    // How many captions of this picture the page keeps, for tests and scripts.
     let kept = RwSignal::new(0usize);
-    let from_workers = RwSignal::new(0usize);
-    let fill = StoredValue::new_local(kept::Fill {
-        model: model.clone(),
-        pool: pool.clone(),
-        scale,
-        newest: Newest::default(),
-        touch: LastTouch::page(),
-        kept,
-        from_workers,
-        ordered: Rc::default(),
-    });
+    let touch = StoredValue::new_local(LastTouch::page());
     {
         let model = model.clone();
         Effect::new(move |_| {
             let Some(key) = seen.get() else { return };
             let scale = scale.get();
             // The page is not idle: what the student asked for goes first.
-            fill.with_value(|f| f.newest.ticket());
+            fill.with_value(Newest::ticket);
             let Some(first) = queue.borrow_mut().submit((key, scale)) else {
                 return;
             };
             let (model, queue) = (model.clone(), queue.clone());
             spawn_local(async move {
                 let mut next = Some(first);
+                let mut last = scale;
                 while let Some((key, scale)) = next {
+                    last = scale;
                     flight.update(|(f, _)| f.begin());
                     let start = now_ms();
                     let result = with_model(&model, async |t| {
@@ -169,7 +163,7 @@ pub(super) fn TrainedPanel(
                     }
                     next = queue.borrow_mut().finish();
                 }
-                fill_captions(fill.get_value());
+                fill_captions(model, fill.get_value(), touch.get_value(), kept, last);
             });
         });
     }
@@ -336,7 +330,7 @@ pub(super) fn TrainedPanel(
                         </p>
                     </Show>
                     <p class="caption-line">"Caption: "
-                        <output id="caption-text" data-answers=move || answered.get() data-weights=move || answered_weights.get() data-ms=move || format!("{:.3}", compute_ms.get()) data-kept=move || kept.get().to_string() data-kept-from-workers=move || from_workers.get().to_string()
+                        <output id="caption-text" data-answers=move || answered.get() data-weights=move || answered_weights.get() data-ms=move || format!("{:.3}", compute_ms.get()) data-kept=move || kept.get().to_string()
                             data-runs=move || flight.get().0.runs.to_string() data-most-in-flight=move || flight.get().0.most.to_string() data-dropped=move || flight.get().1.to_string()>
                             {move || caption.with(|c| c.as_ref().map(|c| c.text.clone())).unwrap_or_else(|| if loaded.get().is_none() { "loading the trained weights…".into() } else { "…".into() })}
                         </output>
