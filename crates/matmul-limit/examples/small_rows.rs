@@ -2,26 +2,13 @@
 //! feed-forward is a product of only 64 rows (the text tokens), and burn's CPU backend
 //! splits such a product over the threads worse than it runs it on one. The same
 //! product computed transposed, `(Wᵀ xᵀ)ᵀ`, has 8192 rows to split. Prints each
-//! product's GFLOP/s both ways (median of 15) and whether the two agree bit for bit:
+//! product's GFLOP/s both ways (the crate's [`gflops`]: median of five timings of
+//! at least 100 ms) and whether the two agree bit for bit:
 //!
 //!     RAYON_NUM_THREADS=2 cargo run --release -p matmul-limit --example small_rows
 
-use std::time::Instant;
-
 use flamingo::burn::tensor::{Device, Distribution, Tensor};
-
-fn median_seconds(run: impl Fn()) -> f64 {
-    run();
-    let mut times: Vec<f64> = (0..15)
-        .map(|_| {
-            let start = Instant::now();
-            run();
-            start.elapsed().as_secs_f64()
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
-}
+use matmul_limit::gflops;
 
 fn main() {
     let device = Device::flex();
@@ -46,11 +33,11 @@ fn main() {
                 .transpose()
                 .into_data()
         };
-        let gflops = |seconds: f64| 2.0 * (m * k * n) as f64 / seconds / 1e9;
+        let flops = 2.0 * m as f64 * k as f64 * n as f64;
         println!(
             "{m} × {k} × {n}: direct {:.1} GFLOP/s, transposed {:.1} GFLOP/s, bit-equal {}",
-            gflops(median_seconds(|| drop(direct()))),
-            gflops(median_seconds(|| drop(transposed()))),
+            gflops(flops, || drop(direct())),
+            gflops(flops, || drop(transposed())),
             direct() == transposed()
         );
     }

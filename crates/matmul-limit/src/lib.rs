@@ -39,7 +39,7 @@ fn now_ms() -> f64 {
 
 /// GFLOP/s of `run` (which does `flops` operations), the median of five timings, each
 /// repeating it for at least 100 ms after one untimed call.
-fn gflops(flops: f64, mut run: impl FnMut()) -> f64 {
+pub fn gflops(flops: f64, mut run: impl FnMut()) -> f64 {
     run();
     let mut rates: Vec<f64> = (0..5)
         .map(|_| {
