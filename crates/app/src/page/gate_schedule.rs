@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::report;
+use super::touch::{LastTouch, QUIET_MS};
 use crate::compute::fetch;
 use crate::figures::{canvas, download, schedule};
 use mini::log::TrainingRecord;
@@ -12,8 +13,9 @@ use mini::log::TrainingRecord;
 /// The record `cargo xtask train` wrote beside the weights.
 const RECORD: &str = "assets/mini-flamingo-training.json";
 
-/// The training record, fetched once the weights have arrived: the gate schedule draws
-/// it and the trained panel's honest note quotes its evaluation.
+/// The training record, fetched once the weights have arrived and the page has rested
+/// (its parsing and the schedule's first drawing would take a frame of a first drag): the
+/// gate schedule draws it and the trained panel's honest note quotes its evaluation.
 pub(super) fn record(
     loaded: RwSignal<Option<Result<(), String>>>,
 ) -> RwSignal<Option<Result<TrainingRecord, String>>> {
@@ -23,6 +25,7 @@ pub(super) fn record(
             return;
         }
         spawn_local(async move {
+            LastTouch::page().quiet(QUIET_MS).await;
             let parsed = fetch::text(RECORD)
                 .await
                 .and_then(|json| TrainingRecord::parse(&json));

@@ -294,9 +294,9 @@ pub fn App() -> impl IntoView {
             trained::load(model.clone(), trained_loaded, pool.clone());
         });
     }
-    // Set with the WebGPU module's start: the panels have been laid out with their
-    // contents, so the browser keeps their sizes when it skips those off the screen.
-    // The service worker waits for it too (web/boot.js), as its download of every file
+    // Set after the first frame: the panels have been laid out with their contents, so
+    // the browser keeps their sizes when it skips those off the screen. The service
+    // worker waits for the first frame too (web/boot.js), as its download of every file
     // would compete with the page's start.
     let laid_out = RwSignal::new(false);
     // Once the first frame is painted (or has failed), and once only: the WebGPU
@@ -310,15 +310,20 @@ pub fn App() -> impl IntoView {
             }
             started.set_value(true);
             let start_gpu = start_gpu.clone();
-            // After the next paint: the rAF callback runs before it, the timeout after.
+            // After the next paint (the rAF callback runs before it, the timeout after)
+            // and once the page has rested: the module's download and compilation, and
+            // the service worker's, would otherwise share the cores with a first drag.
             request_animation_frame(move || {
                 set_timeout(
                     move || {
                         laid_out.set(true);
-                        if let Ok(drawn) = web_sys::Event::new("flamingo-drawn") {
-                            let _ = document().dispatch_event(&drawn);
-                        }
-                        start_gpu();
+                        spawn_local(async move {
+                            touch::LastTouch::page().quiet(touch::QUIET_MS).await;
+                            if let Ok(drawn) = web_sys::Event::new("flamingo-drawn") {
+                                let _ = document().dispatch_event(&drawn);
+                            }
+                            start_gpu();
+                        });
                     },
                     std::time::Duration::ZERO,
                 )

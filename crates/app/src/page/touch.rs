@@ -10,6 +10,9 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::now_ms;
 
+/// Work that can wait starts once the page has been untouched this long.
+pub(super) const QUIET_MS: f64 = 150.0;
+
 /// The time of the student's last input, key, press, or move with a button held.
 #[derive(Clone)]
 pub(super) struct LastTouch(Rc<Cell<f64>>);

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::touch::LastTouch;
+use super::touch::{LastTouch, QUIET_MS};
 use super::trained::{Given, InUse, Model, back_to_shipped, switch_to};
 use super::{now_ms, report};
 use crate::compute::fetch;
@@ -18,11 +18,6 @@ use lab::live_training::{Curve, LogEntry, Settings, keep};
 
 /// Steps per message to the worker: few enough that "Pause" answers within a second.
 const STEPS_PER_CALL: u32 = 2;
-
-/// Untouched for this long, training goes on: while a student drags a slider or draws,
-/// the next steps wait, so the worker's core is free for the page (a step already sent
-/// finishes).
-const TRAIN_AFTER_MS: f64 = 150.0;
 
 /// How often the probe captions its scenes while training.
 const PROBE_EVERY_MS: f64 = 4000.0;
@@ -71,7 +66,9 @@ pub(super) fn TrainLive(
             let touch = LastTouch::page();
             let wanted = move || running.get_untracked() && generation.get_value() == this;
             while wanted() {
-                touch.quiet(TRAIN_AFTER_MS).await;
+                // While a student drags a slider or draws, the next steps wait, so the
+                // worker's core is free for the page (a step already sent finishes).
+                touch.quiet(QUIET_MS).await;
                 if !wanted() {
                     return;
                 }

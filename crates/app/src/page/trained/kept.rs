@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 
 use super::weights::{Model, with_model};
 use crate::compute::scheduler::Newest;
-use crate::page::touch::LastTouch;
+use crate::page::touch::{LastTouch, QUIET_MS};
 
 /// The gate-scale slider's values: 0 to `SCALE_MAX` in steps of 1 / `SCALE_STEPS`.
 pub(super) const SCALE_STEPS: u32 = 20;
@@ -17,9 +17,6 @@ pub(super) const SCALE_MAX: u32 = 2;
 fn slider_scales() -> impl Iterator<Item = f32> {
     (0..=SCALE_MAX * SCALE_STEPS).map(|i| (f64::from(i) / f64::from(SCALE_STEPS)) as f32)
 }
-
-/// Untouched for this long, the page computes the slider's other captions.
-const FILL_AFTER_MS: f64 = 150.0;
 
 /// While the page is idle, the captions at the slider's other values are computed and
 /// kept, nearest `around` first, one per task: a later drag then shows kept captions,
@@ -32,12 +29,12 @@ pub(super) fn fill_captions(
     kept: RwSignal<usize>,
     around: f32,
 ) {
-    let wait = touch.wait_for_quiet(FILL_AFTER_MS);
+    let wait = touch.wait_for_quiet(QUIET_MS);
     let next = fill.clone();
     fill.after(
         std::time::Duration::from_millis(wait.ceil() as u64),
         move || {
-            if touch.wait_for_quiet(FILL_AFTER_MS) > 0.0 {
+            if touch.wait_for_quiet(QUIET_MS) > 0.0 {
                 return fill_captions(model, next, touch, kept, around);
             }
             let missing = model.borrow().as_ref().and_then(|t| {
