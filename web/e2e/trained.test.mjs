@@ -300,6 +300,40 @@ test('the gate schedule draws from the training record and states the outcome', 
   await browser.close();
 });
 
+test('work that can wait waits while the hand is busy: the training record and the start after the first frame', async () => {
+  // An input every 40 ms from the page's start until half a second after the first
+  // caption, as a student who drags at once; every input's time is kept.
+  const busy = () => {
+    window.__inputs = [];
+    document.addEventListener('flamingo-drawn', () => { window.__drawnAt = performance.now(); });
+    let until = Infinity;
+    const poke = () => {
+      document.dispatchEvent(new Event('input', { bubbles: true }));
+      window.__inputs.push(performance.now());
+      if (until === Infinity && document.querySelector('#caption-text')?.dataset.answers) until = performance.now() + 500;
+      if (performance.now() < until) setTimeout(poke, 40);
+      else window.__rested = true;
+    };
+    setTimeout(poke, 0);
+  };
+  const { browser, page, problems } = await openPage(origin, false, '?scene=1', undefined, busy);
+  await page.waitForFunction(() => window.__rested && window.__drawnAt
+    && performance.getEntriesByType('resource').some((e) => e.name.endsWith('mini-flamingo-training.json')), null, { timeout: 60_000 });
+  const { inputs, record, drawn } = await page.evaluate(() => ({
+    inputs: window.__inputs,
+    record: performance.getEntriesByType('resource').find((e) => e.name.endsWith('mini-flamingo-training.json')).startTime,
+    drawn: window.__drawnAt,
+  }));
+  // Each waited for 150 ms without an input (the page's rest, touch::QUIET_MS).
+  for (const [what, at] of [['the training record', record], ['flamingo-drawn', drawn]]) {
+    const before = inputs.filter((t) => t <= at);
+    const rest = at - Math.max(...before);
+    assert.ok(rest >= 145, `${what} at ${at.toFixed(0)} ms, ${rest.toFixed(0)} ms after an input (${inputs.length} inputs, ${inputs[0].toFixed(0)}–${inputs.at(-1).toFixed(0)} ms)`);
+  }
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});
+
 test('a caption word pointed at lights the patches it reaches, and only while it is', async () => {
   const { browser, page, problems } = await open('?scene=1&scale=1&backend=cpu');
   await page.waitForFunction(() => document.querySelector('#caption-text')?.dataset.answers === 'scene:1|1', null, { timeout: 60_000 });
