@@ -334,6 +334,41 @@ test('work that can wait waits while the hand is busy: the training record and t
   await browser.close();
 });
 
+test('while the gate scale is dragged, the caption one move ahead is computed after each frame', async () => {
+  // Inputs every 40 ms from the start keep the page from resting, so the idle fill never
+  // runs; then the slider steps 1 → 1.25 by 0.05, one step each 200 ms.
+  const busy = () => {
+    window.__poking = true;
+    const poke = () => {
+      document.dispatchEvent(new Event('input', { bubbles: true }));
+      if (window.__poking) setTimeout(poke, 40);
+    };
+    setTimeout(poke, 0);
+  };
+  const { browser, page, problems } = await openPage(origin, false, '?scene=1&scale=1', undefined, busy);
+  await captionAt(page, 1, 'scene:1');
+  const kept = await page.evaluate(async () => {
+    const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+    const input = [...document.querySelectorAll('input[type=range]')].find((i) => i.labels[0]?.textContent.trim() === 'Gate scale');
+    const out = document.querySelector('#caption-text');
+    const counts = [Number(out.dataset.kept)];
+    for (const v of ['1.05', '1.1', '1.15', '1.2', '1.25']) {
+      set.call(input, v);
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      await new Promise((done) => setTimeout(done, 200));
+      counts.push(Number(out.dataset.kept));
+    }
+    window.__poking = false;
+    return counts;
+  });
+  // The first caption alone; then each step keeps its own and the next one's (1.10 after
+  // 1.05, …, 1.30 after 1.25), so every step after the first found its caption kept.
+  assert.deepEqual(kept, [1, 3, 4, 5, 6, 7]);
+  assert.equal(await page.locator('#caption-text').getAttribute('data-answers'), 'scene:1|1.25');
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});
+
 test('a caption word pointed at lights the patches it reaches, and only while it is', async () => {
   const { browser, page, problems } = await open('?scene=1&scale=1&backend=cpu');
   await page.waitForFunction(() => document.querySelector('#caption-text')?.dataset.answers === 'scene:1|1', null, { timeout: 60_000 });

@@ -12,10 +12,53 @@ use crate::page::touch::{LastTouch, QUIET_MS};
 pub(super) const SCALE_STEPS: u32 = 20;
 pub(super) const SCALE_MAX: u32 = 2;
 
-/// The slider's values as the slider gives them: `i / 20` rounds to the same float as
+/// The slider's `i`-th value as the slider gives it: `i / 20` rounds to the same float as
 /// the text "0.35" it sends, so a kept caption is found by its bits.
+fn slider_scale(i: u32) -> f32 {
+    (f64::from(i) / f64::from(SCALE_STEPS)) as f32
+}
+
+/// The slider's values, 0 to `SCALE_MAX`.
 fn slider_scales() -> impl Iterator<Item = f32> {
-    (0..=SCALE_MAX * SCALE_STEPS).map(|i| (f64::from(i) / f64::from(SCALE_STEPS)) as f32)
+    (0..=SCALE_MAX * SCALE_STEPS).map(slider_scale)
+}
+
+/// The caption one move further the way the slider last moved (from `from` to `scale`),
+/// computed in the task after this one, once the frame showing `scale`'s caption is
+/// painted: a drag's next step then finds its caption kept and computes none in its own
+/// frame. A new request (`ahead.ticket()`) first stops it.
+pub(super) fn caption_ahead(
+    model: Model,
+    ahead: Newest,
+    kept: RwSignal<usize>,
+    scale: f32,
+    from: f32,
+) {
+    let on_grid = |s: f32| (s * SCALE_STEPS as f32).round() as i64;
+    let next = 2 * on_grid(scale) - on_grid(from);
+    let last = i64::from(SCALE_MAX * SCALE_STEPS);
+    let Ok(next) = u32::try_from(next.clamp(0, last)) else {
+        return;
+    };
+    let next = slider_scale(next);
+    if next == scale {
+        return;
+    }
+    ahead.after_this_task(move || {
+        spawn_local(async move {
+            let computed = with_model(&model, async |t| {
+                if t.has_caption(next) {
+                    return None;
+                }
+                t.caption(next).await.ok().map(|_| t.kept_captions())
+            })
+            .await
+            .flatten();
+            if let Some(count) = computed {
+                kept.set(count);
+            }
+        })
+    });
 }
 
 /// While the page is idle, the captions at the slider's other values are computed and

@@ -25,7 +25,7 @@ mod looks;
 mod picture;
 mod weights;
 
-use kept::{SCALE_MAX, SCALE_STEPS, fill_captions};
+use kept::{SCALE_MAX, SCALE_STEPS, caption_ahead, fill_captions};
 use looks::WhereItLooks;
 use picture::read_picture;
 pub(super) use picture::{Given, shown};
@@ -119,6 +119,9 @@ pub(super) fn TrainedPanel(
     let queue = Rc::new(RefCell::new(LatestWins::<(String, f32)>::default()));
     let flight = RwSignal::new((Flight::default(), 0u64));
     let fill = StoredValue::new_local(Newest::default());
+    let ahead = StoredValue::new_local(Newest::default());
+    // The scale asked for before, for the way the slider moves.
+    let asked = StoredValue::new_local(None::<f32>);
     // How many captions of this picture the page keeps, for tests and scripts.
     let kept = RwSignal::new(0usize);
     let touch = StoredValue::new_local(LastTouch::page());
@@ -129,6 +132,9 @@ pub(super) fn TrainedPanel(
             let scale = scale.get();
             // The page is not idle: what the student asked for goes first.
             fill.with_value(Newest::ticket);
+            ahead.with_value(Newest::ticket);
+            let from = asked.get_value().unwrap_or(scale);
+            asked.set_value(Some(scale));
             let Some(first) = queue.borrow_mut().submit((key, scale)) else {
                 return;
             };
@@ -163,6 +169,7 @@ pub(super) fn TrainedPanel(
                     }
                     next = queue.borrow_mut().finish();
                 }
+                caption_ahead(model.clone(), ahead.get_value(), kept, last, from);
                 fill_captions(model, fill.get_value(), touch.get_value(), kept, last);
             });
         });
