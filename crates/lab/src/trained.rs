@@ -21,7 +21,7 @@ use crate::Readouts;
 pub use crate::caption::{Caption, Word};
 use crate::episode::Teaching;
 use crate::measure::Piece;
-use mini::model::Batch;
+use mini::model::{Batch, Output};
 use mini::scene::Picture;
 use mini::vocab::{CAPTION_PROMPT, EOC, WORDS};
 use mini::{Gating, MiniFlamingo, weights};
@@ -185,38 +185,44 @@ impl Trained {
                 .chunks(vocab)
                 .map(|row| Step::from_probabilities(row.to_vec()))
                 .collect();
-            let lens_hidden = Tensor::cat(
+            (batch, out, tokens, steps)
+        };
+        // Each step's word with its logit lens, read after every layer of `out`.
+        let lens = async |out: &Output, steps: Vec<Step>| -> Vec<Word> {
+            let (words, t) = (steps.len(), prompt - 1 + steps.len());
+            let hidden = Tensor::cat(
                 out.hidden
                     .iter()
                     .map(|x| x.clone().slice([0..1, prompt - 1..t]))
                     .collect(),
                 0,
             );
-            // `[layers, words, vocab]`: each word's probability after each layer.
-            let lens = read(softmax(model.lm.logits(lens_hidden), 2)).await;
-            let words: Vec<Word> = steps
+            // `[layers, words, vocab]`.
+            let lens = read(softmax(model.lm.logits(hidden), 2)).await;
+            steps
                 .into_iter()
                 .enumerate()
                 .map(|(i, step)| Word {
                     lens: lens
                         .chunks(vocab)
                         .skip(i)
-                        .step_by(t + 1 - prompt)
+                        .step_by(words)
                         .map(|row| row[step.token as usize])
                         .collect(),
                     step,
                 })
-                .collect();
-            (batch, out, tokens, words)
+                .collect()
         };
-        let (mut batch, mut out, mut tokens, mut words) = decode(CAPTION_PROMPT.to_vec()).await;
-        let first = words[0].clone();
+        let (mut batch, mut out, mut tokens, steps) = decode(CAPTION_PROMPT.to_vec()).await;
+        let first = lens(&out, steps).await.remove(0);
         let mut guess = guess;
         guess.truncate(CAPTION_WORDS);
-        if guess.is_empty() {
-            guess.push(first.step.token);
-        } else {
-            guess[0] = first.step.token;
+        match guess.first_mut() {
+            Some(word) => *word = first.step.token,
+            None => guess.push(first.step.token),
+        }
+        if first.step.token == EOC {
+            guess.truncate(1);
         }
         // Every guessed word is fed back but a last `<eoc>` or the last one allowed.
         let fed = |guess: &[u32]| match guess.last() {
@@ -224,20 +230,17 @@ impl Trained {
             _ if guess.len() == CAPTION_WORDS => guess.len() - 1,
             _ => guess.len(),
         };
-        if first.step.token == EOC {
-            guess.truncate(1);
-        }
+        let mut rest = Vec::new();
         let mut forwards = 0;
         while fed(&guess) > 0 && forwards <= 2 * CAPTION_WORDS {
             let n = fed(&guess);
-            (batch, out, tokens, words) =
+            (batch, out, tokens, rest) =
                 decode(CAPTION_PROMPT.iter().chain(&guess[..n]).copied().collect()).await;
-            words[0] = first.clone();
             forwards += 1;
             // The first position whose most likely word is not the guess's takes the model's.
-            let wrong = (1..=n).find(|&i| guess.get(i) != Some(&words[i].step.token));
+            let wrong = (1..=n).find(|&i| guess.get(i) != Some(&rest[i].token));
             if let Some(i) = wrong {
-                let token = words[i].step.token;
+                let token = rest[i].token;
                 if i == guess.len() {
                     guess.push(token);
                 } else {
@@ -252,6 +255,11 @@ impl Trained {
             if wrong.is_none_or(|i| i == n) && fed(&guess) == n {
                 break;
             }
+        }
+        // The lens of the last forward only; its first position is the prompt's, above.
+        let mut words = vec![first];
+        if !rest.is_empty() {
+            words.extend(lens(&out, rest).await.into_iter().skip(1));
         }
         let flamingo = read(out.logits).await;
         let kept = self.alone.borrow().get(&tokens).cloned();
