@@ -45,20 +45,30 @@ pub(super) fn caption_ahead(
         return;
     }
     ahead.after_this_task(move || {
-        spawn_local(async move {
-            let computed = with_model(&model, async |t| {
-                if t.has_caption(next) {
-                    return None;
-                }
-                t.caption(next).await.ok().map(|_| t.kept_captions())
-            })
-            .await
-            .flatten();
-            if let Some(count) = computed {
-                kept.set(count);
-            }
-        })
+        let missing = model
+            .borrow()
+            .as_ref()
+            .is_some_and(|t| !t.has_caption(next));
+        if missing {
+            spawn_local(async move {
+                keep(&model, kept, next).await;
+            });
+        }
     });
+}
+
+/// Computes the caption at `scale` and keeps it, `kept` counting; false where the model
+/// is absent or busy, or the caption failed.
+async fn keep(model: &Model, kept: RwSignal<usize>, scale: f32) -> bool {
+    let count = with_model(model, async |t| {
+        t.caption(scale).await.is_ok().then(|| t.kept_captions())
+    })
+    .await
+    .flatten();
+    if let Some(count) = count {
+        kept.set(count);
+    }
+    count.is_some()
 }
 
 /// While the page is idle, the captions at the slider's other values are computed and
@@ -87,13 +97,7 @@ pub(super) fn fill_captions(
             });
             let Some(scale) = missing else { return };
             spawn_local(async move {
-                let computed = with_model(&model, async |t| {
-                    t.caption(scale).await.is_ok().then(|| t.kept_captions())
-                })
-                .await
-                .flatten();
-                if let Some(count) = computed {
-                    kept.set(count);
+                if keep(&model, kept, scale).await {
                     fill_captions(model, next, touch, kept, around);
                 }
             });
