@@ -118,6 +118,16 @@ async function freePort() {
 
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
+/**
+ * The browser ended the session: it, or the process drawing the page, crashed. WebKit
+ * ends a WebDriver session when the page's web process dies (WebPageProxy terminates the
+ * automation session), so every later command answers NoSuchSessionError.
+ */
+export class SessionEnded extends Error {}
+
+/** Whether `e` says the session is gone for good (no later command can succeed). */
+export const sessionEnded = (e) => e instanceof SessionEnded || e?.name === 'NoSuchSessionError' || e?.name === 'TargetCloseError';
+
 /** The common part: everything written in terms of `evaluate(source)`. */
 function common(evaluateSource, extra) {
   const session = {
@@ -132,6 +142,8 @@ function common(evaluateSource, extra) {
           last = await session.evaluate(fn, ...args);
           if (last) return last;
         } catch (e) {
+          // A session the browser ended never answers again: say so now, not at the deadline.
+          if (sessionEnded(e)) throw new SessionEnded(`${session.engine} ended the session while waiting for ${what}: ${e.message}`);
           // A navigation in progress answers with an error; the deadline still holds.
           last = e;
         }
