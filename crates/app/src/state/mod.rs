@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod choices;
 pub mod few_shot;
+pub mod gate_scale;
 pub mod readout;
 pub mod sequence;
 pub mod tour;

@@ -25,7 +25,8 @@ mod looks;
 mod picture;
 mod weights;
 
-use kept::{SCALE_MAX, SCALE_STEPS, caption_ahead, fill_captions};
+use crate::state::gate_scale::{SCALE_MAX, SCALE_STEPS};
+use kept::{caption_ahead, fill_captions};
 use looks::WhereItLooks;
 use picture::read_picture;
 pub(super) use picture::{Given, shown};
