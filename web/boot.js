@@ -52,8 +52,9 @@
   // caption about 70 ms later on two cores), and with a drag begun just after it (its
   // first steps, BENCHMARKS.md). So it is registered once the page has drawn its first
   // frame (the page's `flamingo-drawn` event), or after 10 s whatever happens, and then
-  // only once the student has left the page untouched for a second (no input, key,
-  // press, or move with a button held, as the page's own rest counts them).
+  // only after a second with no input, key, press, or move with a button held (as the
+  // page's own rest counts them), counted from then: the first second after the page
+  // appears is when a student grabs a control.
   if (!shown && 'serviceWorker' in navigator) {
     var REST_MS = 1000;
     var touched = -Infinity;
@@ -72,6 +73,7 @@
     var ask = function () {
       if (asked) return;
       asked = true;
+      touched = Math.max(touched, performance.now());
       register();
     };
     document.addEventListener('flamingo-drawn', ask, { once: true });
