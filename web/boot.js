@@ -50,33 +50,22 @@
   // The service worker fetches every file of the page again, to keep them for a visit
   // with no network; on a first visit that competed with the page's own start (the first
   // caption about 70 ms later on two cores), and with a drag begun just after it (its
-  // first steps, BENCHMARKS.md). So it is registered once the page has drawn its first
-  // frame (the page's `flamingo-drawn` event), or after 10 s whatever happens, and then
-  // only after a second with no input, key, press, or move with a button held (as the
-  // page's own rest counts them), counted from then: the first second after the page
-  // appears is when a student grabs a control.
+  // first steps, BENCHMARKS.md). So it is registered once the page says it has rested: its
+  // `flamingo-rested` event, a second untouched after its first frame, by the page's own
+  // count of touches (crates/app/src/page/touch.rs). A page that has not drawn in 10 s
+  // has it registered then.
   if (!shown && 'serviceWorker' in navigator) {
-    var REST_MS = 1000;
-    var touched = -Infinity;
-    var touch = function (e) {
-      if (e.type !== 'pointermove' || e.buttons) touched = performance.now();
-    };
-    ['input', 'keydown', 'pointerdown', 'pointermove'].forEach(function (type) {
-      window.addEventListener(type, touch, { capture: true, passive: true });
-    });
-    var asked = false;
+    var registered = false;
+    var drawn = false;
     var register = function () {
-      var wait = touched + REST_MS - performance.now();
-      if (wait > 0) return setTimeout(register, wait);
+      if (registered) return;
+      registered = true;
       navigator.serviceWorker.register('sw.js').catch(function () {});
     };
-    var ask = function () {
-      if (asked) return;
-      asked = true;
-      touched = Math.max(touched, performance.now());
-      register();
-    };
-    document.addEventListener('flamingo-drawn', ask, { once: true });
-    setTimeout(ask, 10000);
+    document.addEventListener('flamingo-rested', register, { once: true });
+    document.addEventListener('flamingo-drawn', function () { drawn = true; }, { once: true });
+    setTimeout(function () {
+      if (!drawn) register();
+    }, 10000);
   }
 })();

@@ -45,10 +45,21 @@ use sequence::SequencePanel;
 /// How long the controls must rest before the address bar is rewritten.
 const URL_REST_MS: u64 = 150;
 
+/// How long the page must be untouched, after its first frame, before the service worker
+/// is registered (the page's `flamingo-rested` event, web/boot.js).
+const OFFLINE_REST_MS: f64 = 1000.0;
+
 const SAMPLES: [&str; 3] = ["assets/sunset.svg", "assets/house.svg", "assets/flower.svg"];
 
 fn now_ms() -> f64 {
     window().performance().map(|p| p.now()).unwrap_or(0.0)
+}
+
+/// Tells the page's scripts (web/boot.js) and tests that the page has come this far.
+fn dispatch(name: &str) {
+    if let Ok(event) = web_sys::Event::new(name) {
+        let _ = document().dispatch_event(&event);
+    }
 }
 
 /// A failed download or export is logged, never fatal.
@@ -295,9 +306,7 @@ pub fn App() -> impl IntoView {
         });
     }
     // Set after the first frame: the panels have been laid out with their contents, so
-    // the browser keeps their sizes when it skips those off the screen. The service
-    // worker waits for the first frame too (web/boot.js), as its download of every file
-    // would compete with the page's start.
+    // the browser keeps their sizes when it skips those off the screen.
     let laid_out = RwSignal::new(false);
     // Once the first frame is painted (or has failed), and once only: the WebGPU
     // module, whose download and compilation would otherwise hold up that frame.
@@ -318,11 +327,17 @@ pub fn App() -> impl IntoView {
                     move || {
                         laid_out.set(true);
                         spawn_local(async move {
-                            touch::LastTouch::page().quiet(touch::QUIET_MS).await;
-                            if let Ok(drawn) = web_sys::Event::new("flamingo-drawn") {
-                                let _ = document().dispatch_event(&drawn);
-                            }
+                            let touch = touch::LastTouch::page();
+                            touch.quiet(touch::QUIET_MS).await;
+                            dispatch("flamingo-drawn");
                             start_gpu();
+                            // The service worker (web/boot.js) downloads every file again,
+                            // which shared the cores with a drag begun at once: it waits
+                            // for a second untouched, counted from here, as the first
+                            // second after the page appears is when a student grabs a
+                            // control.
+                            touch.quiet_after(now_ms(), OFFLINE_REST_MS).await;
+                            dispatch("flamingo-rested");
                         });
                     },
                     std::time::Duration::ZERO,

@@ -51,13 +51,24 @@ impl LastTouch {
 
     /// How long, in ms, before the page has been untouched for `quiet_ms`.
     pub(super) fn wait_for_quiet(&self, quiet_ms: f64) -> f64 {
-        (self.0.get() + quiet_ms - now_ms()).max(0.0)
+        self.wait_after(f64::NEG_INFINITY, quiet_ms)
+    }
+
+    /// As `wait_for_quiet`, the quiet counted from `since` (a time of `now_ms`) at the earliest.
+    fn wait_after(&self, since: f64, quiet_ms: f64) -> f64 {
+        (self.0.get().max(since) + quiet_ms - now_ms()).max(0.0)
     }
 
     /// Resolves once the page has been untouched for `quiet_ms`.
     pub(super) async fn quiet(&self, quiet_ms: f64) {
+        self.quiet_after(f64::NEG_INFINITY, quiet_ms).await
+    }
+
+    /// Resolves once the page has been untouched for `quiet_ms`, counted from `since` (a
+    /// time of `now_ms`) at the earliest.
+    pub(super) async fn quiet_after(&self, since: f64, quiet_ms: f64) {
         loop {
-            let wait = self.wait_for_quiet(quiet_ms);
+            let wait = self.wait_after(since, quiet_ms);
             if wait <= 0.0 {
                 return;
             }

@@ -52,9 +52,9 @@ async fn keep(model: &Model, kept: RwSignal<usize>, scale: f32) -> bool {
 }
 
 /// While the page is idle, the captions at the slider's other values are computed and
-/// kept, one per task, 0 first, then nearest `around` (`keep_first`): a later drag then shows kept captions,
-/// with no forward in its frames. A new request (`fill.ticket()`) stops it, and any
-/// touch of the page puts it off.
+/// kept, one per task, 0 first, then nearest `around` (`keep_first`): a later drag then
+/// shows kept captions, with no forward in its frames. A new request (`fill.ticket()`)
+/// stops it, and any touch of the page puts it off.
 pub(super) fn fill_captions(
     model: Model,
     fill: Newest,
