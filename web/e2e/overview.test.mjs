@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serveDist } from '../serve-dist.mjs';
-import { open } from './session.mjs';
+import { hashOf, imagePixels, open } from './session.mjs';
 
 let server, origin;
 before(async () => {
@@ -18,23 +18,17 @@ const STAGES = ['picture', 'encoder', 'resampler', 'lm-0', 'block-0', 'lm-1', 'l
 /** Waits for the caption of `key` at `scale`, then reads the overview. */
 async function overview(page, key, scale) {
   await page.waitForFunction((answer) => document.querySelector('#caption-text')?.dataset.answers === answer, `${key}|${scale}`, { timeout: 60_000 });
-  return page.evaluate(() => {
+  const [[encoder], [picture]] = await Promise.all(['encoder', 'picture'].map((s) => imagePixels(page, `#overview [data-stage="${s}"] img`)));
+  const read = await page.evaluate(() => {
     const o = document.querySelector('#overview');
-    const hash = (c) => {
-      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-      let h = 0x811c9dc5;
-      for (const b of d) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-      return h;
-    };
     return {
       stages: [...o.querySelectorAll('[data-stage]')].map((e) => e.dataset.stage),
       gates: [...o.querySelectorAll('[data-stage^="block-"]')].map((e) => Number(e.dataset.gate)),
       next: o.querySelector('.next-bars').dataset.probabilities,
       dims: [...o.querySelectorAll('.dims')].map((e) => e.textContent),
-      encoder: hash(o.querySelector('[data-stage="encoder"] canvas')),
-      picture: hash(o.querySelector('[data-stage="picture"] canvas')),
     };
   });
+  return { ...read, encoder: hashOf(encoder.data), picture: hashOf(picture.data) };
 }
 
 test('#overview is the first figure: every stage from the real tensors; at scale 0 the dials read 0 and the next word is the LM alone', async () => {

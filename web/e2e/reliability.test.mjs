@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { chromiumArgs, dist, policyOf, root, serveDist } from '../serve-dist.mjs';
-import { open, settled, text, until } from './session.mjs';
+import { imagePixels, open, settled, text, until } from './session.mjs';
 import { writePrecache } from '../build/precache.mjs';
 
 let server;
@@ -366,15 +366,12 @@ test('unusual pictures work: animated (first frame), CMYK, 16-bit, EXIF rotation
       assert.equal(await captionOf(page, 'own'), 'a blue triangle', name);
     }
     // Rotated as EXIF says: the apex (blue) at the top centre, grey at the top corners.
-    const top = await page.evaluate(() => {
-      const c = document.querySelector('#given-picture');
-      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-      const at = (fx, fy) => {
-        const i = (Math.floor(fy * d.height) * d.width + Math.floor(fx * d.width)) * 4;
-        return [d.data[i], d.data[i + 1], d.data[i + 2]];
-      };
-      return { apex: at(0.5, 0.3), corner: at(0.1, 0.1), base: at(0.5, 0.75) };
-    });
+    const [d] = await imagePixels(page, '#given-picture');
+    const at = (fx, fy) => {
+      const i = (Math.floor(fy * d.height) * d.width + Math.floor(fx * d.width)) * 4;
+      return d.data.slice(i, i + 3);
+    };
+    const top = { apex: at(0.5, 0.3), corner: at(0.1, 0.1), base: at(0.5, 0.75) };
     assert.ok(top.apex[2] > 150 && top.apex[0] < 120, `apex ${top.apex}`);
     assert.ok(top.base[2] > 150 && top.base[0] < 120, `base ${top.base}`);
     assert.ok(top.corner[0] > 180 && top.corner[2] > 180, `corner ${top.corner}`);

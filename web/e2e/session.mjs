@@ -42,6 +42,21 @@ export async function settled(page) {
 }
 
 
+/** The pixels of each image matching `sel` (the page shows its still pictures as images), once
+ * its picture has decoded: `[{ width, height, data }]`, `data` the RGBA bytes as an array. */
+export const imagePixels = (page, sel) =>
+  page.evaluate(async (sel) => Promise.all([...document.querySelectorAll(sel)].map(async (image) => {
+    await image.decode();
+    const c = document.createElement('canvas');
+    [c.width, c.height] = [image.naturalWidth, image.naturalHeight];
+    const x = c.getContext('2d');
+    x.drawImage(image, 0, 0);
+    return { width: c.width, height: c.height, data: Array.from(x.getImageData(0, 0, c.width, c.height).data) };
+  })), sel);
+
+/** A hash of some bytes (FNV-1a), to tell pictures apart. */
+export const hashOf = (bytes) => bytes.reduce((h, b) => Math.imul(h ^ b, 0x01000193) >>> 0, 0x811c9dc5);
+
 /** Polls `check` until it holds. For async checks: Playwright's waitForFunction takes
  * the promise an async predicate returns for true at once. */
 export async function until(check, what, ms = 60_000) {

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import { serveDist } from '../serve-dist.mjs';
-import { open as openPage } from './session.mjs';
+import { hashOf, imagePixels, open as openPage, until } from './session.mjs';
 
 let server, origin;
 before(async () => {
@@ -388,22 +388,12 @@ test('a caption word pointed at lights the patches it reaches, and only while it
   const { browser, page, problems } = await open('?scene=1&scale=1&backend=cpu');
   await page.waitForFunction(() => document.querySelector('#caption-text')?.dataset.answers === 'scene:1|1', null, { timeout: 60_000 });
   // The overlay's pixels, as one number: with no word, only the patch grid's lines.
-  const overlay = () => page.evaluate(() => {
-    const c = document.getElementById('reach-overlay');
-    let h = 0x811c9dc5;
-    for (const b of c.getContext('2d').getImageData(0, 0, c.width, c.height).data) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-    return h;
-  });
+  const overlay = async () => hashOf((await imagePixels(page, '#reach-overlay'))[0].data);
   const grid = await overlay();
   const word = page.locator('#caption-words .word', { hasText: 'orange' });
   await word.focus();
   assert.equal(await word.getAttribute('aria-pressed'), 'true');
-  await page.waitForFunction(async (grid) => {
-    const c = document.getElementById('reach-overlay');
-    let h = 0x811c9dc5;
-    for (const b of c.getContext('2d').getImageData(0, 0, c.width, c.height).data) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-    return h !== grid;
-  }, grid, { timeout: 5_000 });
+  await until(async () => (await overlay()) !== grid, 'the word lights its patches', 5_000);
   await word.blur();
   await page.waitForFunction(() => document.querySelector('#caption-words .word[aria-pressed=true]') === null);
   assert.equal(await overlay(), grid);
@@ -412,11 +402,10 @@ test('a caption word pointed at lights the patches it reaches, and only while it
   await page.waitForFunction(() => document.querySelector('#caption-text')?.dataset.answers === 'scene:1|0.5', null, { timeout: 60_000 });
   assert.equal(await overlay(), grid);
   // The heatmaps' legends, drawn once, are the colour map's ramp, dark to bright.
-  const ends = await page.evaluate(() => [...document.querySelectorAll('#trained canvas.legend')].map((c) => {
-    const d = c.getContext('2d').getImageData(0, 0, c.width, 1).data;
-    const at = (i) => [...d.slice(4 * i, 4 * i + 3)];
-    return [c.width, at(0), at(c.width - 1)];
-  }));
+  const ends = (await imagePixels(page, '#trained img.legend')).map(({ width, data }) => {
+    const at = (i) => data.slice(4 * i, 4 * i + 3);
+    return [width, at(0), at(width - 1)];
+  });
   assert.equal(ends.length, 2);
   for (const [width, dark, bright] of ends) {
     assert.equal(width, 128);

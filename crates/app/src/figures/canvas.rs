@@ -29,6 +29,20 @@ pub fn offscreen(width: usize, height: usize) -> Result<HtmlCanvasElement, JsVal
     Ok(canvas)
 }
 
+/// Shows what `draw` draws on a canvas as `image`'s picture, for a picture that stays while
+/// the sliders move (the pictures, their patch overlays, the legends). Chromium hands every
+/// canvas of the page to its compositor anew at each frame that changes anything, drawn
+/// or not; an image is decoded once (BENCHMARKS.md, "Pictures as images").
+pub fn still(
+    image: &HtmlImageElement,
+    draw: impl FnOnce(&HtmlCanvasElement) -> Result<(), JsValue>,
+) -> Result<(), JsValue> {
+    let canvas = offscreen(1, 1)?;
+    draw(&canvas)?;
+    image.set_src(&canvas.to_data_url()?);
+    Ok(())
+}
+
 /// One pixel per cell; CSS scales the canvas up with `image-rendering: pixelated`.
 pub fn draw_heatmap(
     canvas: &HtmlCanvasElement,

@@ -34,13 +34,13 @@ fn episode_of(s: &UrlState) -> Episode {
 /// A picture in an episode's token row, as the model sees it.
 #[component]
 fn Thumbnail(picture: Picture, label: String) -> impl IntoView {
-    let c = NodeRef::<leptos::html::Canvas>::new();
+    let image = NodeRef::<leptos::html::Img>::new();
     Effect::new(move |_| {
-        if let Some(c) = c.get() {
-            let _ = canvas::draw_rgb(&c, &picture);
+        if let Some(i) = image.get() {
+            let _ = canvas::still(&i, |c| canvas::draw_rgb(c, &picture));
         }
     });
-    view! { <canvas class="picture" node_ref=c role="img" aria-label=label></canvas> }
+    view! { <img class="picture" node_ref=image alt=label /> }
 }
 
 /// The answer word a student picked for a shot, from the model's colour and shape words.

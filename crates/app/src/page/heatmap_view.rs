@@ -28,7 +28,7 @@ pub(super) fn Heatmap(
         .unwrap_or("Seeded random weights: the mechanics are real, the patterns are not learned.");
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let frame = NodeRef::<leptos::html::Canvas>::new();
-    let legend = NodeRef::<leptos::html::Canvas>::new();
+    let legend = NodeRef::<leptos::html::Img>::new();
     // Equal values are not painted again: during a gate drag, the first block's
     // attention (before any gate acts on the text) stays as it was.
     let data = Memo::new(move |_| data.get());
@@ -61,7 +61,7 @@ pub(super) fn Heatmap(
     // Drawn once: a drag changes the legend's numbers, not its colours.
     Effect::new(move |_| {
         if let Some(l) = legend.get() {
-            let _ = canvas::draw_legend(&l);
+            let _ = canvas::still(&l, canvas::draw_legend);
         }
     });
     // The axes depend on the shape only, so a gate drag repaints cells, not axes.
@@ -116,7 +116,7 @@ pub(super) fn Heatmap(
             }></canvas>
             </div>
             <figcaption>
-                <canvas class="legend" node_ref=legend aria-hidden="true"></canvas>
+                <img class="legend" node_ref=legend alt="" />
                 <span>{move || { let r = range.get(); format!("{:.3} … {:.3}", r.min, r.max) }}</span>
                 <span class="caveat">{caveat}</span>
                 <span class="export">

@@ -46,16 +46,18 @@ fn shape(dims: &[usize]) -> String {
 /// A small 8 × 8 map drawn from values the caption carries.
 #[component]
 fn Grid(#[prop(into)] values: Signal<Vec<f32>>, label: &'static str) -> impl IntoView {
-    let c = NodeRef::<leptos::html::Canvas>::new();
+    let image = NodeRef::<leptos::html::Img>::new();
     Effect::new(move |_| {
         let v = values.get();
-        if let Some(c) = c.get()
+        if let Some(i) = image.get()
             && v.len() == GRID * GRID
         {
-            let _ = canvas::draw_heatmap(&c, &v, GRID, GRID, Range::of(&v));
+            let _ = canvas::still(&i, |c| {
+                canvas::draw_heatmap(c, &v, GRID, GRID, Range::of(&v))
+            });
         }
     });
-    view! { <canvas class="grid" node_ref=c width=GRID height=GRID aria-label=label role="img"></canvas> }
+    view! { <img class="grid" node_ref=image alt=label /> }
 }
 
 /// tanh(scale · α) on a half dial from −1 to 1.
@@ -159,12 +161,12 @@ pub(super) fn Overview(
     // Memos: a gate-scale step changes the blocks, the lens and the next word, not the
     // picture, the encoder's features or the resampler's latents (they come before every
     // gate), so those are neither redrawn nor rewritten while the gate moves.
-    let picture = NodeRef::<leptos::html::Canvas>::new();
+    let picture = NodeRef::<leptos::html::Img>::new();
     let seen = Memo::new(move |_| caption.with(|c| c.as_ref().map(|c| c.picture.clone())));
     Effect::new(move |_| {
         seen.with(|p| {
-            if let (Some(p), Some(canvas)) = (p, picture.get()) {
-                let _ = canvas::draw_rgb(&canvas, p);
+            if let (Some(p), Some(image)) = (p, picture.get()) {
+                let _ = canvas::still(&image, |c| canvas::draw_rgb(c, p));
             }
         })
     });
@@ -224,7 +226,7 @@ pub(super) fn Overview(
             </figcaption>
             <Show when=have fallback=|| view! { <p class="note">"Loading the trained weights…"</p> }>
                 <div class="flow vision">
-                    {stage(Stage::Picture, "picture".into(), view! { <canvas class="thumb" node_ref=picture width="32" height="32" role="img" aria-label="the 32 × 32 picture the model sees"></canvas> }.into_any())}
+                    {stage(Stage::Picture, "picture".into(), view! { <img class="thumb" node_ref=picture alt="the 32 × 32 picture the model sees" /> }.into_any())}
                     {arrow(pixels)}
                     {stage(Stage::Encoder, "vision encoder".into(), view! {
                         <span class="frozen">"frozen"</span>

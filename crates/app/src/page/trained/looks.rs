@@ -17,8 +17,8 @@ pub(super) fn WhereItLooks(
     fitted: RwSignal<Option<Picture>>,
 ) -> impl IntoView {
     let hovered = RwSignal::new(None::<usize>);
-    let reach_picture = NodeRef::<leptos::html::Canvas>::new();
-    let reach_overlay = NodeRef::<leptos::html::Canvas>::new();
+    let reach_picture = NodeRef::<leptos::html::Img>::new();
+    let reach_overlay = NodeRef::<leptos::html::Img>::new();
     // The patches a hovered word reaches, drawn when they change: a gate step with no
     // word pointed at leaves the overlay and the picture under it as they were.
     let reach = Memo::new(move |_| {
@@ -28,7 +28,9 @@ pub(super) fn WhereItLooks(
     Effect::new(move |_| {
         reach.with(|reach| {
             if let Some(o) = reach_overlay.get() {
-                let _ = canvas::draw_patch_overlay(&o, GRID, reach.as_deref());
+                let _ = canvas::still(&o, |c| {
+                    canvas::draw_patch_overlay(c, GRID, reach.as_deref())
+                });
             }
         })
     });
@@ -36,7 +38,7 @@ pub(super) fn WhereItLooks(
         if let Some(p) = reach_picture.get()
             && let Some(f) = fitted.get()
         {
-            let _ = canvas::draw_rgb(&p, &f);
+            let _ = canvas::still(&p, |c| canvas::draw_rgb(c, &f));
         }
     });
     // The words as buttons, rebuilt only when the words change, not at every gate step.
@@ -96,21 +98,21 @@ pub(super) fn WhereItLooks(
                     let rows = latents.get();
                     (0..rows.len() / (GRID * GRID)).map(|k| {
                         let row = rows[k * GRID * GRID..(k + 1) * GRID * GRID].to_vec();
-                        let picture = NodeRef::<leptos::html::Canvas>::new();
-                        let layer = NodeRef::<leptos::html::Canvas>::new();
+                        let picture = NodeRef::<leptos::html::Img>::new();
+                        let layer = NodeRef::<leptos::html::Img>::new();
                         Effect::new(move |_| {
                             if let (Some(p), Some(l)) = (picture.get(), layer.get()) {
                                 if let Some(f) = fitted.get() {
-                                    let _ = canvas::draw_rgb(&p, &f);
+                                    let _ = canvas::still(&p, |c| canvas::draw_rgb(c, &f));
                                 }
-                                let _ = canvas::draw_patch_overlay(&l, GRID, Some(&row));
+                                let _ = canvas::still(&l, |c| canvas::draw_patch_overlay(c, GRID, Some(&row)));
                             }
                         });
                         view! {
                             <figure class="latent">
                                 <div class="stack">
-                                    <canvas class="picture" node_ref=picture role="img" aria-label=format!("latent {}'s attention over the patches", k + 1)></canvas>
-                                    <canvas class="overlay" node_ref=layer aria-hidden="true"></canvas>
+                                    <img class="picture" node_ref=picture alt=format!("latent {}'s attention over the patches", k + 1) />
+                                    <img class="overlay" node_ref=layer alt="" />
                                 </div>
                                 <figcaption>{format!("latent {}", k + 1)}</figcaption>
                             </figure>
@@ -120,8 +122,8 @@ pub(super) fn WhereItLooks(
             </div>
             <div class="reach">
                 <div class="stack reach-stack">
-                    <canvas class="picture" node_ref=reach_picture role="img" aria-label="the patches the chosen caption word reaches"></canvas>
-                    <canvas id="reach-overlay" class="overlay" node_ref=reach_overlay aria-hidden="true"></canvas>
+                    <img class="picture" node_ref=reach_picture alt="the patches the chosen caption word reaches" />
+                    <img id="reach-overlay" class="overlay" node_ref=reach_overlay alt="" />
                 </div>
                 <div>
                     <p>"Point at or tab to a generated word to light up the patches it reaches:"</p>

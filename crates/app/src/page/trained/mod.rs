@@ -80,8 +80,8 @@ pub(super) fn TrainedPanel(
     // The 32 × 32 the model saw, for the pictures under the overlays.
     let fitted = RwSignal::new(None::<Picture>);
 
-    let given_canvas = NodeRef::<leptos::html::Canvas>::new();
-    let seen_canvas = NodeRef::<leptos::html::Canvas>::new();
+    let given_image = NodeRef::<leptos::html::Img>::new();
+    let seen_image = NodeRef::<leptos::html::Img>::new();
     let bars = NodeRef::<leptos::html::Canvas>::new();
     let lens = NodeRef::<leptos::html::Canvas>::new();
     let lens_frame = NodeRef::<leptos::html::Canvas>::new();
@@ -91,8 +91,8 @@ pub(super) fn TrainedPanel(
         let model = model.clone();
         Effect::new(move |_| {
             let g = given.get();
-            if let Some(c) = given_canvas.get() {
-                let _ = canvas::draw_rgb(&c, &g.picture);
+            if let Some(i) = given_image.get() {
+                let _ = canvas::still(&i, |c| canvas::draw_rgb(c, &g.picture));
             }
             if loaded.with(|l| !matches!(l, Some(Ok(())))) {
                 return;
@@ -105,8 +105,8 @@ pub(super) fn TrainedPanel(
                 })
                 .await
                 .flatten();
-                if let (Some(c), Some(f)) = (seen_canvas.get_untracked(), &seen_picture) {
-                    let _ = canvas::draw_rgb(&c, f);
+                if let (Some(i), Some(f)) = (seen_image.get_untracked(), &seen_picture) {
+                    let _ = canvas::still(&i, |c| canvas::draw_rgb(c, f));
                 }
                 if seen_picture.is_some() {
                     fitted.set(seen_picture);
@@ -284,11 +284,11 @@ pub(super) fn TrainedPanel(
                 <div class="picture-side">
                     <div class="pictures">
                         <figure>
-                            <canvas id="given-picture" class="picture" node_ref=given_canvas role="img" aria-label=move || format!("the picture as given: {}", given.with(|g| g.name.clone()))></canvas>
+                            <img id="given-picture" class="picture" node_ref=given_image alt=move || format!("the picture as given: {}", given.with(|g| g.name.clone())) />
                             <figcaption>"as given"</figcaption>
                         </figure>
                         <figure>
-                            <canvas id="seen-picture" class="picture" width="32" height="32" node_ref=seen_canvas role="img" aria-label="the 32 × 32 pixels the model sees"></canvas>
+                            <img id="seen-picture" class="picture" node_ref=seen_image alt="the 32 × 32 pixels the model sees" />
                             <figcaption>"what the model sees: 32 × 32"</figcaption>
                         </figure>
                     </div>
