@@ -87,8 +87,12 @@ pub(super) fn Overview(
     let gates = Memo::new(move |_| {
         caption.with(|c| c.as_ref().map(|c| c.gates.clone()).unwrap_or_default())
     });
-    // How much the picture flows in: the widest attention gate, for the fade.
-    let seeing = move || gates.with(|g| g.iter().map(|g| g[0].abs()).fold(0.0f32, f32::max));
+    // How much the picture flows in: the widest attention gate, for the fade. Set on
+    // the parts that fade, not the whole figure: a custom property restyles all below it.
+    let seeing = Memo::new(move |_| {
+        let widest = gates.with(|g| g.iter().map(|g| g[0].abs()).fold(0.0f32, f32::max));
+        format!("{:.3}", (widest / 0.5).min(1.0))
+    });
     // The LM's layers in order, each with the block before it, if any.
     let layers = Memo::new(move |_| {
         caption.with(|c| {
@@ -207,6 +211,15 @@ pub(super) fn Overview(
             })
         })
     });
+    // The next word's likeliest four, for the last stage's bars.
+    let next = Memo::new(move |_| {
+        caption.with(|c| {
+            c.as_ref()
+                .zip(focus.get())
+                .map(|(c, f)| c.words[f].step.top(4))
+                .unwrap_or_default()
+        })
+    });
     let focus_word = Memo::new(move |_| {
         caption
             .with(|c| {
@@ -218,14 +231,14 @@ pub(super) fn Overview(
     });
 
     view! {
-        <figure id="overview" aria-labelledby="overview-title" data-scale=move || read(|c| c.scale.to_string()) style:--seeing=move || format!("{:.3}", (seeing() / 0.5).min(1.0))>
+        <figure id="overview" aria-labelledby="overview-title" data-scale=move || read(|c| c.scale.to_string())>
             <figcaption id="overview-title">
                 <strong>"Flamingo lets a frozen language model look at pictures: "</strong>
                 "a small one, trained here and computing in your browser. The picture becomes a few visual tokens, which gated blocks between the frozen layers let the text read. "
                 "Drag “Gate scale”, give it a picture, choose a stage to open it (Escape comes back)."
             </figcaption>
             <Show when=have fallback=|| view! { <p class="note">"Loading the trained weights…"</p> }>
-                <div class="flow vision">
+                <div class="flow vision" style:--seeing=seeing>
                     {stage(Stage::Picture, "picture".into(), view! { <img class="thumb" node_ref=picture alt="the 32 × 32 picture the model sees" /> }.into_any())}
                     {arrow(pixels)}
                     {stage(Stage::Encoder, "vision encoder".into(), view! {
@@ -251,7 +264,7 @@ pub(super) fn Overview(
                         let lens = Signal::derive(move || caption.with(|c| c.as_ref().zip(focus.get()).and_then(|(c, f)| c.words[f].lens.get(i).copied()).unwrap_or(0.0)));
                         view! {
                             {block_before.then(|| view! {
-                                <button class="stage block" data-stage=Stage::Block(block).name() data-gate=move || gate.get().to_string()
+                                <button class="stage block" data-stage=Stage::Block(block).name() data-gate=move || gate.get().to_string() style:--seeing=seeing
                                     aria-pressed=move || (state.with(|st| st.open) == Some(Stage::Block(block))).to_string()
                                     aria-label=move || format!("gated cross-attention block {}: tanh(attention gate) {:.3}, tanh(feed-forward gate) {:.3}, visual share {:.3}", block + 1, gate.get(), ff.get(), share.get())
                                     on:click=move |_| open(Stage::Block(block))>
@@ -273,8 +286,14 @@ pub(super) fn Overview(
                         <ol class="next-bars" data-probabilities=move || caption.with(|c| c.as_ref().zip(focus.get()).map(|(c, f)| {
                             c.words[f].step.probabilities.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(",")
                         })).unwrap_or_default()>
-                            {move || caption.with(|c| c.as_ref().zip(focus.get()).map(|(c, f)| c.words[f].step.top(4)).unwrap_or_default()).into_iter().map(|(w, p)| view! {
-                                <li><span class="word">{w}</span><span class="bar" style:width=format!("{:.0}%", p * 100.0)></span><span class="p">{format!("{p:.2}")}</span></li>
+                            // Four rows kept, their words and bars changed in place.
+                            {(0..4).map(|rank| {
+                                let at = move || next.with(|n| n.get(rank).copied());
+                                view! {
+                                    <li><span class="word">{move || at().map(|(w, _)| w)}</span>
+                                        <span class="bar" style:width=move || format!("{:.0}%", at().map_or(0.0, |(_, p)| p) * 100.0)></span>
+                                        <span class="p">{move || at().map(|(_, p)| format!("{p:.2}"))}</span></li>
+                                }
                             }).collect_view()}
                         </ol>
                     }.into_any())}
