@@ -62,6 +62,33 @@ test('#overview is the first figure: every stage from the real tensors; at scale
   await browser.close();
 });
 
+test('the overview shows a gate step in the frame that shows its caption: the fade and the bars already at their new values', async () => {
+  const { browser, page, problems } = await open(origin, false, '?scene=1&scale=1');
+  await overview(page, 'scene:1', 1);
+  const shown = await page.evaluate(async () => {
+    const input = [...document.querySelectorAll('input[type=range]')].find((i) => i.labels[0]?.textContent.trim() === 'Gate scale');
+    const frame = () => new Promise((done) => requestAnimationFrame(done));
+    const read = () => ({
+      opacity: Number(getComputedStyle(document.querySelector('#overview img.thumb')).opacity),
+      bars: [...document.querySelectorAll('#overview .lens-bar')].map((e) => [Number(/scaleX\(([\d.]+)\)/.exec(e.style.transform)?.[1]), new DOMMatrix(getComputedStyle(e).transform).a]),
+    });
+    const before = read();
+    await frame();
+    Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(input, '0');
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    do await frame(); while (!document.querySelector('#caption-text').dataset.answers.endsWith('|0'));
+    return { before, after: read() };
+  });
+  // At 0 every gate is closed: the picture's path at its faintest (0.3), as it would be after any wait.
+  assert.ok(shown.before.opacity > 0.35, `opacity at 1: ${shown.before.opacity}`);
+  assert.equal(shown.after.opacity, 0.3);
+  assert.equal(shown.after.bars.length, 4);
+  for (const [set, drawn] of shown.after.bars) assert.ok(Math.abs(set - drawn) < 1e-3, `a lens bar set to ${set} is drawn at ${drawn}`);
+  assert.notDeepEqual(shown.after.bars, shown.before.bars);
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});
+
 test('keyboard alone opens every stage; the URL keeps it; Escape returns to the stage; a link reopens it', async () => {
   const { browser, page, problems } = await open(origin, false, '?scene=1&scale=1');
   await overview(page, 'scene:1', 1);
