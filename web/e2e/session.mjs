@@ -43,9 +43,11 @@ export async function settled(page) {
 
 
 /** The pixels of each image matching `sel` (the page shows its still pictures as images), once
- * its picture has decoded: `[{ width, height, data }]`, `data` the RGBA bytes as an array. */
+ * its latest drawing is shown (`data-drawn`, `canvas::still`) and decoded: `[{ width, height,
+ * data }]`, `data` the RGBA bytes as an array. */
 export const imagePixels = (page, sel) =>
   page.evaluate(async (sel) => Promise.all([...document.querySelectorAll(sel)].map(async (image) => {
+    while (!image.dataset.drawing || image.dataset.drawn !== image.dataset.drawing) await new Promise((done) => requestAnimationFrame(done));
     await image.decode();
     const c = document.createElement('canvas');
     [c.width, c.height] = [image.naturalWidth, image.naturalHeight];

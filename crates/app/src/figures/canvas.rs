@@ -32,15 +32,41 @@ pub fn offscreen(width: usize, height: usize) -> Result<HtmlCanvasElement, JsVal
 /// Shows what `draw` draws on a canvas as `image`'s picture, for a picture that stays while
 /// the sliders move (the pictures, their patch overlays, the legends). Chromium hands every
 /// canvas of the page to its compositor anew at each frame that changes anything, drawn
-/// or not; an image is decoded once (BENCHMARKS.md, "Pictures as images").
+/// or not; an image is decoded once (BENCHMARKS.md, "Pictures as images"). The browser
+/// encodes it outside this task (`toBlob`): encoded at once, a new picture's 20-odd stills
+/// made a task of 60-90 ms. So the image shows it a frame or so later; `data-drawn`
+/// reaches `data-drawing` when it does, and a later drawing replaces one still encoding.
 pub fn still(
     image: &HtmlImageElement,
     draw: impl FnOnce(&HtmlCanvasElement) -> Result<(), JsValue>,
 ) -> Result<(), JsValue> {
     let canvas = offscreen(1, 1)?;
     draw(&canvas)?;
-    image.set_src(&canvas.to_data_url()?);
-    Ok(())
+    let number = |name: &str, image: &HtmlImageElement| {
+        image
+            .get_attribute(name)
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let this = number("data-drawing", image) + 1;
+    image.set_attribute("data-drawing", &this.to_string())?;
+    let image = image.clone();
+    let shown = wasm_bindgen::closure::Closure::once_into_js(move |blob: Option<web_sys::Blob>| {
+        let Some(blob) = blob else { return };
+        if number("data-drawing", &image) != this {
+            return;
+        }
+        let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+            return;
+        };
+        let old = image.src();
+        image.set_src(&url);
+        let _ = image.set_attribute("data-drawn", &this.to_string());
+        if old.starts_with("blob:") {
+            let _ = web_sys::Url::revoke_object_url(&old);
+        }
+    });
+    canvas.to_blob(shown.unchecked_ref())
 }
 
 /// One pixel per cell; CSS scales the canvas up with `image-rendering: pixelated`.
