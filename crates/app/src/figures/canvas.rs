@@ -34,7 +34,7 @@ pub fn offscreen(width: usize, height: usize) -> Result<HtmlCanvasElement, JsVal
 /// canvas of the page to its compositor anew at each frame that changes anything, drawn
 /// or not; an image is decoded once (BENCHMARKS.md, "Pictures as images"). The browser
 /// encodes it outside this task (`toBlob`): encoded at once, a new picture's 20-odd stills
-/// made a task of 60-90 ms. So the image shows it a frame or so later; `data-drawn`
+/// made a task of 53-94 ms. So the image shows it a frame or so later; `data-drawn`
 /// reaches `data-drawing` when it does, and a later drawing replaces one still encoding.
 pub fn still(
     image: &HtmlImageElement,
@@ -60,6 +60,14 @@ pub fn still(
             return;
         };
         let old = image.src();
+        // Loaded, the picture no longer needs its URL; nor does one replaced before it loaded.
+        let loaded = url.clone();
+        image.set_onload(Some(
+            wasm_bindgen::closure::Closure::once_into_js(move || {
+                let _ = web_sys::Url::revoke_object_url(&loaded);
+            })
+            .unchecked_ref(),
+        ));
         image.set_src(&url);
         let _ = image.set_attribute("data-drawn", &this.to_string());
         if old.starts_with("blob:") {
