@@ -36,6 +36,8 @@ pub fn offscreen(width: usize, height: usize) -> Result<HtmlCanvasElement, JsVal
 /// encodes it outside this task (`toBlob`): encoded at once, a new picture's 20-odd stills
 /// made a task of 53-94 ms. So the image shows it a frame or so later; `data-drawn`
 /// reaches `data-drawing` when it does, and a later drawing replaces one still encoding.
+/// Stills with the same pixels share one encoding ([`Encodings`]): the model's 32 × 32
+/// picture alone is shown by eleven images.
 pub fn still(
     image: &HtmlImageElement,
     draw: impl FnOnce(&HtmlCanvasElement) -> Result<(), JsValue>,
@@ -51,12 +53,11 @@ pub fn still(
     let this = number("data-drawing", image) + 1;
     image.set_attribute("data-drawing", &this.to_string())?;
     let image = image.clone();
-    let shown = wasm_bindgen::closure::Closure::once_into_js(move |blob: Option<web_sys::Blob>| {
-        let Some(blob) = blob else { return };
+    let show = move |blob: &web_sys::Blob| {
         if number("data-drawing", &image) != this {
             return;
         }
-        let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        let Ok(url) = web_sys::Url::create_object_url_with_blob(blob) else {
             return;
         };
         let old = image.src();
@@ -73,8 +74,93 @@ pub fn still(
         if old.starts_with("blob:") {
             let _ = web_sys::Url::revoke_object_url(&old);
         }
-    });
-    canvas.to_blob(shown.unchecked_ref())
+    };
+    Encodings::show(&canvas, Box::new(show))
+}
+
+/// The stills' encodings, by their pixels: each blob once, the images that wait for it
+/// told when it comes, the newest few kept for stills drawn again.
+#[derive(Default)]
+struct Encodings(std::collections::VecDeque<(u64, Encoding)>);
+
+/// An image told of its still's blob.
+type Show = Box<dyn FnOnce(&web_sys::Blob)>;
+
+enum Encoding {
+    Waiting(Vec<Show>),
+    Done(web_sys::Blob),
+}
+
+thread_local! {
+    static ENCODINGS: std::cell::RefCell<Encodings> = Default::default();
+}
+
+impl Encodings {
+    /// Enough for a picture's stills and the one before it.
+    const KEPT: usize = 48;
+
+    fn show(canvas: &HtmlCanvasElement, show: Show) -> Result<(), JsValue> {
+        use std::hash::Hasher;
+        let (w, h) = (canvas.width(), canvas.height());
+        let pixels = context(canvas)?
+            .get_image_data(0.0, 0.0, w as f64, h as f64)?
+            .data();
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        hasher.write_u32(w);
+        hasher.write_u32(h);
+        hasher.write(&pixels);
+        let key = hasher.finish();
+        let start = ENCODINGS.with_borrow_mut(|e| {
+            let Some((_, entry)) = e.0.iter_mut().find(|(k, _)| *k == key) else {
+                e.0.push_back((key, Encoding::Waiting(vec![show])));
+                if e.0.len() > Self::KEPT {
+                    // The oldest finished one; one still encoding has images waiting.
+                    if let Some(i) = e.0.iter().position(|(_, x)| matches!(x, Encoding::Done(_))) {
+                        e.0.remove(i);
+                    }
+                }
+                return Ok(true);
+            };
+            match entry {
+                Encoding::Waiting(waiting) => waiting.push(show),
+                Encoding::Done(blob) => return Err((show, blob.clone())),
+            }
+            Ok(false)
+        });
+        match start {
+            Err((show, blob)) => show(&blob),
+            Ok(false) => {}
+            Ok(true) => {
+                let done = wasm_bindgen::closure::Closure::once_into_js(
+                    move |blob: Option<web_sys::Blob>| {
+                        let waiting = ENCODINGS.with_borrow_mut(|e| {
+                            let i = e.0.iter().position(|(k, _)| *k == key)?;
+                            match &blob {
+                                Some(b) => match std::mem::replace(
+                                    &mut e.0[i].1,
+                                    Encoding::Done(b.clone()),
+                                ) {
+                                    Encoding::Waiting(w) => Some(w),
+                                    Encoding::Done(_) => None,
+                                },
+                                None => {
+                                    e.0.remove(i);
+                                    None
+                                }
+                            }
+                        });
+                        if let (Some(blob), Some(waiting)) = (blob, waiting) {
+                            for show in waiting {
+                                show(&blob);
+                            }
+                        }
+                    },
+                );
+                canvas.to_blob(done.unchecked_ref())?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One pixel per cell; CSS scales the canvas up with `image-rendering: pixelated`.
@@ -228,37 +314,62 @@ pub fn watch_near(element: &web_sys::Element, near: leptos::prelude::RwSignal<bo
     watch_intersection(element, "50% 0px", move |seen| near.set(seen));
 }
 
-/// Draws a figure now when it is on screen, and otherwise in a task after this frame,
-/// the newest drawing only: a step (a gate-scale drag's, say) paints what the student
-/// sees within its frame, and what is scrolled away follows. (The trained panel's
-/// caption bars and lens; heatmaps are drawn at once, as tests and scripts that wait for
-/// a readout expect their pixels then.) Whether it is on screen
-/// comes from an `IntersectionObserver`, told after the browser's layout.
+/// A figure's drawing, put off.
+type Drawing = Box<dyn FnOnce()>;
+
+/// Draws a figure now when it is on screen; one scrolled away is drawn once it comes
+/// into view, or once the requests have paused for
+/// [`WhenSeen::PAUSE`], the newest drawing only. A step of a drag (the gate scale's, say)
+/// then paints what the student sees within its frame, and figures out of sight cost the
+/// drag nothing. (The trained panel's caption bars and lens; heatmaps are drawn at once,
+/// as tests and scripts that wait for a readout expect their pixels then.) Where the
+/// figure is comes from `IntersectionObserver`s, told after the browser's layout.
 #[derive(Clone)]
 pub struct WhenSeen {
     on_screen: std::rc::Rc<std::cell::Cell<bool>>,
+    waiting: std::rc::Rc<std::cell::RefCell<Option<Drawing>>>,
     newest: crate::compute::scheduler::Newest,
 }
 
 impl WhenSeen {
+    /// How long requests must pause before a figure out of sight is drawn anyway (a
+    /// drag's steps come every frame or two).
+    pub const PAUSE: std::time::Duration = std::time::Duration::from_millis(150);
+
     /// Watches `element`; until the browser first says, it counts as on screen.
     pub fn watch(element: &web_sys::Element) -> WhenSeen {
-        let on_screen = std::rc::Rc::new(std::cell::Cell::new(true));
-        let told = on_screen.clone();
-        watch_intersection(element, "0px", move |seen| told.set(seen));
-        WhenSeen {
-            on_screen,
+        let seen = WhenSeen {
+            on_screen: std::rc::Rc::new(std::cell::Cell::new(true)),
+            waiting: Default::default(),
             newest: Default::default(),
-        }
+        };
+        let told = seen.clone();
+        watch_intersection(element, "0px", move |on_screen| {
+            told.on_screen.set(on_screen);
+            if on_screen {
+                told.flush();
+            }
+        });
+        seen
     }
 
     pub fn draw(&self, draw: impl FnOnce() + 'static) {
         if self.on_screen.get() {
-            // Still a request: a put-off drawing of an older step must not follow it.
+            // Still a request: a drawing put off for an older step must not follow it.
             self.newest.ticket();
+            self.waiting.replace(None);
             draw();
         } else {
-            self.newest.after_this_task(draw);
+            self.waiting.replace(Some(Box::new(draw)));
+            let later = self.clone();
+            self.newest.after(Self::PAUSE, move || later.flush());
+        }
+    }
+
+    fn flush(&self) {
+        let waiting = self.waiting.borrow_mut().take();
+        if let Some(draw) = waiting {
+            draw();
         }
     }
 }
