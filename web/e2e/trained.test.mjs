@@ -414,3 +414,68 @@ test('a caption word pointed at lights the patches it reaches, and only while it
   assert.deepEqual(problems, { console: [], foreign: [] });
   await browser.close();
 });
+
+test('a figure out of sight waits while the gate is dragged: drawn once the drag pauses, as on screen, and at once when scrolled into view', async () => {
+  // The window is short enough that the caption bars are below it.
+  const { browser, page, problems } = await openPage(origin, false, '?scene=1&scale=1', { width: 1280, height: 700 });
+  await captionAt(page, 1, 'scene:1');
+  // Every caption kept, so that each step of the drags below is answered at once.
+  await page.waitForFunction(() => Number(document.querySelector('#caption-text').dataset.kept) >= 41, null, { timeout: 120_000 });
+  await page.evaluate(() => {
+    window.scrollTo(0, 0);
+    window.__barsDrawn = 0;
+    for (const m of ['fillText', 'fillRect']) {
+      const draw = CanvasRenderingContext2D.prototype[m];
+      CanvasRenderingContext2D.prototype[m] = function (...a) {
+        if (this.canvas.id === 'caption-bars') window.__barsDrawn += 1;
+        return draw.apply(this, a);
+      };
+    }
+  });
+  const hidden = await page.evaluate(() => document.getElementById('caption-bars').getBoundingClientRect().top > innerHeight);
+  assert.ok(hidden, 'the caption bars start below the window');
+  // A drag: a step every 40 ms (a pause is 150 ms), each step's caption shown.
+  const drag = (values) => page.evaluate(async (values) => {
+    const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+    const input = [...document.querySelectorAll('input[type=range]')].find((i) => i.labels[0]?.textContent.trim() === 'Gate scale');
+    const drawn = [];
+    for (const v of values) {
+      set.call(input, v);
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      await new Promise((done) => setTimeout(done, 40));
+      drawn.push(window.__barsDrawn);
+    }
+    return drawn;
+  }, values);
+  const barsHash = () => page.evaluate(() => {
+    const c = document.getElementById('caption-bars');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let h = 2166136261;
+    for (const b of d) h = Math.imul(h ^ b, 16777619) >>> 0;
+    return h;
+  });
+  const during = await drag(['1.05', '1.1', '1.15', '1.2', '1.25', '1.3']);
+  assert.deepEqual(during, [0, 0, 0, 0, 0, 0], 'nothing drawn on the bars during the drag');
+  await captionAt(page, 1.3, 'scene:1');
+  await until(() => page.evaluate(() => window.__barsDrawn > 0), 'the bars drawn once the drag paused', 5_000);
+  const paused = await barsHash();
+  // The same step drawn on screen: the bars in view, away to 1.25 and back to 1.3.
+  await page.evaluate(() => document.getElementById('caption-bars').scrollIntoView({ block: 'center' }));
+  await drag(['1.25', '1.3']);
+  await captionAt(page, 1.3, 'scene:1');
+  assert.equal(await barsHash(), paused, 'drawn after the pause as it is drawn on screen');
+  // Scrolled away again, a drag; brought into view in its middle, the bars follow at once.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  const start = await page.evaluate(() => window.__barsDrawn);
+  const away = await drag(['1.35', '1.4', '1.45']);
+  assert.ok(away.every((n) => n === start), `nothing drawn while away: ${start} then ${away}`);
+  const shown = await page.evaluate(async () => {
+    document.getElementById('caption-bars').scrollIntoView({ block: 'center' });
+    for (let i = 0; i < 3; i++) await new Promise((done) => requestAnimationFrame(done));
+    return window.__barsDrawn;
+  });
+  assert.ok(shown > start, 'drawn within three frames of coming into view, before the pause');
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});
