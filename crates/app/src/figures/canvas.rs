@@ -36,12 +36,21 @@ pub fn offscreen(width: usize, height: usize) -> Result<HtmlCanvasElement, JsVal
 /// encodes it outside this task (`toBlob`): encoded at once, a new picture's 20-odd stills
 /// made a task of 53-94 ms. So the image shows it a frame or so later; `data-drawn`
 /// reaches `data-drawing` when it does, and a later drawing replaces one still encoding.
-/// Stills with the same pixels share one encoding ([`Encodings`]): the model's 32 × 32
-/// picture alone is shown by eleven images.
+/// Stills drawn from equal `what` (all that the drawing depends on) share one encoding
+/// and one blob URL ([`Encodings`]): the model's 32 × 32 picture alone is shown by eleven
+/// images. (Keyed by what is drawn, not by the pixels: reading the pixels back cost a new
+/// picture's task more than the encodings it saved.)
 pub fn still(
     image: &HtmlImageElement,
+    what: impl std::hash::Hash,
     draw: impl FnOnce(&HtmlCanvasElement) -> Result<(), JsValue>,
 ) -> Result<(), JsValue> {
+    let key = {
+        use std::hash::Hasher;
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        what.hash(&mut hasher);
+        hasher.finish()
+    };
     let canvas = offscreen(1, 1)?;
     draw(&canvas)?;
     let number = |name: &str, image: &HtmlImageElement| {
@@ -53,42 +62,52 @@ pub fn still(
     let this = number("data-drawing", image) + 1;
     image.set_attribute("data-drawing", &this.to_string())?;
     let image = image.clone();
-    let show = move |blob: &web_sys::Blob| {
-        if number("data-drawing", &image) != this {
-            return;
-        }
-        let Ok(url) = web_sys::Url::create_object_url_with_blob(blob) else {
-            return;
-        };
-        let old = image.src();
-        // Loaded, the picture no longer needs its URL; nor does one replaced before it loaded.
-        let loaded = url.clone();
-        image.set_onload(Some(
-            wasm_bindgen::closure::Closure::once_into_js(move || {
-                let _ = web_sys::Url::revoke_object_url(&loaded);
-            })
-            .unchecked_ref(),
-        ));
-        image.set_src(&url);
-        let _ = image.set_attribute("data-drawn", &this.to_string());
-        if old.starts_with("blob:") {
-            let _ = web_sys::Url::revoke_object_url(&old);
+    let show = move |url: &str| {
+        if number("data-drawing", &image) == this {
+            image.set_src(url);
+            let _ = image.set_attribute("data-drawn", &this.to_string());
         }
     };
-    Encodings::show(&canvas, Box::new(show))
+    Encodings::show(&canvas, key, Box::new(show))
 }
 
-/// The stills' encodings, by their pixels: each blob once, the images that wait for it
-/// told when it comes, the newest few kept for stills drawn again.
+/// A picture as a still ([`draw_rgb`]).
+pub fn still_picture(
+    image: &HtmlImageElement,
+    picture: &mini::scene::Picture,
+) -> Result<(), JsValue> {
+    let what = ("picture", picture.width, picture.height, &picture.rgb);
+    still(image, what, |c| draw_rgb(c, picture))
+}
+
+/// A patch overlay as a still ([`draw_patch_overlay`]).
+pub fn still_overlay(
+    image: &HtmlImageElement,
+    grid: usize,
+    attention: Option<&[f32]>,
+) -> Result<(), JsValue> {
+    let what = ("overlay", grid, attention.map(bits));
+    still(image, what, |c| draw_patch_overlay(c, grid, attention))
+}
+
+/// Values as hashable bits, for a still's key.
+pub fn bits(values: &[f32]) -> Vec<u32> {
+    values.iter().map(|v| v.to_bits()).collect()
+}
+
+/// The stills' encodings, by their pixels: each encoded once, with one blob URL that the
+/// images showing it share (registering a URL costs the browser a round trip: one per
+/// image made a new picture's task 15 ms longer), the images that wait for it told when it
+/// comes. The newest few are kept for stills drawn again; an older one's URL is revoked.
 #[derive(Default)]
 struct Encodings(std::collections::VecDeque<(u64, Encoding)>);
 
-/// An image told of its still's blob.
-type Show = Box<dyn FnOnce(&web_sys::Blob)>;
+/// An image told its still's blob URL.
+type Show = Box<dyn FnOnce(&str)>;
 
 enum Encoding {
     Waiting(Vec<Show>),
-    Done(web_sys::Blob),
+    Done(String),
 }
 
 thread_local! {
@@ -96,51 +115,50 @@ thread_local! {
 }
 
 impl Encodings {
-    /// Enough for a picture's stills and the one before it.
-    const KEPT: usize = 48;
+    /// A picture's stills and those of the one before it, with room to spare.
+    const KEPT: usize = 64;
 
-    fn show(canvas: &HtmlCanvasElement, show: Show) -> Result<(), JsValue> {
-        use std::hash::Hasher;
-        let (w, h) = (canvas.width(), canvas.height());
-        let pixels = context(canvas)?
-            .get_image_data(0.0, 0.0, w as f64, h as f64)?
-            .data();
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        hasher.write_u32(w);
-        hasher.write_u32(h);
-        hasher.write(&pixels);
-        let key = hasher.finish();
-        let start = ENCODINGS.with_borrow_mut(|e| {
-            let Some((_, entry)) = e.0.iter_mut().find(|(k, _)| *k == key) else {
+    fn show(canvas: &HtmlCanvasElement, key: u64, show: Show) -> Result<(), JsValue> {
+        enum Next {
+            Encode,
+            Wait,
+            Shown(Show, String),
+        }
+        let next = ENCODINGS.with_borrow_mut(|e| match e.0.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, Encoding::Waiting(waiting))) => {
+                waiting.push(show);
+                Next::Wait
+            }
+            Some((_, Encoding::Done(url))) => Next::Shown(show, url.clone()),
+            None => {
                 e.0.push_back((key, Encoding::Waiting(vec![show])));
                 if e.0.len() > Self::KEPT {
                     // The oldest finished one; one still encoding has images waiting.
-                    if let Some(i) = e.0.iter().position(|(_, x)| matches!(x, Encoding::Done(_))) {
-                        e.0.remove(i);
+                    if let Some(i) = e.0.iter().position(|(_, x)| matches!(x, Encoding::Done(_)))
+                        && let Some((_, Encoding::Done(url))) = e.0.remove(i)
+                    {
+                        let _ = web_sys::Url::revoke_object_url(&url);
                     }
                 }
-                return Ok(true);
-            };
-            match entry {
-                Encoding::Waiting(waiting) => waiting.push(show),
-                Encoding::Done(blob) => return Err((show, blob.clone())),
+                Next::Encode
             }
-            Ok(false)
         });
-        match start {
-            Err((show, blob)) => show(&blob),
-            Ok(false) => {}
-            Ok(true) => {
+        match next {
+            Next::Shown(show, url) => show(&url),
+            Next::Wait => {}
+            Next::Encode => {
                 let done = wasm_bindgen::closure::Closure::once_into_js(
                     move |blob: Option<web_sys::Blob>| {
+                        let url =
+                            blob.and_then(|b| web_sys::Url::create_object_url_with_blob(&b).ok());
                         let waiting = ENCODINGS.with_borrow_mut(|e| {
                             let i = e.0.iter().position(|(k, _)| *k == key)?;
-                            match &blob {
-                                Some(b) => match std::mem::replace(
+                            match &url {
+                                Some(url) => match std::mem::replace(
                                     &mut e.0[i].1,
-                                    Encoding::Done(b.clone()),
+                                    Encoding::Done(url.clone()),
                                 ) {
-                                    Encoding::Waiting(w) => Some(w),
+                                    Encoding::Waiting(waiting) => Some(waiting),
                                     Encoding::Done(_) => None,
                                 },
                                 None => {
@@ -149,9 +167,9 @@ impl Encodings {
                                 }
                             }
                         });
-                        if let (Some(blob), Some(waiting)) = (blob, waiting) {
+                        if let (Some(url), Some(waiting)) = (url, waiting) {
                             for show in waiting {
-                                show(&blob);
+                                show(&url);
                             }
                         }
                     },

@@ -37,7 +37,7 @@ fn Thumbnail(picture: Picture, label: String) -> impl IntoView {
     let image = NodeRef::<leptos::html::Img>::new();
     Effect::new(move |_| {
         if let Some(i) = image.get() {
-            let _ = canvas::still(&i, |c| canvas::draw_rgb(c, &picture));
+            let _ = canvas::still_picture(&i, &picture);
         }
     });
     view! { <img class="picture" node_ref=image alt=label /> }

@@ -61,7 +61,7 @@ pub(super) fn Heatmap(
     // Drawn once: a drag changes the legend's numbers, not its colours.
     Effect::new(move |_| {
         if let Some(l) = legend.get() {
-            let _ = canvas::still(&l, canvas::draw_legend);
+            let _ = canvas::still(&l, "legend", canvas::draw_legend);
         }
     });
     // The axes depend on the shape only, so a gate drag repaints cells, not axes.

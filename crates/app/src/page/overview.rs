@@ -52,7 +52,7 @@ fn Grid(#[prop(into)] values: Signal<Vec<f32>>, label: &'static str) -> impl Int
         if let Some(i) = image.get()
             && v.len() == GRID * GRID
         {
-            let _ = canvas::still(&i, |c| {
+            let _ = canvas::still(&i, ("heatmap", GRID, canvas::bits(&v)), |c| {
                 canvas::draw_heatmap(c, &v, GRID, GRID, Range::of(&v))
             });
         }
@@ -170,7 +170,7 @@ pub(super) fn Overview(
     Effect::new(move |_| {
         seen.with(|p| {
             if let (Some(p), Some(image)) = (p, picture.get()) {
-                let _ = canvas::still(&image, |c| canvas::draw_rgb(c, p));
+                let _ = canvas::still_picture(&image, p);
             }
         })
     });

@@ -28,9 +28,7 @@ pub(super) fn WhereItLooks(
     Effect::new(move |_| {
         reach.with(|reach| {
             if let Some(o) = reach_overlay.get() {
-                let _ = canvas::still(&o, |c| {
-                    canvas::draw_patch_overlay(c, GRID, reach.as_deref())
-                });
+                let _ = canvas::still_overlay(&o, GRID, reach.as_deref());
             }
         })
     });
@@ -38,7 +36,7 @@ pub(super) fn WhereItLooks(
         if let Some(p) = reach_picture.get()
             && let Some(f) = fitted.get()
         {
-            let _ = canvas::still(&p, |c| canvas::draw_rgb(c, &f));
+            let _ = canvas::still_picture(&p, &f);
         }
     });
     // The words as buttons, rebuilt only when the words change, not at every gate step.
@@ -103,9 +101,9 @@ pub(super) fn WhereItLooks(
                         Effect::new(move |_| {
                             if let (Some(p), Some(l)) = (picture.get(), layer.get()) {
                                 if let Some(f) = fitted.get() {
-                                    let _ = canvas::still(&p, |c| canvas::draw_rgb(c, &f));
+                                    let _ = canvas::still_picture(&p, &f);
                                 }
-                                let _ = canvas::still(&l, |c| canvas::draw_patch_overlay(c, GRID, Some(&row)));
+                                let _ = canvas::still_overlay(&l, GRID, Some(&row));
                             }
                         });
                         view! {

@@ -92,7 +92,7 @@ pub(super) fn TrainedPanel(
         Effect::new(move |_| {
             let g = given.get();
             if let Some(i) = given_image.get() {
-                let _ = canvas::still(&i, |c| canvas::draw_rgb(c, &g.picture));
+                let _ = canvas::still_picture(&i, &g.picture);
             }
             if loaded.with(|l| !matches!(l, Some(Ok(())))) {
                 return;
@@ -106,7 +106,7 @@ pub(super) fn TrainedPanel(
                 .await
                 .flatten();
                 if let (Some(i), Some(f)) = (seen_image.get_untracked(), &seen_picture) {
-                    let _ = canvas::still(&i, |c| canvas::draw_rgb(c, f));
+                    let _ = canvas::still_picture(&i, f);
                 }
                 if seen_picture.is_some() {
                     fitted.set(seen_picture);
