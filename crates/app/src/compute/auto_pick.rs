@@ -2,7 +2,8 @@
 //! the work, so auto measures both once per size class and keeps the faster.
 //!
 //! Size classes are powers of two of the multiply-adds, so dragging K from 8 to 9
-//! reuses the decision while going from 196 to 900 patches measures again.
+//! reuses the decision while going from 196 to 900 patches measures again. The same
+//! multiply-adds say whether a forward is worth sharing among the CPU workers.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,14 @@ use lab::Request;
 use lab::stand_in::grid;
 
 use crate::state::url_state::BackendChoice;
+
+/// Below this many multiply-adds per image, one worker answers the whole request: shared
+/// out, its images' parts and their join cost two round trips, and both cores, for work
+/// that takes one worker a millisecond or two. At the classroom size (1.5 M per image) one
+/// worker answered a K step sooner, p95 8-12 ms against 11-13 ms, and more often within the
+/// frame; at the mid size (507 M) two workers halve a 40 ms image's wait
+/// (BENCHMARKS.md, "One worker for a small request").
+pub const SHARE_MACS: u64 = 16_000_000;
 
 /// The shapes that set the cost of one forward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +76,11 @@ impl Workload {
             t * depth * (k * d * d * 2 + keys * d * d * 2 + 2 * k * keys * d + 8 * k * d * d);
         let block = s * d * d * 2 + t * k * d * d * 2 + 2 * s * t * k * d + 8 * s * d * d;
         resampler + block
+    }
+
+    /// Whether sharing the images among the workers pays ([`SHARE_MACS`]).
+    pub fn worth_sharing(&self) -> bool {
+        self.macs() / self.images.max(1) as u64 >= SHARE_MACS
     }
 
     /// Size class: forwards within a factor of two share one decision.
@@ -228,6 +242,27 @@ mod tests {
         ] {
             assert!(bigger.macs() > base, "{bigger:?}");
         }
+    }
+
+    #[test]
+    fn the_classroom_size_stays_on_one_worker_the_mid_size_is_shared() {
+        // The sizes: classroom K 8, N 36, width 64, depth 2, 16 tokens, 2 images;
+        // mid K 64, N 196, width 256, depth 6, 32 tokens, 3 images.
+        let classroom = Workload {
+            patches: 36,
+            tokens: 16,
+            ..CLASSROOM
+        };
+        let mid = Workload {
+            k: 64,
+            depth: 6,
+            patches: 196,
+            images: 3,
+            tokens: 32,
+            dim: 256,
+        };
+        assert!(!classroom.worth_sharing(), "{}", classroom.macs());
+        assert!(mid.worth_sharing(), "{}", mid.macs());
     }
 
     #[test]

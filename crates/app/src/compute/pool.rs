@@ -82,7 +82,11 @@ impl Pool {
 
     /// One forward, its images shared across as many workers as the memory cap allows.
     pub async fn run(&self, request: &Request) -> Result<Frame, String> {
-        let workers = request.labs_within_cap(self.per_size, self.size());
+        let workers = if crate::compute::auto_pick::Workload::of(request).worth_sharing() {
+            request.labs_within_cap(self.per_size, self.size())
+        } else {
+            1
+        };
         let runs = split(request.prompt.media_frames().len().max(1), workers);
         let frame = if runs.len() == 1 {
             self.ask(0, &Task::Run(request.clone())).await?
