@@ -15,9 +15,10 @@ use crate::state::url_state::BackendChoice;
 /// Below this many multiply-adds per image, one worker answers the whole request: shared
 /// out, its images' parts and their join cost two round trips, and both cores, for work
 /// that takes one worker a millisecond or two. At the classroom size (1.5 M per image) one
-/// worker answered a K step sooner, p95 8-12 ms against 11-13 ms, and more often within the
-/// frame; at the mid size (507 M) two workers halve a 40 ms image's wait
-/// (BENCHMARKS.md, "One worker for a small request").
+/// worker answered a K step sooner (its forward's p95 9.2-12.7 ms against 11.7-14.6 ms)
+/// and more often within the frame; at the mid size (507 M) two workers answer a
+/// three-image K step sooner (p50 170 against 199 ms) (BENCHMARKS.md, "Figures out of
+/// sight, stills shared, one worker for a small request").
 pub const SHARE_MACS: u64 = 16_000_000;
 
 /// The shapes that set the cost of one forward.

@@ -13,6 +13,7 @@ use lab::{Frame, Part, Pictures, Request, Task, split};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::compute::auto_pick::Workload;
 use crate::compute::worker::{Labourer, is_trap, message};
 
 /// At most this many workers, whatever `navigator.hardwareConcurrency` says: each
@@ -80,9 +81,10 @@ impl Pool {
         self.workers.borrow().len()
     }
 
-    /// One forward, its images shared across as many workers as the memory cap allows.
+    /// One forward, its images shared across as many workers as the memory cap allows when
+    /// the work is worth sharing ([`Workload::worth_sharing`]), else whole on one worker.
     pub async fn run(&self, request: &Request) -> Result<Frame, String> {
-        let workers = if crate::compute::auto_pick::Workload::of(request).worth_sharing() {
+        let workers = if Workload::of(request).worth_sharing() {
             request.labs_within_cap(self.per_size, self.size())
         } else {
             1

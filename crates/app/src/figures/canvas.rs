@@ -95,7 +95,7 @@ pub fn bits(values: &[f32]) -> Vec<u32> {
     values.iter().map(|v| v.to_bits()).collect()
 }
 
-/// The stills' encodings, by their pixels: each encoded once, with one blob URL that the
+/// The stills' encodings, by what they are drawn from: each encoded once, with one blob URL that the
 /// images showing it share (registering a URL costs the browser a round trip: one per
 /// image made a new picture's task 15 ms longer), the images that wait for it told when it
 /// comes. The newest few are kept for stills drawn again; an older one's URL is revoked.

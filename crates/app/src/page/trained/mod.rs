@@ -194,7 +194,7 @@ pub(super) fn TrainedPanel(
             }
         })
     });
-    // Each figure drawn in the step's frame when on screen, else once near or the drag pauses (`WhenSeen`).
+    // Each figure drawn in the step's frame when on screen, else once in view or the drag pauses (`WhenSeen`).
     let seen = StoredValue::new_local(None::<[canvas::WhenSeen; 2]>);
     Effect::new(move |_| {
         if let (Some(b), Some(l)) = (bars.get(), lens.get()) {
