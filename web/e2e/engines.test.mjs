@@ -27,11 +27,11 @@ const VOCABULARY = new Set([':', 'a', 'red', 'green', 'blue', 'yellow', 'purple'
 const ALPHA = { label: 'Gate alpha' };
 const IMAGE = (j) => ({ label: `Image ${j} position` });
 
-/** Opens the page at `query` and waits for the first frame, as session.mjs does. */
+/** Opens the page at `query` and waits for the first frame and the whole page, as session.mjs does. */
 async function load(s, query = '') {
   await s.open(`${origin}/${query}`);
   await s.collectErrors();
-  await s.waitFor(() => /\d+ patches → \d+ tokens/.test(document.querySelector('#resampler-shape')?.textContent ?? ''), [], 120_000, 'the first frame (#resampler-shape)');
+  await s.waitFor(() => /\d+ patches → \d+ tokens/.test(document.querySelector('#resampler-shape')?.textContent ?? '') && document.getElementById('blip2') !== null, [], 120_000, 'the first frame (#resampler-shape) and the last panel (#blip2)');
 }
 
 /** Waits until the readouts come from the state now in the URL (session.mjs's `settled`). */

@@ -10,8 +10,10 @@ const launched = new Set();
 after(() => Promise.all([...launched].map((b) => b.close().catch(() => {}))));
 
 /** A page with console errors and off-origin requests recorded, and every URL it
- * requested; `init`, if given, runs in the page before its own scripts. */
-export async function open(origin, webgpu, query = '', viewport = { width: 1280, height: 900 }, init) {
+ * requested; `init`, if given, runs in the page before its own scripts. It waits for the
+ * whole page, or with `firstScreen` only for the trained model's first caption (a hand
+ * that never rests keeps the panels below from being built). */
+export async function open(origin, webgpu, query = '', viewport = { width: 1280, height: 900 }, init, firstScreen = false) {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: chromiumArgs(webgpu),
@@ -29,7 +31,10 @@ export async function open(origin, webgpu, query = '', viewport = { width: 1280,
   page.on('console', (m) => m.type() === 'error' && problems.console.push(m.text()));
   page.on('pageerror', (e) => problems.console.push(String(e)));
   await page.goto(`${origin}/${query}`);
-  await page.waitForFunction(() => /\d+ patches → \d+ tokens/.test(document.querySelector('#resampler-shape')?.textContent ?? ''), null, { timeout: 120_000 });
+  // The first frame, and the whole page: the panels below the first screen are built
+  // after its caption (crates/app/src/page/later.rs), the last of them #blip2.
+  if (firstScreen) await page.waitForFunction(() => document.querySelector('#caption-text')?.dataset.answers, null, { timeout: 120_000 });
+  else await page.waitForFunction(() => /\d+ patches → \d+ tokens/.test(document.querySelector('#resampler-shape')?.textContent ?? '') && document.getElementById('blip2'), null, { timeout: 120_000 });
   return { browser, page, problems, requested };
 }
 

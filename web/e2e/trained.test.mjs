@@ -343,6 +343,30 @@ test('work that can wait waits while the hand is busy: the training record, the 
   await browser.close();
 });
 
+test('the first screen comes first: its caption shows before the panels below are built, and a link to one of them still lands on it', async () => {
+  // When the caption first shows, and when the last panel of the page (#blip2) appears.
+  const init = () => {
+    const seen = {};
+    window.__firstScreen = seen;
+    new MutationObserver(() => {
+      const now = performance.now();
+      if (seen.caption === undefined && document.querySelector('#caption-text')?.dataset.answers) seen.caption = now;
+      if (seen.last === undefined && document.getElementById('blip2')) seen.last = now;
+    }).observe(document, { subtree: true, childList: true, attributes: true });
+  };
+  const { browser, page, problems } = await openPage(origin, false, '?scene=1&scale=1#batch', { width: 1280, height: 900 }, init);
+  const { caption, last } = await page.evaluate(() => window.__firstScreen);
+  assert.ok(caption < last, `caption at ${caption?.toFixed(0)} ms, the last panel at ${last?.toFixed(0)} ms`);
+  // The link's panel was not there when the browser looked for it: the page follows
+  // the link once the panel is.
+  await page.waitForFunction(() => {
+    const top = document.querySelector('#batch').getBoundingClientRect().top;
+    return top >= 0 && top < innerHeight / 2;
+  }, null, { timeout: 10_000 });
+  assert.deepEqual(problems, { console: [], foreign: [] });
+  await browser.close();
+});
+
 test('while the gate scale is dragged, the caption one move ahead is computed after each frame', async () => {
   // Inputs every 40 ms from the start keep the page from resting, so the idle fill keeps
   // at most a caption or two near 1 (where a long task of the page's start delays an
@@ -356,7 +380,7 @@ test('while the gate scale is dragged, the caption one move ahead is computed af
     };
     setTimeout(poke, 0);
   };
-  const { browser, page, problems } = await openPage(origin, false, '?scene=1&scale=1', undefined, busy);
+  const { browser, page, problems } = await openPage(origin, false, '?scene=1&scale=1', undefined, busy, true);
   await captionAt(page, 1, 'scene:1');
   const kept = await page.evaluate(async () => {
     const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;

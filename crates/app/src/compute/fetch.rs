@@ -1,12 +1,18 @@
-//! Files of the page's own origin, fetched after the first frame.
+//! Files of the page's own origin.
 
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::Response;
 
-async fn response(url: &str) -> Result<Response, String> {
+/// The request, sent now: the callers below start a fetch when they are called, not
+/// when their future is first polled, so a file can download while the page is built.
+fn send(url: &str) -> Result<JsFuture, String> {
     let window = web_sys::window().ok_or("no window")?;
-    let response: Response = JsFuture::from(window.fetch_with_str(url))
+    Ok(JsFuture::from(window.fetch_with_str(url)))
+}
+
+async fn response(sent: Result<JsFuture, String>, url: &str) -> Result<Response, String> {
+    let response: Response = sent?
         .await
         .map_err(|e| format!("could not fetch {url}: {e:?}"))?
         .dyn_into()
@@ -22,16 +28,25 @@ fn failed(url: &str) -> impl Fn(JsValue) -> String + '_ {
     move |e| format!("could not read {url}: {e:?}")
 }
 
-pub async fn bytes(url: &str) -> Result<Vec<u8>, String> {
-    let promise = response(url).await?.array_buffer().map_err(failed(url))?;
-    let buffer = JsFuture::from(promise).await.map_err(failed(url))?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+pub fn bytes(url: &str) -> impl Future<Output = Result<Vec<u8>, String>> + 'static {
+    let (sent, url) = (send(url), url.to_owned());
+    async move {
+        let promise = response(sent, &url)
+            .await?
+            .array_buffer()
+            .map_err(failed(&url))?;
+        let buffer = JsFuture::from(promise).await.map_err(failed(&url))?;
+        Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+    }
 }
 
-pub async fn text(url: &str) -> Result<String, String> {
-    let promise = response(url).await?.text().map_err(failed(url))?;
-    let text = JsFuture::from(promise).await.map_err(failed(url))?;
-    text.as_string().ok_or_else(|| format!("{url}: not text"))
+pub fn text(url: &str) -> impl Future<Output = Result<String, String>> + 'static {
+    let (sent, url) = (send(url), url.to_owned());
+    async move {
+        let promise = response(sent, &url).await?.text().map_err(failed(&url))?;
+        let text = JsFuture::from(promise).await.map_err(failed(&url))?;
+        text.as_string().ok_or_else(|| format!("{url}: not text"))
+    }
 }
 
 /// A user's file, read whole.

@@ -37,6 +37,20 @@ fn parts_key(r: &Request, workers: usize) -> PartsKey {
 /// The pool once started, shared by the mechanics panels and "Measure".
 pub type Shared = std::rc::Rc<RefCell<Option<std::rc::Rc<Pool>>>>;
 
+thread_local! {
+    /// Weights that arrived before the pool started (the page fetches them at once):
+    /// the pool takes them when it starts.
+    static EARLY_WEIGHTS: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+}
+
+/// The trained model's weights for "Measure": the pool's now, or when it starts.
+pub fn load_trained(shared: &Shared, weights: &[u8]) {
+    match shared.borrow().as_ref() {
+        Some(pool) => pool.load_trained(weights),
+        None => EARLY_WEIGHTS.with(|early| *early.borrow_mut() = Some(weights.to_vec())),
+    }
+}
+
 /// The CPU's workers.
 pub struct Pool {
     workers: RefCell<Vec<Labourer>>,
@@ -70,7 +84,7 @@ impl Pool {
             workers: RefCell::new(workers),
             parts: RefCell::new(None),
             pictures,
-            weights: RefCell::new(None),
+            weights: RefCell::new(EARLY_WEIGHTS.with(|early| early.borrow_mut().take())),
             loaded: std::cell::Cell::new(false),
             per_size,
         }

@@ -91,7 +91,9 @@ pub(super) fn FewShotLive(
     // The answer follows the gate scale only while the panel is near the screen: a drag
     // at the top of the page does not compute it, and scrolling here does.
     let panel = NodeRef::<leptos::html::Section>::new();
-    let near = RwSignal::new(true);
+    // Not near until the observer says so (it answers once at once): the panel is
+    // mounted after the first screen, with the model already loaded.
+    let near = RwSignal::new(false);
     Effect::new(move |_| {
         if let Some(panel) = panel.get() {
             canvas::watch_near(&panel, near);

@@ -12,6 +12,7 @@ mod few_shot_live;
 mod gate;
 mod gate_schedule;
 mod heatmap_view;
+mod later;
 mod lineage;
 mod overview;
 mod resampler;
@@ -48,6 +49,9 @@ const URL_REST_MS: u64 = 150;
 /// How long the page must be untouched, after its first frame, before the service worker
 /// is registered (the page's `flamingo-rested` event, web/boot.js).
 const OFFLINE_REST_MS: f64 = 1000.0;
+/// The panels below the first screen are mounted once it shows, or after this long
+/// without it (weights that never answer, a caption that failed).
+const FIRST_SCREEN_MS: u64 = 3000;
 
 const SAMPLES: [&str; 3] = ["assets/sunset.svg", "assets/house.svg", "assets/flower.svg"];
 
@@ -239,6 +243,19 @@ pub fn App() -> impl IntoView {
         );
     });
 
+    // The first screen: the trained model's caption, or its failure.
+    let first_screen = Memo::new(move |_| {
+        trained_caption.with(Option::is_some) || trained_loaded.with(|l| matches!(l, Some(Err(_))))
+    });
+    // The panels below it (`later`), every one mounted once this is set.
+    let rest_mounted = RwSignal::new(false);
+    // The video panel's clip (tens of ms, far down the page) waits for its panel.
+    let clip_source = StoredValue::new(None::<(Vec<f32>, usize)>);
+    Effect::new(move |_| {
+        if rest_mounted.get() && samples_ready.get() && clip.with_untracked(Option::is_none) {
+            clip.set(clip_source.get_value());
+        }
+    });
     // Start-up: pictures and the CPU, once.
     let gpu_pictures = StoredValue::new(None::<Vec<Pictures>>);
     {
@@ -246,7 +263,7 @@ pub fn App() -> impl IntoView {
         spawn_local(async move {
             let pictures = load_pictures(error).await;
             if let Some(p) = pictures.iter().find(|p| p.size == bounds::SIZES[0]) {
-                clip.set(Some(clip_features(&p.rgba[0], p.size)));
+                clip_source.set_value(Some(clip_features(&p.rgba[0], p.size)));
             }
             let started = Rc::new(Pool::start(&pictures));
             workers.set(started.size());
@@ -291,30 +308,100 @@ pub fn App() -> impl IntoView {
             });
         }
     };
-    // Once the workers have started, and once only: the trained model's weights, their
-    // own file. The page builds the model and captions while the workers compute the
-    // mechanics' first frame (the workers get the weights too, for "Measure").
+    // The trained model's weights, fetched as the page is built: the first screen is
+    // its caption, computed here as soon as they arrive (the workers get them too, for
+    // "Measure", when they have started).
+    trained::load(trained_model.clone(), trained_loaded, pool.clone());
+    // The panels below the first screen, mounted once it is shown (or after
+    // FIRST_SCREEN_MS without it), one per task, in the page's order, while the hand rests.
+    let main = NodeRef::<leptos::html::Main>::new();
     {
-        let (model, pool) = (trained_model.clone(), pool.clone());
-        let started = StoredValue::new(false);
+        let waited = RwSignal::new(false);
+        set_timeout(
+            move || waited.set(true),
+            std::time::Duration::from_millis(FIRST_SCREEN_MS),
+        );
+        let (m1, m2) = (trained_model.clone(), trained_model.clone());
+        let (p1, p2) = (pool.clone(), pool.clone());
+        let panels: Vec<later::Panel> = vec![
+            Box::new(move || view! { <tour::Tour state=state ready=rest_mounted /> }.into_any())
+                as later::Panel,
+            Box::new(move || {
+                view! { <few_shot_live::FewShotLive state=state model=m1 loaded=trained_loaded pool=p1 own=own_picture /> }.into_any()
+            }),
+            Box::new(move || {
+                view! { <gate_schedule::GateSchedule record=training_record /> }.into_any()
+            }),
+            Box::new(move || {
+                view! { <train_live::TrainLive model=m2 loaded=trained_loaded pool=p2 in_use=weights_in_use given=shown_picture /> }.into_any()
+            }),
+            Box::new(move || {
+                view! {
+                    <p class="honest wide" id="mechanics-intro">
+                        "The same blocks, at any size. The panels so far run the small mini-Flamingo trained in Rust on drawn scenes, a toy of the mechanism. "
+                        "The mechanics panels from here on use random weights from a fixed seed at any size you choose, up to OpenFlamingo's: patch features are a fixed projection "
+                        "of pixel colours and positions standing in for a vision encoder, and words get seeded embeddings. There the mechanics are real; "
+                        "the learned patterns are not."
+                    </p>
+                    <GatePanel state=state frame=frame frame_query=frame_query />
+                }.into_any()
+            }),
+            Box::new(move || {
+                view! { <ResamplerPanel state=state frame=frame layer=layer head=head /> }
+                    .into_any()
+            }),
+            Box::new(move || view! { <SequencePanel state=state /> }.into_any()),
+            Box::new(move || view! { <exercises::Rules state=state /> }.into_any()),
+            Box::new(move || view! { <exercises::FewShot /> }.into_any()),
+            Box::new(move || view! { <exercises::Batch /> }.into_any()),
+            Box::new(move || view! { <video::Video features=clip /> }.into_any()),
+            Box::new(move || {
+                view! { <calculator::Calculator /> <lineage::Lineage /> <comparison::Comparison /> }
+                    .into_any()
+            }),
+        ];
+        let panels = StoredValue::new_local(Some(panels));
         Effect::new(move |_| {
-            if started.get_value() || !samples_ready.get() {
+            if !(first_screen.get() || waited.get()) {
                 return;
             }
-            started.set_value(true);
-            trained::load(model.clone(), trained_loaded, pool.clone());
+            let (Some(main), Some(panels)) =
+                (main.get(), panels.try_update_value(Option::take).flatten())
+            else {
+                return;
+            };
+            spawn_local(later::mount_in_turn(main, panels, rest_mounted));
+        });
+        // A link to a panel (`#few-shot`) could not be followed before the panel was there.
+        // Read now: the address bar is rewritten from the state once the controls rest.
+        let hash = window().location().hash().unwrap_or_default();
+        Effect::new(move |_| {
+            if !rest_mounted.get() {
+                return;
+            }
+            if let Some(el) = hash
+                .strip_prefix('#')
+                .filter(|id| !id.is_empty())
+                .and_then(|id| document().get_element_by_id(id))
+            {
+                el.scroll_into_view();
+            }
         });
     }
     // Set after the first frame: the panels have been laid out with their contents, so
     // the browser keeps their sizes when it skips those off the screen.
     let laid_out = RwSignal::new(false);
-    // Once the first frame is painted (or has failed), and once only: the WebGPU
-    // module, whose download and compilation would otherwise hold up that frame.
+    // Once the first frame is painted (or has failed) and every panel is there, and once
+    // only: the WebGPU module, whose download and compilation would otherwise hold up
+    // that frame.
     {
         let start_gpu = start_gpu.clone();
         let started = StoredValue::new(false);
         Effect::new(move |_| {
-            if started.get_value() || (frame.with(Option::is_none) && error.with(Option::is_none)) {
+            if started.get_value()
+                || !rest_mounted.get()
+                || (frame.with(Option::is_none) && error.with(Option::is_none))
+            {
                 return;
             }
             started.set_value(true);
@@ -451,29 +538,9 @@ pub fn App() -> impl IntoView {
                 <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
             </Show>
         </header>
-        <main class:laid-out=laid_out>
-            <overview::Overview state=state caption=trained_caption />
+        <main node_ref=main class:laid-out=laid_out>
+            <overview::Overview state=state caption=trained_caption ready=rest_mounted />
             <trained::TrainedPanel state=state model=trained_model.clone() loaded=trained_loaded own=own_picture caption=trained_caption record=training_record pool=pool.clone() in_use=weights_in_use given=shown_picture />
-            <tour::Tour state=state />
-            <few_shot_live::FewShotLive state=state model=trained_model.clone() loaded=trained_loaded pool=pool.clone() own=own_picture />
-            <gate_schedule::GateSchedule record=training_record />
-            <train_live::TrainLive model=trained_model loaded=trained_loaded pool=pool in_use=weights_in_use given=shown_picture />
-            <p class="honest wide" id="mechanics-intro">
-                "The same blocks, at any size. The panels so far run the small mini-Flamingo trained in Rust on drawn scenes, a toy of the mechanism. "
-                "The mechanics panels from here on use random weights from a fixed seed at any size you choose, up to OpenFlamingo's: patch features are a fixed projection "
-                "of pixel colours and positions standing in for a vision encoder, and words get seeded embeddings. There the mechanics are real; "
-                "the learned patterns are not."
-            </p>
-            <GatePanel state=state frame=frame frame_query=frame_query />
-            <ResamplerPanel state=state frame=frame layer=layer head=head />
-            <SequencePanel state=state />
-            <exercises::Rules state=state />
-            <exercises::FewShot />
-            <exercises::Batch />
-            <video::Video features=clip />
-            <calculator::Calculator />
-            <lineage::Lineage />
-            <comparison::Comparison />
         </main>
     }
 }

@@ -79,6 +79,9 @@ fn Dial(value: Signal<f32>) -> impl IntoView {
 pub(super) fn Overview(
     state: RwSignal<UrlState>,
     caption: RwSignal<Option<Caption>>,
+    /// Set once the panels below the first screen are there (`super::later`): a stage's
+    /// detail may be one of them.
+    ready: RwSignal<bool>,
 ) -> impl IntoView {
     let have = move || caption.with(Option::is_some);
     let read =
@@ -104,15 +107,25 @@ pub(super) fn Overview(
 
     let open = move |stage: Stage| state.update(|s| s.open = Some(stage));
     // The open stage's detail: scrolled to and marked; the mark moves with the URL.
-    Effect::new(move |previous: Option<Option<Stage>>| {
+    Effect::new(move |previous: Option<(Option<Stage>, bool)>| {
         let (now, touring) = state.with(|s| {
             (
                 s.open,
                 tour::current(s).is_some_and(|step| step.stage == s.open),
             )
         });
-        if previous.flatten() == now && previous.is_some() {
-            return now;
+        let here = (now, ready.get());
+        if previous == Some(here) {
+            return here;
+        }
+        let target = now.and_then(|s| element(detail(s)));
+        // Marked already (the panels arrived after it was opened): left where it is.
+        if previous.is_some_and(|(then, _)| then == now)
+            && target
+                .as_ref()
+                .is_some_and(|el| el.class_list().contains("opened"))
+        {
+            return here;
         }
         if let Ok(marked) = document().query_selector_all(".opened") {
             for i in 0..marked.length() {
@@ -124,14 +137,14 @@ pub(super) fn Overview(
                 }
             }
         }
-        if let Some(el) = now.and_then(|s| element(detail(s))) {
+        if let Some(el) = target {
             let _ = el.class_list().add_1("opened");
             // A tour step opens its stage and scrolls to its own panel itself.
             if !touring {
                 scroll_to(&el);
             }
         }
-        now
+        here
     });
     let back = move || {
         let Some(stage) = state.with_untracked(|s| s.open) else {

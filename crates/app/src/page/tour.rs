@@ -18,7 +18,12 @@ fn typing(ev: &web_sys::KeyboardEvent) -> bool {
 }
 
 #[component]
-pub fn Tour(state: RwSignal<UrlState>) -> impl IntoView {
+pub fn Tour(
+    state: RwSignal<UrlState>,
+    /// Set once the panels after the tour are there (`super::later`): a step's panel
+    /// may be one of them.
+    ready: RwSignal<bool>,
+) -> impl IntoView {
     let step = Memo::new(move |_| state.with(|s| s.tour));
     let go = move |to: usize| state.update(|s| apply(to, s));
     let _ = window_event_listener(leptos::ev::keydown, move |ev| {
@@ -36,6 +41,7 @@ pub fn Tour(state: RwSignal<UrlState>) -> impl IntoView {
     // The step's panel is outlined and brought into view; the others lose the outline.
     Effect::new(move |previous: Option<usize>| {
         let at = step.get();
+        ready.track();
         let document = document();
         for s in STEPS {
             if let Some(el) = document.get_element_by_id(s.panel) {

@@ -29,15 +29,16 @@ pub(in crate::page) async fn with_model<T>(
     Some(out)
 }
 
-/// Fetches the weights after the first frame and loads the model here (captions) and in
-/// every worker of the pool ("Measure").
+/// Fetches the weights and loads the model here (captions) and in every worker of the
+/// pool ("Measure"), now or when the pool starts.
 pub(in crate::page) fn load(
     model: Model,
     loaded: RwSignal<Option<Result<(), String>>>,
     pool: crate::compute::pool::Shared,
 ) {
+    let weights = fetch::bytes(WEIGHTS);
     spawn_local(async move {
-        let result = fetch::bytes(WEIGHTS)
+        let result = weights
             .await
             .and_then(|bytes| install(&bytes, &model, &pool));
         loaded.set(Some(result));
@@ -91,9 +92,7 @@ pub(in crate::page) fn install(
 ) -> Result<(), String> {
     let trained = Trained::load(bytes, &crate::compute::worker::cpu())
         .map_err(|e| format!("the trained weights could not be read: {e}"))?;
-    if let Some(pool) = pool.borrow().as_ref() {
-        pool.load_trained(bytes);
-    }
+    crate::compute::pool::load_trained(pool, bytes);
     *model.borrow_mut() = Some(trained);
     Ok(())
 }
