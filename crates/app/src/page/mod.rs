@@ -249,11 +249,15 @@ pub fn App() -> impl IntoView {
     });
     // The panels below it (`later`), every one mounted once this is set.
     let rest_mounted = RwSignal::new(false);
-    // The video panel's clip (tens of ms, far down the page) waits for its panel.
+    // The video panel's clip (tens of ms, far down the page) waits for its panel and
+    // for the hand to rest: a drag begun at the first screen is answered first.
     let clip_source = StoredValue::new(None::<(Vec<f32>, usize)>);
     Effect::new(move |_| {
         if rest_mounted.get() && samples_ready.get() && clip.with_untracked(Option::is_none) {
-            clip.set(clip_source.get_value());
+            spawn_local(async move {
+                touch::LastTouch::page().quiet(touch::QUIET_MS).await;
+                clip.set(clip_source.get_value());
+            });
         }
     });
     // Start-up: pictures and the CPU, once.
