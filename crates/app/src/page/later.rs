@@ -4,9 +4,8 @@
 //! caption) no longer waits for them (BENCHMARKS.md).
 
 use leptos::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
-use super::touch::{LastTouch, QUIET_MS};
+use super::touch::{LastTouch, QUIET_MS, after_ms};
 
 /// A panel's view, built when its turn comes.
 pub(super) type Panel = Box<dyn FnOnce() -> AnyView>;
@@ -24,12 +23,7 @@ pub(super) async fn mount_in_turn(
         touch.quiet(QUIET_MS).await;
         // Its effects run in this task too, before the timer below.
         leptos::mount::mount_to(parent.clone(), panel).forget();
-        let next_task = js_sys::Promise::new(&mut |done, _| {
-            if let Some(w) = web_sys::window() {
-                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&done, 0);
-            }
-        });
-        let _ = JsFuture::from(next_task).await;
+        after_ms(0).await;
     }
     done.set(true);
 }

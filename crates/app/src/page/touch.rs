@@ -72,15 +72,17 @@ impl LastTouch {
             if wait <= 0.0 {
                 return;
             }
-            let timer = js_sys::Promise::new(&mut |done, _| {
-                if let Some(w) = web_sys::window() {
-                    let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
-                        &done,
-                        wait.ceil() as i32,
-                    );
-                }
-            });
-            let _ = JsFuture::from(timer).await;
+            after_ms(wait.ceil() as i32).await;
         }
     }
+}
+
+/// Resolves in a task of its own, `ms` from now (0: the next task).
+pub(super) async fn after_ms(ms: i32) {
+    let timer = js_sys::Promise::new(&mut |done, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&done, ms);
+        }
+    });
+    let _ = JsFuture::from(timer).await;
 }
