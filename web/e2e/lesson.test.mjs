@@ -175,16 +175,25 @@ test('exercises: both rules side by side, the few-shot builder, a padded batch',
 
 test('video: T frames become T·K tokens; without temporal embeddings identical frames are indistinguishable', async () => {
   const { browser, page } = await open();
-  await page.waitForFunction(() => /visual tokens/.test(document.querySelector('#video-tokens').textContent));
+  // A wait that fails says what the panel showed: which readout never came.
+  const shows = async (predicate) => {
+    try {
+      await page.waitForFunction(predicate);
+    } catch (e) {
+      e.message += `; the panel: ${await page.evaluate(() => `embeddings ${document.querySelector('#video input[type=checkbox]').checked}, ${document.querySelector('#video-tokens').textContent}, ${document.querySelector('#video-frame-diff').textContent}`)}`;
+      throw e;
+    }
+  };
+  await shows(() => /visual tokens/.test(document.querySelector('#video-tokens').textContent));
   assert.equal(await text(page, '#video-tokens'), '4 frames → 32 visual tokens');
   assert.ok((await value(page, '#video-frame-diff')) > 0, 'embeddings tell frames apart');
   await page.getByLabel('Temporal embeddings').uncheck();
-  await page.waitForFunction(() => document.querySelector('#video-frame-diff').dataset.value === '0');
+  await shows(() => document.querySelector('#video-frame-diff').dataset.value === '0');
   await page.getByLabel('flattened together: K tokens').check();
-  await page.waitForFunction(() => document.querySelector('#video-tokens').textContent === '4 frames → 8 visual tokens');
-  await page.waitForFunction(() => document.querySelector('#video-frame-diff').dataset.value === '0');
+  await shows(() => document.querySelector('#video-tokens').textContent === '4 frames → 8 visual tokens');
+  await shows(() => document.querySelector('#video-frame-diff').dataset.value === '0');
   await page.getByLabel('Temporal embeddings').check();
-  await page.waitForFunction(() => Number(document.querySelector('#video-frame-diff').dataset.value) > 0);
+  await shows(() => Number(document.querySelector('#video-frame-diff').dataset.value) > 0);
   await browser.close();
 });
 

@@ -30,6 +30,17 @@ export async function open(origin, webgpu, query = '', viewport = { width: 1280,
   });
   page.on('console', (m) => m.type() === 'error' && problems.console.push(m.text()));
   page.on('pageerror', (e) => problems.console.push(String(e)));
+  // A wait that times out says what the page logged as errors (a panic, say), which a
+  // CI log otherwise never shows.
+  const wait = page.waitForFunction.bind(page);
+  page.waitForFunction = async (...args) => {
+    try {
+      return await wait(...args);
+    } catch (e) {
+      if (problems.console.length) e.message += `; the page's errors: ${problems.console.join(' | ')}`;
+      throw e;
+    }
+  };
   await page.goto(`${origin}/${query}`);
   // The first frame, and the whole page: the panels below the first screen are built
   // after its caption (crates/app/src/page/later.rs), the last of them #blip2.
