@@ -161,6 +161,24 @@ test('integrity: a changed wasm or script is refused with a message, not a blank
   }
 });
 
+test('GELU: the core computes burn-flex\'s bits in this browser\'s wasm (test build)', async () => {
+  // The core's GELU (crates/flamingo/src/gelu.rs) replaces burn-flex's for speed; natively a
+  // test compares every f32. Here the page's own wasm, vectorised for the browser, compares
+  // the two over about two million values.
+  const own = await serveDist({ dir: join(root, 'dist-test') });
+  try {
+    await using(open(own.origin, false, '?backend=cpu'), async ({ page }) => {
+      await page.locator('#test-gelu').click();
+      await page.waitForFunction(() => document.querySelector('#test-gelu').dataset.differing !== undefined, null, { timeout: 60_000 });
+      const checked = Number(await page.locator('#test-gelu').getAttribute('data-checked'));
+      assert.ok(checked > 2_000_000, `${checked} values compared`);
+      assert.equal(await page.locator('#test-gelu').getAttribute('data-differing'), '0');
+    });
+  } finally {
+    own.close();
+  }
+});
+
 test('panic: the banner says what happened and its link reloads with the state (test build)', async () => {
   const own = await serveDist({ dir: join(root, 'dist-test') });
   try {

@@ -6,8 +6,9 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
-use burn::tensor::{Device, Tensor, activation::gelu};
+use burn::tensor::{Device, Tensor};
 
+use crate::gelu::gelu;
 use crate::linear::over_rows;
 use crate::state_dict::{LoadError, StateDict};
 

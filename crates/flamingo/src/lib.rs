@@ -8,6 +8,7 @@
 //!
 //! - [`attention`]: the scaled dot-product both blocks (and a small LM) share.
 //! - [`feed_forward`]: the LayerNorm → Linear → GELU → Linear block.
+//! - [`gelu`]: GELU with burn's CPU bits, four values at a time.
 //! - [`perceiver`]: the Perceiver resampler, N patches in, K latents out.
 //! - [`cross_attention`]: masked cross-attention and the tanh-gated block.
 //! - [`interleave`]: interleaved sequences, `media_locations` and the text × image mask.
@@ -21,6 +22,7 @@ pub mod attention;
 pub mod cross_attention;
 pub mod feed_forward;
 pub mod forward_case;
+pub mod gelu;
 pub mod interleave;
 pub mod lineage;
 mod linear;

@@ -19,8 +19,8 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::tensor::activation::gelu;
 use burn::tensor::{Device, Tensor, TensorData};
+use flamingo::gelu::gelu;
 
 use crate::scene::{Picture, SIDE};
 

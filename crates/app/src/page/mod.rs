@@ -74,10 +74,42 @@ fn report(result: Result<(), String>) {
 }
 
 /// Only in test builds (`--features test-hooks`, web/e2e): a button that panics, so a
-/// browser test can prove the panic banner. Release builds have no such code.
+/// browser test can prove the panic banner, and one that compares the core's GELU with
+/// burn's in this browser's wasm. Release builds have no such code.
 #[cfg(feature = "test-hooks")]
 fn test_hooks() -> impl IntoView {
-    view! { <button id="test-panic" on:click=|_| panic!("the test-only panic button was pressed")>"Panic (test build)"</button> }
+    let gelu = RwSignal::new(None::<(usize, usize)>);
+    view! {
+        <button id="test-panic" on:click=|_| panic!("the test-only panic button was pressed")>"Panic (test build)"</button>
+        <button id="test-gelu" on:click=move |_| gelu.set(Some(gelu_against_burn()))
+            data-checked=move || gelu.get().map(|g| g.0.to_string())
+            data-differing=move || gelu.get().map(|g| g.1.to_string())>"GELU against burn's (test build)"</button>
+    }
+}
+
+/// The core's GELU against burn-flex's, both here: (values compared, values whose bits
+/// differ), over a spread of every `f32` and every value in |x| < 16 at a step of 2^-15.
+#[cfg(feature = "test-hooks")]
+fn gelu_against_burn() -> (usize, usize) {
+    use flamingo::burn::tensor::{Device, Tensor, TensorData, activation};
+    let values: Vec<f32> = (0..1u64 << 32)
+        .step_by(4099)
+        .map(|b| f32::from_bits(b as u32))
+        .chain((-(1 << 19)..1 << 19).map(|i| i as f32 / 32768.0))
+        .collect();
+    let n = values.len();
+    let mut ours = values.clone();
+    flamingo::gelu::gelu_in_place(&mut ours);
+    let x = Tensor::<1>::from_data(TensorData::new(values, [n]), &Device::flex());
+    let Ok(burns) = activation::gelu(x).into_data().try_into_vec::<f32>() else {
+        return (n, n);
+    };
+    let differing = ours
+        .iter()
+        .zip(&burns)
+        .filter(|(a, b)| a.to_bits() != b.to_bits() && !(a.is_nan() && b.is_nan()))
+        .count();
+    (n, differing)
 }
 #[cfg(not(feature = "test-hooks"))]
 fn test_hooks() -> impl IntoView {}
