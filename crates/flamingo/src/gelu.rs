@@ -25,11 +25,31 @@ pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
         return activation::gelu(x);
     }
     let shape = x.shape();
-    let Ok(mut values) = x.clone().into_data().try_into_vec::<f32>() else {
-        return activation::gelu(x);
-    };
+    let mut values = x
+        .into_data()
+        .try_into_vec::<f32>()
+        .expect("an f32 tensor, as checked above");
     gelu_in_place(&mut values);
     Tensor::from_data(TensorData::new(values, shape), &device)
+}
+
+/// Of `values`, how many get other bits from [`gelu_in_place`] than from burn's own GELU on
+/// the CPU (a NaN equals a NaN): the native tests and the page's test build ask this.
+pub fn differing_from_burn(values: &[f32]) -> usize {
+    let mut ours = values.to_vec();
+    gelu_in_place(&mut ours);
+    let x = Tensor::<1>::from_data(
+        TensorData::new(values.to_vec(), [values.len()]),
+        &Device::flex(),
+    );
+    let burns = activation::gelu(x)
+        .into_data()
+        .try_into_vec::<f32>()
+        .expect("burn's GELU of f32 is f32");
+    ours.iter()
+        .zip(&burns)
+        .filter(|(a, b)| a.to_bits() != b.to_bits() && !(a.is_nan() && b.is_nan()))
+        .count()
 }
 
 /// GELU of every value, in place.
@@ -228,7 +248,7 @@ fn horner<const N: usize, C: Copy + Into<F4>>(c: &[C; N], s: F4) -> F4 {
 
 /// `1 + s·(q[0] + s·(…))`, libm's denominators.
 #[inline(always)]
-fn one_plus<const N: usize>(q: &[f32; N], s: F4) -> F4 {
+fn one_plus<const N: usize, C: Copy + Into<F4>>(q: &[C; N], s: F4) -> F4 {
     F4::splat(1.0) + s * horner(q, s)
 }
 
@@ -268,7 +288,7 @@ fn erfc_far(a: F4) -> F4 {
         })
     };
     let r = horner(&pick(&RA, &RB), s);
-    let big_s = F4::splat(1.0) + s * horner(&pick(&SA, &SB), s);
+    let big_s = one_plus(&pick(&SA, &SB), s);
     let z = F4::from_bits(a.bits() & I4::splat(0xffff_e000_u32 as i32));
     let first = -z * z - F4::splat(0.5625);
     let second = (z - a) * (z + a) + r / big_s;
@@ -576,16 +596,7 @@ mod lanes {
 mod tests {
     use super::*;
 
-    /// burn-flex's GELU of one value.
-    fn flex(x: f32) -> f32 {
-        0.5 * x * (1.0 + libm::erff(x / core::f32::consts::SQRT_2))
-    }
-
-    fn same(a: f32, b: f32) -> bool {
-        a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
-    }
-
-    /// Every `step`-th f32 bit pattern, in groups as the page has them; how many.
+    /// Every `step`-th f32 bit pattern, in blocks; how many.
     fn check(step: usize) -> usize {
         let mut counted = 0;
         for block in (0..1u64 << 32).step_by(1 << 24) {
@@ -593,16 +604,7 @@ mod tests {
                 .step_by(step)
                 .map(|b| f32::from_bits(b as u32))
                 .collect();
-            let mut ours = values.clone();
-            gelu_in_place(&mut ours);
-            let wrong: Vec<(f32, f32, f32)> = values
-                .iter()
-                .zip(&ours)
-                .filter(|&(&x, &y)| !same(y, flex(x)))
-                .map(|(&x, &y)| (x, y, flex(x)))
-                .take(5)
-                .collect();
-            assert!(wrong.is_empty(), "x, ours, burn-flex's: {wrong:?}");
+            assert_eq!(differing_from_burn(&values), 0, "from {block:#x}");
             counted += values.len();
         }
         counted
@@ -620,15 +622,11 @@ mod tests {
         let values: Vec<f32> = (-(1 << 19)..(1 << 19))
             .map(|i| i as f32 / 32768.0)
             .collect();
-        let mut ours = values.clone();
-        gelu_in_place(&mut ours);
-        for (x, y) in values.iter().zip(&ours) {
-            assert!(same(*y, flex(*x)), "{x}: {y} against {}", flex(*x));
-        }
+        assert_eq!(differing_from_burn(&values), 0);
     }
 
     #[test]
-    #[ignore = "every f32, about 80 s on two cores: cargo test -p flamingo --release gelu -- --ignored"]
+    #[ignore = "every f32, about 150 s on two cores: cargo test -p flamingo --release gelu -- --ignored"]
     fn the_same_bits_as_burn_flex_for_every_f32() {
         assert_eq!(check(1), 1 << 32);
     }
@@ -648,6 +646,10 @@ mod tests {
             ours.try_into_vec::<f32>().unwrap(),
             burns.try_into_vec::<f32>().unwrap(),
         );
-        assert!(ours.iter().zip(&burns).all(|(a, b)| same(*a, *b)));
+        assert!(
+            ours.iter()
+                .zip(&burns)
+                .all(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()))
+        );
     }
 }
