@@ -35,6 +35,7 @@
 //! tests, the CLI and the page draw the same scene from the same seed on every platform.
 
 use std::fmt;
+use std::ops::Range;
 
 use crate::geometry::{Point, cos_sin, plus_lines, turned_half_extent};
 pub use crate::picture::Picture;
@@ -372,6 +373,19 @@ impl Object {
         self.size = self.size.min(most).max(8.0);
     }
 
+    /// The columns and rows of pixels whose samples the object may ink: its
+    /// [`half_extent`](Self::half_extent) around its centre and a pixel more, so that
+    /// rounding near the edge cannot leave out a pixel it touches.
+    fn reach(&self) -> (Range<usize>, Range<usize>) {
+        let h = self.half_extent() + 1.0;
+        let span = |c: f32| {
+            let from = (c - h).floor().max(0.0) as usize;
+            let to = ((c + h).ceil().max(0.0) as usize).min(SIDE);
+            from..to
+        };
+        (span(self.x), span(self.y))
+    }
+
     /// Whether the sample point `(x, y)` (pixels) is inked.
     fn covers(&self, x: f32, y: f32) -> bool {
         let (dx, dy) = (x - self.x, y - self.y);
@@ -588,11 +602,17 @@ impl Scene {
     pub fn render(&self) -> Picture {
         let mut noise = Rng::new(self.noise_seed);
         let amplitude = self.background.noise;
+        let reaches: Vec<_> = self.objects.iter().map(Object::reach).collect();
         let mut rgb = Vec::with_capacity(SIDE * SIDE * 3);
         for py in 0..SIDE {
             for px in 0..SIDE {
                 let mut colour = self.background.at(px, py);
-                for object in &self.objects {
+                for (object, (xs, ys)) in self.objects.iter().zip(&reaches) {
+                    // Most of the frame is out of an object's reach, where its 16 samples
+                    // would all miss: skipping them leaves every pixel as it was.
+                    if !xs.contains(&px) || !ys.contains(&py) {
+                        continue;
+                    }
                     let c = self.coverage(object, px, py);
                     if c > 0.0 {
                         for (v, fill) in colour.iter_mut().zip(object.fill) {
@@ -799,6 +819,25 @@ mod tests {
         let blank = Scene::blank(&mut rng);
         assert!(blank.objects.is_empty());
         assert_eq!(inked(&blank.render(), &blank), 0);
+    }
+
+    #[test]
+    fn no_object_inks_a_sample_beyond_its_reach() {
+        let mut rng = Rng::new(12);
+        let mut checked = 0;
+        for _ in 0..3000 {
+            let s = Scene::sample_any(&mut rng);
+            for o in &s.objects {
+                let (xs, ys) = o.reach();
+                for (px, py) in (0..SIDE).flat_map(|y| (0..SIDE).map(move |x| (x, y))) {
+                    if !xs.contains(&px) || !ys.contains(&py) {
+                        checked += 1;
+                        assert_eq!(s.coverage(o, px, py), 0.0, "{o:?} at ({px}, {py})");
+                    }
+                }
+            }
+        }
+        assert!(checked > 1_000_000, "{checked}");
     }
 
     #[test]
