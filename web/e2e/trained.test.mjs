@@ -343,7 +343,7 @@ test('work that can wait waits while the hand is busy: the training record, the 
   await browser.close();
 });
 
-test('the first screen comes first: its caption shows before the panels below are built, and a link to one of them still lands on it', async () => {
+test('the first screen comes first: its caption shows before the panels below are built, and a link to one of them still lands on it and stays in the address bar', async () => {
   // When the caption first shows, and when the last panel of the page (#blip2) appears.
   const init = () => {
     const seen = {};
@@ -363,6 +363,9 @@ test('the first screen comes first: its caption shows before the panels below ar
     const top = document.querySelector('#batch').getBoundingClientRect().top;
     return top >= 0 && top < innerHeight / 2;
   }, null, { timeout: 10_000 });
+  // The address bar, rewritten to the page's whole state, keeps the link's fragment.
+  await page.waitForFunction(() => location.search.includes('alpha='), null, { timeout: 10_000 });
+  assert.equal(await page.evaluate(() => location.hash), '#batch');
   assert.deepEqual(problems, { console: [], foreign: [] });
   await browser.close();
 });

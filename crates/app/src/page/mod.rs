@@ -252,9 +252,12 @@ pub fn App() -> impl IntoView {
             pending.clear();
         }
         let write = move || {
+            // The fragment (a panel the link pointed to, or the tour's outline followed)
+            // stays, so the address a teacher copies from the bar still lands there.
+            let fragment = window().location().hash().unwrap_or_default();
             if let Ok(history) = window().history() {
-                let _ =
-                    history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("?{query}")));
+                let url = format!("?{query}{fragment}");
+                let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url));
             }
         };
         url_write.set_value(
@@ -395,8 +398,8 @@ pub fn App() -> impl IntoView {
             };
             spawn_local(later::mount_in_turn(main, panels, rest_mounted));
         });
-        // A link to a panel (`#few-shot`) could not be followed before the panel was there.
-        // Read now: the address bar is rewritten from the state once the controls rest.
+        // A link to a panel (`#few-shot`) could not be followed before the panel was there:
+        // it is followed once the panel is.
         let hash = window().location().hash().unwrap_or_default();
         Effect::new(move |_| {
             if !rest_mounted.get() {
