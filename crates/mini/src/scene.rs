@@ -373,17 +373,20 @@ impl Object {
         self.size = self.size.min(most).max(8.0);
     }
 
-    /// The columns and rows of pixels whose samples the object may ink: its
+    /// The pixels whose samples the object may ink: its
     /// [`half_extent`](Self::half_extent) around its centre and a pixel more, so that
     /// rounding near the edge cannot leave out a pixel it touches.
-    fn reach(&self) -> (Range<usize>, Range<usize>) {
+    fn reach(&self) -> Reach {
         let h = self.half_extent() + 1.0;
         let span = |c: f32| {
             let from = (c - h).floor().max(0.0) as usize;
             let to = ((c + h).ceil().max(0.0) as usize).min(SIDE);
             from..to
         };
-        (span(self.x), span(self.y))
+        Reach {
+            columns: span(self.x),
+            rows: span(self.y),
+        }
     }
 
     /// Whether the sample point `(x, y)` (pixels) is inked.
@@ -410,6 +413,18 @@ impl Object {
             None => d <= 0.0,
             Some(w) => d.abs() <= w / 2.0,
         }
+    }
+}
+
+/// The square of pixels an object may ink ([`Object::reach`]).
+struct Reach {
+    columns: Range<usize>,
+    rows: Range<usize>,
+}
+
+impl Reach {
+    fn holds(&self, px: usize, py: usize) -> bool {
+        self.columns.contains(&px) && self.rows.contains(&py)
     }
 }
 
@@ -607,10 +622,10 @@ impl Scene {
         for py in 0..SIDE {
             for px in 0..SIDE {
                 let mut colour = self.background.at(px, py);
-                for (object, (xs, ys)) in self.objects.iter().zip(&reaches) {
+                for (object, reach) in self.objects.iter().zip(&reaches) {
                     // Most of the frame is out of an object's reach, where its 16 samples
                     // would all miss: skipping them leaves every pixel as it was.
-                    if !xs.contains(&px) || !ys.contains(&py) {
+                    if !reach.holds(px, py) {
                         continue;
                     }
                     let c = self.coverage(object, px, py);
@@ -828,9 +843,9 @@ mod tests {
         for _ in 0..3000 {
             let s = Scene::sample_any(&mut rng);
             for o in &s.objects {
-                let (xs, ys) = o.reach();
+                let reach = o.reach();
                 for (px, py) in (0..SIDE).flat_map(|y| (0..SIDE).map(move |x| (x, y))) {
-                    if !xs.contains(&px) || !ys.contains(&py) {
+                    if !reach.holds(px, py) {
                         checked += 1;
                         assert_eq!(s.coverage(o, px, py), 0.0, "{o:?} at ({px}, {py})");
                     }
