@@ -6,18 +6,69 @@
 //! tokens rows, so folding every leading axis into the rows gives one product with
 //! all of them. At OpenFlamingo size the resampler's feed-forward (2 images × 64
 //! latents, 1024 → 4096) went from 14–17 ms to 5.5–6 ms natively (BENCHMARKS.md).
+//!
+//! A product of few rows is split by its columns instead, natively (see [`by_columns`]).
 
 use burn::nn::Linear;
-use burn::tensor::Tensor;
+use burn::tensor::{Device, Tensor};
 
 /// `linear.forward(x)`, with every axis but the last folded into the rows.
 pub(crate) fn over_rows<const D: usize>(linear: &Linear, x: Tensor<D>) -> Tensor<D> {
     let mut dims = x.dims();
     let d_in = dims[D - 1];
     let rows = dims[..D - 1].iter().product::<usize>();
-    let y = linear.forward(x.reshape([rows, d_in]));
+    let x = x.reshape([rows, d_in]);
+    let y = match by_columns(&x.device(), rows, d_in, linear.weight.dims()[1]) {
+        Some(parts) => split_by_columns(linear, x, parts),
+        None => linear.forward(x),
+    };
     dims[D - 1] = y.dims()[1];
     y.reshape(dims)
+}
+
+/// Into how many column blocks a `[rows, d_in] × [d_in, d_out]` product is split, if at
+/// all. burn's CPU backend hands a large product to `gemm`, which shares out its work
+/// between the threads in blocks of the depth; with under 128 rows (the gated block's
+/// text tokens) each block holds so little that the second core gains nothing
+/// (BENCHMARKS.md). Split by columns, the same product is a batch of products, which
+/// burn runs one per thread, each on one core: every value is the same sum in the same
+/// order, so the same bits (the tests hold it). Only on the plain CPU device: the
+/// browser's wasm has one thread, and autodiff and WebGPU keep their own paths.
+fn by_columns(device: &Device, rows: usize, d_in: usize, d_out: usize) -> Option<usize> {
+    const PARTS: usize = 4;
+    // burn's CPU backend threads a product from 192³ multiply-adds, a batch of four of them
+    // from 128³ in all.
+    let threaded = rows * d_in * d_out >= 192 * 192 * 192;
+    let native = cfg!(not(target_arch = "wasm32"));
+    (native
+        && threaded
+        && rows < 128
+        && d_out.is_multiple_of(PARTS)
+        && !device.is_autodiff()
+        && *device == Device::flex())
+    .then_some(PARTS)
+}
+
+/// `linear.forward(x)` for `x: [rows, d_in]` as `parts` products of `d_out / parts`
+/// columns each, in one batched product: the weight's column blocks are strides of it,
+/// not copies.
+fn split_by_columns(linear: &Linear, x: Tensor<2>, parts: usize) -> Tensor<2> {
+    let [rows, _] = x.dims();
+    let [d_in, d_out] = linear.weight.dims();
+    let blocks = linear
+        .weight
+        .val()
+        .reshape([d_in, parts, d_out / parts])
+        .swap_dims(0, 1);
+    let y = x
+        .unsqueeze_dim::<3>(0)
+        .matmul(blocks)
+        .swap_dims(0, 1)
+        .reshape([rows, d_out]);
+    match &linear.bias {
+        Some(bias) => y + bias.val().unsqueeze(),
+        None => y,
+    }
 }
 
 #[cfg(test)]
@@ -36,5 +87,36 @@ mod tests {
         folded
             .into_data()
             .assert_approx_eq::<f32>(&linear.forward(x).into_data(), Default::default());
+    }
+
+    /// The gated block's products at OpenFlamingo and mid size (64 and 32 text tokens),
+    /// split by columns, against burn's own product of the whole: the same bits.
+    #[test]
+    fn a_product_split_by_columns_is_the_same_product() {
+        let device = Device::flex();
+        for (rows, d_in, d_out, bias) in [
+            (64, 2048, 512, false),
+            (64, 512, 2048, false),
+            (32, 256, 1024, true),
+            (32, 1024, 256, false),
+        ] {
+            assert_eq!(by_columns(&device, rows, d_in, d_out), Some(4));
+            let linear = LinearConfig::new(d_in, d_out).with_bias(bias).init(&device);
+            let x =
+                Tensor::<3>::random([2, rows / 2, d_in], Distribution::Normal(0.0, 1.0), &device);
+            let split = over_rows(&linear, x.clone())
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap();
+            let whole = linear.forward(x).into_data().try_to_vec::<f32>().unwrap();
+            let differ = split
+                .iter()
+                .zip(&whole)
+                .filter(|(a, b)| a.to_bits() != b.to_bits());
+            assert_eq!(differ.count(), 0, "[{rows}, {d_in}] × [{d_in}, {d_out}]");
+        }
+        // A small product and many rows keep burn's own path.
+        assert_eq!(by_columns(&device, 64, 64, 256), None);
+        assert_eq!(by_columns(&device, 128, 2048, 512), None);
     }
 }

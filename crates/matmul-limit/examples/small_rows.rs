@@ -1,9 +1,11 @@
 //! Why the OpenFlamingo-size gated block is slower natively than PyTorch's: its
 //! feed-forward is a product of only 64 rows (the text tokens), and burn's CPU backend
 //! splits such a product over the threads worse than it runs it on one. The same
-//! product computed transposed, `(Wᵀ xᵀ)ᵀ`, has 8192 rows to split. Prints each
-//! product's GFLOP/s both ways (the crate's [`gflops`]: median of five timings of
-//! at least 100 ms) and whether the two agree bit for bit:
+//! product computed transposed, `(Wᵀ xᵀ)ᵀ`, has 8192 rows to split; split by columns
+//! into a batch of four products (as `flamingo`'s `over_rows` does natively), it runs one
+//! product per thread. Prints each product's GFLOP/s each way (the crate's [`gflops`]:
+//! median of five timings of at least 100 ms) and whether each agrees with the direct
+//! product bit for bit:
 //!
 //!     RAYON_NUM_THREADS=2 cargo run --release -p matmul-limit --example small_rows
 
@@ -33,12 +35,23 @@ fn main() {
                 .transpose()
                 .into_data()
         };
+        let by_columns = || {
+            let blocks = w.clone().reshape([k, 4, n / 4]).swap_dims(0, 1);
+            x.clone()
+                .unsqueeze_dim::<3>(0)
+                .matmul(blocks)
+                .swap_dims(0, 1)
+                .reshape([m, n])
+                .into_data()
+        };
         let flops = 2.0 * m as f64 * k as f64 * n as f64;
         println!(
-            "{m} × {k} × {n}: direct {:.1} GFLOP/s, transposed {:.1} GFLOP/s, bit-equal {}",
+            "{m} × {k} × {n}: direct {:.1}, transposed {:.1} (bit-equal {}), by columns {:.1} (bit-equal {}) GFLOP/s",
             gflops(flops, || drop(direct())),
             gflops(flops, || drop(transposed())),
-            direct() == transposed()
+            direct() == transposed(),
+            gflops(flops, || drop(by_columns())),
+            direct() == by_columns()
         );
     }
 }
