@@ -48,7 +48,7 @@ pub struct Caption {
     /// The resampler's visual tokens: `[K, dim]`.
     pub media: [usize; 2],
     /// Per block, how much it changed the language model's hidden state over the last
-    /// forward, ‖y − x‖ / ‖x‖ (the mechanics panel's visual share).
+    /// forward, ‖y − x‖ / ‖x‖ (the mechanics panel's "visual change").
     pub visual_share: Vec<f32>,
     /// The gate scale it was computed at.
     pub scale: f32,

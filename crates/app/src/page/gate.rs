@@ -71,7 +71,7 @@ pub(super) fn GatePanel(
             <dl class="readouts">
                 <dt>"tanh(alpha)"</dt><dd id="tanh-alpha">{move || format!("{:.4}", state.with(|s| s.alpha).tanh())}</dd>
                 <dt>"max |y − x|"</dt><dd id="identity-diff" data-query=move || frame_query.get() data-value=move || frame.with(|f| f.as_ref().map(|f| f.readouts.max_diff.to_string()))>{move || frame.with(|f| f.as_ref().map(|f| format_diff(f.readouts.max_diff)).unwrap_or_else(|| "…".into()))}</dd>
-                <dt>"visual share ‖y − x‖ / ‖x‖"</dt><dd id="visual-share" data-value=move || frame.with(|f| f.as_ref().map(|f| f.readouts.visual_share.to_string()))>{move || frame.with(|f| f.as_ref().map(|f| format!("{:.4}", f.readouts.visual_share)).unwrap_or_else(|| "…".into()))}</dd>
+                <dt>"visual change ‖y − x‖ / ‖x‖"</dt><dd id="visual-share" data-value=move || frame.with(|f| f.as_ref().map(|f| f.readouts.visual_share.to_string()))>{move || frame.with(|f| f.as_ref().map(|f| format!("{:.4}", f.readouts.visual_share)).unwrap_or_else(|| "…".into()))}</dd>
             </dl>
             <div class="identity" id="identity">
                 <h3>"Identity check"</h3>

@@ -279,12 +279,12 @@ pub(super) fn Overview(
                             {block_before.then(|| view! {
                                 <button class="stage block" data-stage=Stage::Block(block).name() data-gate=move || gate.get().to_string() style:--seeing=seeing
                                     aria-pressed=move || (state.with(|st| st.open) == Some(Stage::Block(block))).to_string()
-                                    aria-label=move || format!("gated cross-attention block {}: tanh(attention gate) {:.3}, tanh(feed-forward gate) {:.3}, visual share {:.3}", block + 1, gate.get(), ff.get(), share.get())
+                                    aria-label=move || format!("gated cross-attention block {}: tanh(attention gate) {:.3}, tanh(feed-forward gate) {:.3}, visual change {:.3}", block + 1, gate.get(), ff.get(), share.get())
                                     on:click=move |_| open(Stage::Block(block))>
                                     <span class="stage-title">{format!("gated block {}", block + 1)}</span>
                                     <Dial value=gate />
                                     <span class="reading">{move || format!("tanh = {:.3}", gate.get())}</span>
-                                    <span class="reading">{move || format!("visual share {:.3}", share.get())}</span>
+                                    <span class="reading">{move || format!("visual change {:.3}", share.get())}</span>
                                 </button>
                             })}
                             {stage(Stage::Lm(i), format!("LM layer {}", i + 1), view! {
