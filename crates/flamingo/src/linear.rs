@@ -10,7 +10,7 @@
 //! A product of few rows is split by its columns instead, natively (see [`by_columns`]).
 
 use burn::nn::Linear;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Tensor;
 
 /// `linear.forward(x)`, with every axis but the last folded into the rows.
 pub(crate) fn over_rows<const D: usize>(linear: &Linear, x: Tensor<D>) -> Tensor<D> {
@@ -18,7 +18,7 @@ pub(crate) fn over_rows<const D: usize>(linear: &Linear, x: Tensor<D>) -> Tensor
     let d_in = dims[D - 1];
     let rows = dims[..D - 1].iter().product::<usize>();
     let x = x.reshape([rows, d_in]);
-    let y = match by_columns(&x.device(), rows, d_in, linear.weight.dims()[1]) {
+    let y = match by_columns(linear, &x) {
         Some(parts) => split_by_columns(linear, x, parts),
         None => linear.forward(x),
     };
@@ -26,27 +26,37 @@ pub(crate) fn over_rows<const D: usize>(linear: &Linear, x: Tensor<D>) -> Tensor
     y.reshape(dims)
 }
 
-/// Into how many column blocks a `[rows, d_in] × [d_in, d_out]` product is split, if at
-/// all. burn's CPU backend hands a large product to `gemm`, which shares out its work
-/// between the threads in blocks of the depth; with under 128 rows (the gated block's
-/// text tokens) each block holds so little that the second core gains nothing
-/// (BENCHMARKS.md). Split by columns, the same product is a batch of products, which
-/// burn runs one per thread, each on one core: every value is the same sum in the same
-/// order, so the same bits (the tests hold it). Only on the plain CPU device: the
-/// browser's wasm has one thread, and autodiff and WebGPU keep their own paths.
-fn by_columns(device: &Device, rows: usize, d_in: usize, d_out: usize) -> Option<usize> {
+/// Into how many column blocks `linear.forward(x)` is split, if at all. burn's CPU backend
+/// hands a large product to `gemm`, which shares out its work between the threads in
+/// blocks of the depth; with under 128 rows (the gated block's text tokens) each block
+/// holds so little that the second core gains nothing (BENCHMARKS.md). Split by columns,
+/// the same product is a batch of products, which burn runs one per thread, each on one
+/// core: every value is the same sum in the same order, so the same bits (the tests hold
+/// it). Only with threads, on the plain CPU device: on one thread the split is slower,
+/// and autodiff and WebGPU keep their own paths.
+#[cfg(not(target_arch = "wasm32"))]
+fn by_columns(linear: &Linear, x: &Tensor<2>) -> Option<usize> {
     const PARTS: usize = 4;
+    let [rows, d_in] = x.dims();
+    let d_out = linear.weight.dims()[1];
     // burn's CPU backend threads a product from 192³ multiply-adds, a batch of four of them
     // from 128³ in all.
     let threaded = rows * d_in * d_out >= 192 * 192 * 192;
-    let native = cfg!(not(target_arch = "wasm32"));
-    (native
-        && threaded
+    let split = threaded
         && rows < 128
         && d_out.is_multiple_of(PARTS)
-        && !device.is_autodiff()
-        && *device == Device::flex())
-    .then_some(PARTS)
+        && rayon::current_num_threads() > 1
+        && {
+            let device = x.device();
+            !device.is_autodiff() && device == burn::tensor::Device::flex()
+        };
+    split.then_some(PARTS)
+}
+
+/// The browser's wasm has one thread.
+#[cfg(target_arch = "wasm32")]
+fn by_columns(_: &Linear, _: &Tensor<2>) -> Option<usize> {
+    None
 }
 
 /// `linear.forward(x)` for `x: [rows, d_in]` as `parts` products of `d_out / parts`
@@ -94,20 +104,20 @@ mod tests {
     #[test]
     fn a_product_split_by_columns_is_the_same_product() {
         let device = Device::flex();
+        let normal = Distribution::Normal(0.0, 1.0);
         for (rows, d_in, d_out, bias) in [
             (64, 2048, 512, false),
             (64, 512, 2048, false),
             (32, 256, 1024, true),
             (32, 1024, 256, false),
         ] {
-            assert_eq!(by_columns(&device, rows, d_in, d_out), Some(4));
             let linear = LinearConfig::new(d_in, d_out).with_bias(bias).init(&device);
-            let x =
-                Tensor::<3>::random([2, rows / 2, d_in], Distribution::Normal(0.0, 1.0), &device);
-            let split = over_rows(&linear, x.clone())
-                .into_data()
-                .try_to_vec::<f32>()
-                .unwrap();
+            let x = Tensor::<2>::random([rows, d_in], normal, &device);
+            // Split where burn's pool has threads (it has one under RAYON_NUM_THREADS=1).
+            let threads = rayon::current_num_threads() > 1;
+            assert_eq!(by_columns(&linear, &x), threads.then_some(4));
+            let split = split_by_columns(&linear, x.clone(), 4);
+            let split = split.into_data().try_to_vec::<f32>().unwrap();
             let whole = linear.forward(x).into_data().try_to_vec::<f32>().unwrap();
             let differ = split
                 .iter()
@@ -116,7 +126,10 @@ mod tests {
             assert_eq!(differ.count(), 0, "[{rows}, {d_in}] × [{d_in}, {d_out}]");
         }
         // A small product and many rows keep burn's own path.
-        assert_eq!(by_columns(&device, 64, 64, 256), None);
-        assert_eq!(by_columns(&device, 128, 2048, 512), None);
+        for (rows, d_in, d_out) in [(64, 64, 256), (128, 2048, 512)] {
+            let linear = LinearConfig::new(d_in, d_out).init(&device);
+            let x = Tensor::<2>::random([rows, d_in], normal, &device);
+            assert_eq!(by_columns(&linear, &x), None);
+        }
     }
 }
