@@ -1,7 +1,8 @@
 // A mechanics slider dragged one input per frame (`frameStepProbe`): input → the frame
 // whose callbacks find the readout answering it, the frames waited, the main thread's time
-// per input and the page's own "last forward". At once after the first heatmap, or
-// SETTLE_MS later.
+// for the input's own task and frame (not for the worker's answer, which arrives in a later
+// task) and the page's own "last forward". At once after the first heatmap, or SETTLE_MS
+// later.
 // Usage: node bench/sliders.mjs [classroom|mid] [alpha|k]
 import { pathToFileURL } from 'node:url';
 import { serveDist } from '../serve-dist.mjs';

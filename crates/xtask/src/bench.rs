@@ -394,15 +394,16 @@ fn targets(all: &Value) -> Vec<(&'static str, &'static str, String)> {
                 words(&b["classroom_frames"]["k"]["in_the_next_frame"])
             ),
         ),
+        // The gate scale's caption and drawing run in its input's task, so the time until
+        // the task after that frame's paint is all of it; a classroom step's answer comes
+        // from a worker in a later task, which this would leave out.
         (
-            "main thread per input, rendering included, p95 ms: gate scale at once / after 2 s, classroom alpha, K",
+            "gate scale: main thread per input, its frame's rendering included, p95 ms, at once / after 2 s",
             "≤ 16.7",
             format!(
-                "{} / {}, {}, {}",
+                "{} / {}",
                 p95(&at_once["scale_main_thread_ms"]),
-                p95(&rested["scale_main_thread_ms"]),
-                p95(&b["classroom_frames"]["alpha"]["main_thread_ms"]),
-                p95(&b["classroom_frames"]["k"]["main_thread_ms"])
+                p95(&rested["scale_main_thread_ms"])
             ),
         ),
         (
@@ -668,7 +669,9 @@ mod tests {
             row("| steps shown")
                 .ends_with("| every one | 59 of 60 / 60 of 60, –, – | 59 of 60 / 60 of 60, –, – |")
         );
-        assert!(row("| main thread per input").contains("| ≤ 16.7 | 12.9 / 9.70, –, – |"));
+        assert!(
+            row("| gate scale: main thread").ends_with("| ≤ 16.7 | 12.9 / 9.70 | 12.9 / 9.70 |")
+        );
         assert!(row("| navigation").ends_with("| 812.0 | 812.0 |"));
         // What a run did not measure reads as a dash, not as a number.
         assert!(row("| classroom \"Gate alpha\"").contains("| – (floor –) |"));
