@@ -308,9 +308,13 @@ fn main_thread(b: &Value) -> String {
 /// Issue 24's targets as one run measured them: what, the target, the value.
 fn targets(all: &Value) -> Vec<(&'static str, &'static str, String)> {
     let b = &all["browser"];
-    let words = |v: &Value| v.as_str().unwrap_or("–").to_owned();
     let (at_once, rested) = (&b["trained"], &b["trained_settled"]);
     let p95 = |v: &Value| ms(&v["p95"]);
+    let words = |v: &Value| v.as_str().unwrap_or("–").to_owned();
+    // A figure of the gate scale's drag at once and after 2 s of reading, "at once / after".
+    let drag = |key: &str, read: &dyn Fn(&Value) -> String| {
+        format!("{} / {}", read(&at_once[key]), read(&rested[key]))
+    };
     let slider = |name: &str| {
         let e = &b["classroom_frames"][name];
         format!(
@@ -364,11 +368,9 @@ fn targets(all: &Value) -> Vec<(&'static str, &'static str, String)> {
             "gate scale → caption and overview painted, p95 ms, dragged at once / after 2 s of reading (the machine's floor)",
             "≤ 16.7",
             format!(
-                "{} / {} ({} / {})",
-                p95(&at_once["scale_to_paint_ms"]),
-                p95(&rested["scale_to_paint_ms"]),
-                p95(&at_once["frame_floor_ms"]),
-                p95(&rested["frame_floor_ms"])
+                "{} ({})",
+                drag("scale_to_paint_ms", &p95),
+                drag("frame_floor_ms", &p95)
             ),
         ),
         (
@@ -387,9 +389,8 @@ fn targets(all: &Value) -> Vec<(&'static str, &'static str, String)> {
             "steps shown in the frame after their input: gate scale at once / after 2 s, classroom alpha, K",
             "every one",
             format!(
-                "{} / {}, {}, {}",
-                words(&at_once["scale_in_the_next_frame"]),
-                words(&rested["scale_in_the_next_frame"]),
+                "{}, {}, {}",
+                drag("scale_in_the_next_frame", &words),
                 words(&b["classroom_frames"]["alpha"]["in_the_next_frame"]),
                 words(&b["classroom_frames"]["k"]["in_the_next_frame"])
             ),
@@ -400,11 +401,7 @@ fn targets(all: &Value) -> Vec<(&'static str, &'static str, String)> {
         (
             "gate scale: main thread per input, its frame's rendering included, p95 ms, at once / after 2 s",
             "≤ 16.7",
-            format!(
-                "{} / {}",
-                p95(&at_once["scale_main_thread_ms"]),
-                p95(&rested["scale_main_thread_ms"])
-            ),
+            drag("scale_main_thread_ms", &p95),
         ),
         (
             "navigation → first caption, ms",
